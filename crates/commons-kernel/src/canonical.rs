@@ -1,0 +1,114 @@
+//! The canonical encoding that record ids and signatures are computed over.
+//!
+//! The encoding is RFC 8785 (JSON Canonicalization Scheme) restricted to a
+//! subset where it is trivially unambiguous: object keys are ASCII and sorted
+//! bytewise, numbers are integers within ±2^53 written without exponent or
+//! fraction, strings use the shortest JSON escapes, and there is no
+//! insignificant whitespace. Floats are rejected rather than canonicalised,
+//! because two implementations disagreeing on the last digit of a float would
+//! disagree on a record id.
+
+use serde_json::Value;
+
+/// Largest integer magnitude the encoding accepts (JavaScript's safe range).
+pub const MAX_SAFE_INTEGER: i64 = (1 << 53) - 1;
+
+/// Why a value has no canonical encoding.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CanonicalError {
+    /// Floating-point numbers have no canonical form here.
+    #[error("number {0} is not an integer within ±2^53")]
+    NotAnInteger(String),
+    /// Object keys must be ASCII so byte order equals RFC 8785's UTF-16 order.
+    #[error("object key {0:?} is not ASCII")]
+    NonAsciiKey(String),
+    /// Nesting beyond [`MAX_DEPTH`] is refused to bound recursion.
+    #[error("value nests deeper than {MAX_DEPTH} levels")]
+    TooDeep,
+}
+
+/// Maximum nesting depth of arrays and objects.
+pub const MAX_DEPTH: usize = 32;
+
+/// Encodes `value` canonically.
+pub fn to_vec(value: &Value) -> Result<Vec<u8>, CanonicalError> {
+    let mut out = Vec::with_capacity(128);
+    write_value(&mut out, value, 0)?;
+    Ok(out)
+}
+
+/// Checks that `value` has a canonical encoding without producing it.
+pub fn check(value: &Value) -> Result<(), CanonicalError> {
+    to_vec(value).map(drop)
+}
+
+fn write_value(out: &mut Vec<u8>, value: &Value, depth: usize) -> Result<(), CanonicalError> {
+    if depth > MAX_DEPTH {
+        return Err(CanonicalError::TooDeep);
+    }
+    match value {
+        Value::Null => out.extend_from_slice(b"null"),
+        Value::Bool(true) => out.extend_from_slice(b"true"),
+        Value::Bool(false) => out.extend_from_slice(b"false"),
+        Value::Number(number) => {
+            let integer = number
+                .as_i64()
+                .filter(|n| n.abs() <= MAX_SAFE_INTEGER)
+                .ok_or_else(|| CanonicalError::NotAnInteger(number.to_string()))?;
+            out.extend_from_slice(integer.to_string().as_bytes());
+        }
+        Value::String(string) => write_string(out, string),
+        Value::Array(items) => {
+            out.push(b'[');
+            for (idx, item) in items.iter().enumerate() {
+                if idx > 0 {
+                    out.push(b',');
+                }
+                write_value(out, item, depth + 1)?;
+            }
+            out.push(b']');
+        }
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            if let Some(key) = keys.iter().find(|key| !key.is_ascii()) {
+                return Err(CanonicalError::NonAsciiKey((*key).clone()));
+            }
+            keys.sort_unstable();
+            out.push(b'{');
+            for (idx, key) in keys.into_iter().enumerate() {
+                if idx > 0 {
+                    out.push(b',');
+                }
+                write_string(out, key);
+                out.push(b':');
+                write_value(out, &map[key], depth + 1)?;
+            }
+            out.push(b'}');
+        }
+    }
+    Ok(())
+}
+
+fn write_string(out: &mut Vec<u8>, string: &str) {
+    out.push(b'"');
+    for ch in string.chars() {
+        match ch {
+            '"' => out.extend_from_slice(b"\\\""),
+            '\\' => out.extend_from_slice(b"\\\\"),
+            '\u{08}' => out.extend_from_slice(b"\\b"),
+            '\u{0c}' => out.extend_from_slice(b"\\f"),
+            '\n' => out.extend_from_slice(b"\\n"),
+            '\r' => out.extend_from_slice(b"\\r"),
+            '\t' => out.extend_from_slice(b"\\t"),
+            ch if (ch as u32) < 0x20 => {
+                out.extend_from_slice(format!("\\u{:04x}", ch as u32).as_bytes());
+            }
+            ch => {
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+            }
+        }
+    }
+    out.push(b'"');
+}

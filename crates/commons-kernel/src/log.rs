@@ -1,0 +1,225 @@
+//! Community logs: entries chained by hash and signed with the community key.
+//!
+//! An entry's header is `{v, community, seq, prev, record, ts}` in the
+//! canonical encoding; the entry hash is BLAKE3 of those bytes and the
+//! community key signs the same bytes. `prev` of entry 0 is all zeroes. The
+//! header commits to the record id, which commits to the record's content, so
+//! changing any stored byte of a record, reordering entries or dropping one
+//! breaks the chain at that point.
+
+use serde_json::json;
+
+use crate::canonical;
+use crate::id::{CommunityId, EntryHash, RecordId};
+use crate::keys::{PublicKey, SecretKey, Signature};
+use crate::record::{Record, RecordError, SignedRecord, Timestamp};
+
+/// Version of the entry header encoding.
+pub const ENTRY_VERSION: i64 = 1;
+
+/// The part of an entry the community key signs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EntryHeader {
+    /// The community whose log this is.
+    pub community: CommunityId,
+    /// Position in the log, from 0.
+    pub seq: u64,
+    /// Hash of the previous entry, [`EntryHash::GENESIS`] for entry 0.
+    pub prev: EntryHash,
+    /// The appended record's id.
+    pub record: RecordId,
+    /// When the home node appended it (the home node's clock).
+    pub ts: Timestamp,
+}
+
+/// A log entry: header, record and the community's signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    header: EntryHeader,
+    hash: EntryHash,
+    record: SignedRecord,
+    signature: Signature,
+}
+
+/// An entry as read from storage or the network, not yet checked.
+#[derive(Debug, Clone)]
+pub struct RawEntry {
+    /// The claimed header.
+    pub header: EntryHeader,
+    /// The record content.
+    pub record: Record,
+    /// The author's claimed signature.
+    pub record_signature: Signature,
+    /// The community's claimed signature over the header.
+    pub signature: Signature,
+}
+
+/// Where and why a chain fails to verify.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("entry {seq} of community {community}: {reason}")]
+pub struct ChainError {
+    /// The community.
+    pub community: CommunityId,
+    /// The first bad entry's sequence number.
+    pub seq: u64,
+    /// What is wrong with it.
+    pub reason: ChainFault,
+}
+
+/// What is wrong with a log entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChainFault {
+    /// The sequence number is not the next one.
+    #[error("expected sequence number {expected}, found {found}")]
+    Gap {
+        /// The next expected number.
+        expected: u64,
+        /// The number found.
+        found: u64,
+    },
+    /// `prev` is not the hash of the previous entry.
+    #[error("previous-entry hash does not match")]
+    BrokenLink,
+    /// The entry names another community.
+    #[error("entry belongs to community {0}")]
+    WrongCommunity(CommunityId),
+    /// The record is not what the header commits to.
+    #[error("record does not match the id in the header")]
+    RecordMismatch,
+    /// The record is invalid or its author signature does not verify.
+    #[error("{0}")]
+    Record(RecordError),
+    /// The community signature over the header does not verify.
+    #[error("community signature does not verify")]
+    BadCommunitySignature,
+    /// The stored hash differs from the recomputed one.
+    #[error("stored entry hash does not match its content")]
+    HashMismatch,
+}
+
+impl EntryHeader {
+    /// The canonical encoding that is hashed and signed.
+    pub fn encode(&self) -> Vec<u8> {
+        let value = json!({
+            "v": ENTRY_VERSION,
+            "community": self.community.to_hex(),
+            "seq": self.seq,
+            "prev": self.prev.to_hex(),
+            "record": self.record.to_hex(),
+            "ts": self.ts.0,
+        });
+        canonical::to_vec(&value).expect("an entry header has only strings and small integers")
+    }
+
+    /// The entry hash.
+    pub fn hash(&self) -> EntryHash {
+        EntryHash::from_bytes(*blake3::hash(&self.encode()).as_bytes())
+    }
+}
+
+impl Entry {
+    /// Appends `record` after an entry whose hash is `prev` at position `seq - 1`,
+    /// signing with the community key. The caller has validated the record.
+    pub fn seal(seq: u64, prev: EntryHash, ts: Timestamp, record: SignedRecord, community_key: &SecretKey) -> Entry {
+        let header = EntryHeader { community: record.record().community, seq, prev, record: record.id(), ts };
+        let encoded = header.encode();
+        let hash = EntryHash::from_bytes(*blake3::hash(&encoded).as_bytes());
+        let signature = community_key.sign(&encoded);
+        Entry { header, hash, record, signature }
+    }
+
+    /// The header.
+    pub fn header(&self) -> &EntryHeader {
+        &self.header
+    }
+
+    /// Position in the log.
+    pub fn seq(&self) -> u64 {
+        self.header.seq
+    }
+
+    /// The entry hash.
+    pub fn hash(&self) -> EntryHash {
+        self.hash
+    }
+
+    /// The record.
+    pub fn record(&self) -> &SignedRecord {
+        &self.record
+    }
+
+    /// The community signature.
+    pub fn signature(&self) -> &Signature {
+        &self.signature
+    }
+}
+
+/// Checks a log entry by entry, in order, from its first entry.
+#[derive(Debug, Clone)]
+pub struct ChainVerifier {
+    community: CommunityId,
+    key: PublicKey,
+    next_seq: u64,
+    prev: EntryHash,
+}
+
+impl ChainVerifier {
+    /// Starts at entry 0 of the log signed by `key`.
+    pub fn new(key: PublicKey) -> ChainVerifier {
+        ChainVerifier { community: key.community_id(), key, next_seq: 0, prev: EntryHash::GENESIS }
+    }
+
+    /// Resumes after an entry already trusted (for incremental checks).
+    pub fn resume(key: PublicKey, next_seq: u64, prev: EntryHash) -> ChainVerifier {
+        ChainVerifier { community: key.community_id(), key, next_seq, prev }
+    }
+
+    /// The sequence number the next entry must have.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Checks the next entry. `stored_hash`, when given, must equal the
+    /// recomputed hash.
+    pub fn check(&mut self, raw: RawEntry, stored_hash: Option<EntryHash>) -> Result<Entry, ChainError> {
+        let seq = raw.header.seq;
+        let fail = |reason| ChainError { community: self.community, seq, reason };
+        if raw.header.community != self.community {
+            return Err(fail(ChainFault::WrongCommunity(raw.header.community)));
+        }
+        if seq != self.next_seq {
+            return Err(fail(ChainFault::Gap { expected: self.next_seq, found: seq }));
+        }
+        if raw.header.prev != self.prev {
+            return Err(fail(ChainFault::BrokenLink));
+        }
+        if raw.record.community != self.community {
+            return Err(fail(ChainFault::WrongCommunity(raw.record.community)));
+        }
+        let encoded = raw.header.encode();
+        let hash = EntryHash::from_bytes(*blake3::hash(&encoded).as_bytes());
+        if stored_hash.is_some_and(|stored| stored != hash) {
+            return Err(fail(ChainFault::HashMismatch));
+        }
+        if self.key.verify(&encoded, &raw.signature).is_err() {
+            return Err(fail(ChainFault::BadCommunitySignature));
+        }
+        let record = SignedRecord::verify(raw.record, raw.record_signature).map_err(|e| fail(ChainFault::Record(e)))?;
+        if record.id() != raw.header.record {
+            return Err(fail(ChainFault::RecordMismatch));
+        }
+        self.next_seq = seq + 1;
+        self.prev = hash;
+        Ok(Entry { header: raw.header, hash, record, signature: raw.signature })
+    }
+}
+
+impl RawEntry {
+    /// Skips verification for an entry read back from the node's own store,
+    /// where it was verified before it was written; replay uses this.
+    pub fn into_trusted(self, hash: EntryHash, record_id: RecordId, encoded: Vec<u8>) -> Entry {
+        let record = SignedRecord::trusted(self.record, record_id, self.record_signature, encoded);
+        Entry { header: self.header, hash, record, signature: self.signature }
+    }
+}

@@ -1,0 +1,133 @@
+//! Unit and property tests of encoding, signing and chain verification.
+
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use crate::canonical;
+use crate::id::{EntryHash, Kind};
+use crate::keys::SecretKey;
+use crate::log::{ChainFault, ChainVerifier, Entry, RawEntry};
+use crate::record::{Record, SignedRecord, Timestamp};
+
+fn record(author: &SecretKey, community: &SecretKey, body: Value) -> Record {
+    Record {
+        kind: Kind::parse("test.note").expect("valid kind"),
+        community: community.public_key().community_id(),
+        author: author.public_key(),
+        ts: Timestamp(1_700_000_000_000),
+        body,
+        refs: Vec::new(),
+    }
+}
+
+#[track_caller]
+fn check_canonical(value: Value, expect: &str) {
+    let bytes = canonical::to_vec(&value).expect("canonical");
+    assert_eq!(String::from_utf8(bytes).expect("utf-8"), expect);
+}
+
+#[test]
+fn canonical_sorts_keys_and_escapes() {
+    check_canonical(json!({"b": 1, "a": [true, null, "x\"\n\u{1}é"]}), r#"{"a":[true,null,"x\"\n\u0001é"],"b":1}"#);
+    check_canonical(json!({}), "{}");
+    check_canonical(json!(-9007199254740991i64), "-9007199254740991");
+}
+
+#[test]
+fn canonical_rejects_floats_and_non_ascii_keys() {
+    assert!(canonical::to_vec(&json!(1.5)).is_err());
+    assert!(canonical::to_vec(&json!(9007199254740992i64)).is_err());
+    assert!(canonical::to_vec(&json!({"é": 1})).is_err());
+}
+
+#[test]
+fn tampered_record_fails_verification() {
+    let author = SecretKey::generate();
+    let community = SecretKey::generate();
+    let signed = SignedRecord::sign(record(&author, &community, json!({"text": "hi"})), &author).expect("sign");
+    let mut wire = signed.to_wire();
+    wire["record"]["body"]["text"] = json!("hello");
+    assert!(SignedRecord::from_wire(&wire).is_err());
+    assert_eq!(SignedRecord::from_wire(&signed.to_wire()).expect("valid"), signed);
+}
+
+fn chain(community: &SecretKey, author: &SecretKey, n: usize) -> Vec<Entry> {
+    let mut prev = EntryHash::GENESIS;
+    (0..n)
+        .map(|seq| {
+            let signed = SignedRecord::sign(record(author, community, json!({"n": seq})), author).expect("sign");
+            let entry = Entry::seal(seq as u64, prev, Timestamp(seq as i64), signed, community);
+            prev = entry.hash();
+            entry
+        })
+        .collect()
+}
+
+fn raw(entry: &Entry) -> RawEntry {
+    RawEntry {
+        header: *entry.header(),
+        record: entry.record().record().clone(),
+        record_signature: *entry.record().signature(),
+        signature: *entry.signature(),
+    }
+}
+
+#[test]
+fn chain_names_first_bad_entry() {
+    let community = SecretKey::generate();
+    let author = SecretKey::generate();
+    let entries = chain(&community, &author, 5);
+    let mut verifier = ChainVerifier::new(community.public_key());
+    for entry in &entries {
+        verifier.check(raw(entry), Some(entry.hash())).expect("valid chain");
+    }
+
+    let mut verifier = ChainVerifier::new(community.public_key());
+    let mut tampered: Vec<RawEntry> = entries.iter().map(raw).collect();
+    tampered[3].record.body = json!({"n": 99});
+    for entry in &tampered[..3] {
+        verifier.check(entry.clone(), None).expect("prefix is valid");
+    }
+    let error = verifier.check(tampered[3].clone(), None).expect_err("tampered");
+    assert_eq!(error.seq, 3);
+    assert!(matches!(error.reason, ChainFault::Record(_)), "{error}");
+
+    let mut verifier = ChainVerifier::new(community.public_key());
+    verifier.check(raw(&entries[0]), None).expect("first");
+    let error = verifier.check(raw(&entries[2]), None).expect_err("gap");
+    assert!(matches!(error.reason, ChainFault::Gap { expected: 1, found: 2 }));
+}
+
+proptest! {
+    #[test]
+    fn record_wire_roundtrip(text in ".{0,64}", number in -1_000_000i64..1_000_000, tags in proptest::collection::vec("[a-z]{1,8}", 0..5)) {
+        let author = SecretKey::generate();
+        let community = SecretKey::generate();
+        let signed = SignedRecord::sign(record(&author, &community, json!({"text": text, "n": number, "tags": tags})), &author).expect("sign");
+        let wire = serde_json::to_string(&signed.to_wire()).expect("json");
+        let parsed: Value = serde_json::from_str(&wire).expect("parse");
+        let back = SignedRecord::from_wire(&parsed).expect("verify");
+        prop_assert_eq!(back.id(), signed.id());
+        prop_assert_eq!(back.encoded(), signed.encoded());
+    }
+
+    #[test]
+    fn any_single_byte_flip_in_a_body_is_detected(idx in 0usize..4, flip in 1u8..=255) {
+        let community = SecretKey::generate();
+        let author = SecretKey::generate();
+        let entries = chain(&community, &author, 4);
+        let mut verifier = ChainVerifier::new(community.public_key());
+        let mut raws: Vec<RawEntry> = entries.iter().map(raw).collect();
+        let mut bytes = raws[idx].signature.as_bytes().to_owned();
+        bytes[(flip as usize) % 64] ^= flip;
+        raws[idx].signature = crate::keys::Signature::from_bytes(bytes);
+        let mut failed_at = None;
+        for entry in raws {
+            if let Err(error) = verifier.check(entry, None) {
+                failed_at = Some(error.seq);
+                break;
+            }
+        }
+        prop_assert_eq!(failed_at, Some(idx as u64));
+    }
+}
