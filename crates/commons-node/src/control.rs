@@ -1,0 +1,367 @@
+//! Operator commands, executed the same way whether they come from the CLI
+//! with the node stopped (the CLI opens the store itself) or through the
+//! running node's control socket (the node executes them), so a write is
+//! handled, audited and later replicated the same way on both paths.
+
+use commons_kernel::{Role, Visibility};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::accounts::IdentityExport;
+use crate::{CommunityView, Node, NodeError, User};
+
+/// An operator command. The wire form is JSON tagged by `command`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Command {
+    /// Create an account with a password.
+    UserAdd {
+        /// Login name.
+        name: String,
+        /// Node administrator.
+        admin: bool,
+        /// The password.
+        password: String,
+    },
+    /// List accounts.
+    UserList,
+    /// Disable an account.
+    UserDisable {
+        /// Login name.
+        name: String,
+    },
+    /// Create an API token; the reply carries it once.
+    TokenCreate {
+        /// Owner.
+        user: String,
+        /// Label.
+        name: String,
+        /// Scopes.
+        scopes: Vec<String>,
+    },
+    /// Create a community.
+    CommunityCreate {
+        /// Acting user, the first admin.
+        user: String,
+        /// Name.
+        name: String,
+        /// Private instead of public.
+        private: bool,
+        /// Policy template.
+        template: String,
+    },
+    /// List communities as seen by a user.
+    CommunityList {
+        /// Viewer.
+        user: String,
+    },
+    /// Join a community.
+    CommunityJoin {
+        /// Acting user.
+        user: String,
+        /// Id or name.
+        community: String,
+    },
+    /// Leave a community.
+    CommunityLeave {
+        /// Acting user.
+        user: String,
+        /// Id or name.
+        community: String,
+    },
+    /// Set a member's role.
+    CommunityRole {
+        /// Acting admin.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// User name or key.
+        member: String,
+        /// New role.
+        role: Role,
+    },
+    /// Follow a public community.
+    CommunityFollow {
+        /// Community id.
+        id: String,
+    },
+    /// Verify logs.
+    Verify {
+        /// One community, or all.
+        community: Option<String>,
+    },
+    /// Print log entries.
+    LogShow {
+        /// Viewer.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// First sequence number.
+        from: u64,
+        /// Most entries.
+        limit: u32,
+    },
+    /// Back up the SQLite database.
+    Backup {
+        /// Target file, absolute.
+        path: String,
+    },
+    /// Export a user's identity.
+    IdentityExport {
+        /// User.
+        user: String,
+        /// Passphrase sealing the secret key.
+        passphrase: String,
+    },
+    /// Import an identity as a user.
+    IdentityImport {
+        /// User to create or update.
+        user: String,
+        /// The exported identity.
+        identity: IdentityExport,
+        /// Passphrase.
+        passphrase: String,
+    },
+    /// Rebuild projections from the logs.
+    Replay,
+}
+
+impl Command {
+    /// Whether the command changes state (and so is audited).
+    pub fn is_mutating(&self) -> bool {
+        !matches!(
+            self,
+            Command::UserList
+                | Command::CommunityList { .. }
+                | Command::Verify { .. }
+                | Command::LogShow { .. }
+        )
+    }
+
+    /// A short name for audit rows and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::UserAdd { .. } => "user add",
+            Command::UserList => "user list",
+            Command::UserDisable { .. } => "user disable",
+            Command::TokenCreate { .. } => "token create",
+            Command::CommunityCreate { .. } => "community create",
+            Command::CommunityList { .. } => "community list",
+            Command::CommunityJoin { .. } => "community join",
+            Command::CommunityLeave { .. } => "community leave",
+            Command::CommunityRole { .. } => "community role",
+            Command::CommunityFollow { .. } => "community follow",
+            Command::Verify { .. } => "verify",
+            Command::LogShow { .. } => "log show",
+            Command::Backup { .. } => "backup",
+            Command::IdentityExport { .. } => "identity export",
+            Command::IdentityImport { .. } => "identity import",
+            Command::Replay => "replay",
+        }
+    }
+}
+
+/// JSON form of a user for command replies.
+pub fn user_json(user: &User) -> Value {
+    json!({
+        "name": user.name,
+        "admin": user.is_admin,
+        "disabled": user.disabled,
+        "public_key": user.public_key,
+        "has_password": user.has_password,
+        "created_ts": user.created_ts,
+    })
+}
+
+/// JSON form of a community for command replies.
+pub fn community_json(view: &CommunityView) -> Value {
+    json!({
+        "id": view.id,
+        "name": view.name,
+        "home": view.home,
+        "is_home": view.is_home,
+        "visibility": view.visibility,
+        "policy": view.policy,
+        "members": view.members,
+        "entries": view.entries,
+        "role": view.role,
+        "pending": view.pending,
+    })
+}
+
+impl Node {
+    /// Executes an operator command and returns its JSON reply.
+    pub async fn execute(&self, command: Command) -> Result<Value, NodeError> {
+        let outcome = self.execute_inner(command.clone()).await;
+        if command.is_mutating() {
+            let row = commons_store::audit::AuditRow {
+                id: 0,
+                ts: crate::now().0,
+                actor: "cli".into(),
+                action: command.name().into(),
+                target: command_target(&command),
+                address: "local".into(),
+                outcome: if outcome.is_ok() {
+                    "ok".into()
+                } else {
+                    "error".into()
+                },
+                request_id: String::new(),
+            };
+            self.store().audit(&row).await?;
+        }
+        outcome
+    }
+
+    async fn execute_inner(&self, command: Command) -> Result<Value, NodeError> {
+        Ok(match command {
+            Command::UserAdd {
+                name,
+                admin,
+                password,
+            } => user_json(&self.create_user(&name, &password, admin).await?),
+            Command::UserList => Value::Array(self.users().await?.iter().map(user_json).collect()),
+            Command::UserDisable { name } => user_json(&self.set_user_disabled(&name, true).await?),
+            Command::TokenCreate { user, name, scopes } => {
+                let user = self.user(&user).await?;
+                let (token, secret) = self.create_token(&user, &name, &scopes).await?;
+                json!({ "id": token.id, "name": token.name, "scopes": token.scopes, "token": secret })
+            }
+            Command::CommunityCreate {
+                user,
+                name,
+                private,
+                template,
+            } => {
+                let user = self.user(&user).await?;
+                let visibility = if private {
+                    Visibility::Private
+                } else {
+                    Visibility::Public
+                };
+                community_json(
+                    &self
+                        .create_community(&user, &name, visibility, &template)
+                        .await?,
+                )
+            }
+            Command::CommunityList { user } => {
+                let user = self.user(&user).await?;
+                let mut list: Vec<Value> = self
+                    .communities(Some(&user))
+                    .await?
+                    .iter()
+                    .map(community_json)
+                    .collect();
+                let known: Vec<String> = list
+                    .iter()
+                    .filter_map(|c| c["id"].as_str().map(str::to_owned))
+                    .collect();
+                for (id, since) in self.follows().await? {
+                    if !known.contains(&id.to_hex()) {
+                        list.push(json!({ "id": id, "name": null, "following": true, "since_ts": since, "entries": 0 }));
+                    }
+                }
+                Value::Array(list)
+            }
+            Command::CommunityJoin { user, community } => {
+                let user = self.user(&user).await?;
+                community_json(&self.join(&user, &community).await?)
+            }
+            Command::CommunityLeave { user, community } => {
+                let user = self.user(&user).await?;
+                self.leave(&user, &community).await?;
+                json!({ "left": community })
+            }
+            Command::CommunityRole {
+                user,
+                community,
+                member,
+                role,
+            } => {
+                let user = self.user(&user).await?;
+                self.set_role(&user, &community, &member, role).await?;
+                json!({ "community": community, "member": member, "role": role })
+            }
+            Command::CommunityFollow { id } => json!({ "following": self.follow(&id).await? }),
+            Command::Verify { community } => {
+                let reports = self.verify(community.as_deref()).await?;
+                Value::Array(
+                    reports
+                        .iter()
+                        .map(|report| {
+                            json!({
+                                "community": report.community,
+                                "entries": report.entries,
+                                "ok": report.error.is_none(),
+                                "error": report.error.as_ref().map(|e| json!({ "seq": e.seq, "reason": e.reason.to_string() })),
+                            })
+                        })
+                        .collect(),
+                )
+            }
+            Command::LogShow {
+                user,
+                community,
+                from,
+                limit,
+            } => {
+                let user = self.user(&user).await?;
+                let rows = self.log(&community, Some(&user), from, limit).await?;
+                Value::Array(rows.iter().map(log_row_json).collect())
+            }
+            Command::Backup { path } => {
+                self.backup(std::path::Path::new(&path)).await?;
+                json!({ "backup": path })
+            }
+            Command::IdentityExport { user, passphrase } => {
+                serde_json::to_value(self.export_identity(&user, &passphrase).await?)
+                    .expect("identity serializes")
+            }
+            Command::IdentityImport {
+                user,
+                identity,
+                passphrase,
+            } => user_json(&self.import_identity(&user, &identity, &passphrase).await?),
+            Command::Replay => json!({ "replayed": self.replay().await? }),
+        })
+    }
+}
+
+/// JSON form of a log entry.
+pub fn log_row_json(row: &commons_store::LogRow) -> Value {
+    let record: Value = serde_json::from_str(&row.record).unwrap_or(Value::Null);
+    json!({
+        "community": row.community,
+        "seq": row.seq,
+        "hash": row.hash,
+        "prev": row.prev,
+        "record_id": row.record_id,
+        "kind": row.kind,
+        "author": row.author,
+        "record_ts": row.record_ts.0,
+        "appended_ts": row.appended_ts.0,
+        "record": record,
+        "record_signature": row.record_sig,
+        "entry_signature": row.entry_sig,
+    })
+}
+
+fn command_target(command: &Command) -> String {
+    match command {
+        Command::UserAdd { name, .. } | Command::UserDisable { name } => name.clone(),
+        Command::TokenCreate { user, .. }
+        | Command::IdentityExport { user, .. }
+        | Command::IdentityImport { user, .. } => user.clone(),
+        Command::CommunityCreate { name, .. } => name.clone(),
+        Command::CommunityJoin { community, .. }
+        | Command::CommunityLeave { community, .. }
+        | Command::CommunityRole { community, .. }
+        | Command::LogShow { community, .. } => community.clone(),
+        Command::CommunityFollow { id } => id.clone(),
+        Command::Verify { community } => community.clone().unwrap_or_default(),
+        Command::Backup { path } => path.clone(),
+        Command::CommunityList { user } => user.clone(),
+        Command::UserList | Command::Replay => String::new(),
+    }
+}

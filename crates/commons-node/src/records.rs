@@ -1,0 +1,151 @@
+//! Submitting records to community logs, reading logs back, verifying and
+//! replaying them.
+
+use commons_kernel::record::parse_wire;
+use commons_kernel::{CommunityId, Entry, Kind, Record, RecordId, SecretKey, SignedRecord};
+use commons_store::{LogRow, VerifyReport};
+use serde_json::Value;
+
+use crate::accounts::User;
+use crate::{Node, NodeError, now};
+
+impl Node {
+    /// Signs a record as `user` and appends it to the community's log.
+    pub async fn submit(
+        &self,
+        user: &User,
+        community: CommunityId,
+        kind: &str,
+        body: Value,
+        refs: Vec<RecordId>,
+    ) -> Result<Entry, NodeError> {
+        if user.disabled {
+            return Err(NodeError::Forbidden("this account is disabled".into()));
+        }
+        let kind = Kind::parse(kind).map_err(|e| NodeError::BadInput(e.to_string()))?;
+        let record = Record {
+            kind,
+            community,
+            author: user.public_key,
+            ts: now(),
+            body,
+            refs,
+        };
+        let secret = self.user_secret(user).await?;
+        let signed =
+            SignedRecord::sign(record, &secret).map_err(|e| NodeError::BadInput(e.to_string()))?;
+        let mut entries = self.append(community, vec![signed]).await?;
+        Ok(entries.pop().expect("one record appended gives one entry"))
+    }
+
+    /// Appends a record signed elsewhere, given in wire form.
+    pub async fn submit_signed(&self, wire: &Value) -> Result<Entry, NodeError> {
+        let (record, signature) =
+            parse_wire(wire).map_err(|e| NodeError::BadInput(e.to_string()))?;
+        let community = record.community;
+        let signed = SignedRecord::verify(record, signature)
+            .map_err(|e| NodeError::BadInput(e.to_string()))?;
+        let mut entries = self.append(community, vec![signed]).await?;
+        Ok(entries.pop().expect("one record appended gives one entry"))
+    }
+
+    /// Appends verified records to a community this node is home for, all or nothing.
+    pub async fn append(
+        &self,
+        community: CommunityId,
+        records: Vec<SignedRecord>,
+    ) -> Result<Vec<Entry>, NodeError> {
+        let key = self.community_secret(community).await?;
+        Ok(self
+            .store()
+            .append(self.registry(), &key, records, now())
+            .await?)
+    }
+
+    async fn community_secret(&self, community: CommunityId) -> Result<SecretKey, NodeError> {
+        match self.store().community_secret(community).await? {
+            Some(wrapped) => Ok(self.inner.wrap.unwrap(&wrapped)?),
+            None if self.store().community(community).await?.is_some() => {
+                Err(NodeError::NotHome(community.to_hex()))
+            }
+            None => Err(NodeError::NotFound {
+                what: "community",
+                name: community.to_hex(),
+            }),
+        }
+    }
+
+    /// Entries from `from` on, at most `limit`, if the viewer may see the community.
+    pub async fn log(
+        &self,
+        id_or_name: &str,
+        viewer: Option<&User>,
+        from: u64,
+        limit: u32,
+    ) -> Result<Vec<LogRow>, NodeError> {
+        let view = self.community(id_or_name, viewer).await?;
+        Ok(self.store().entries(view.id, from, limit.min(1000)).await?)
+    }
+
+    /// The newest entries, newest first.
+    pub async fn recent_log(
+        &self,
+        id_or_name: &str,
+        viewer: Option<&User>,
+        limit: u32,
+    ) -> Result<Vec<LogRow>, NodeError> {
+        let view = self.community(id_or_name, viewer).await?;
+        Ok(self
+            .store()
+            .recent_entries(view.id, limit.min(1000))
+            .await?)
+    }
+
+    /// Verifies one community's log, or every log when `community` is `None`.
+    pub async fn verify(&self, community: Option<&str>) -> Result<Vec<VerifyReport>, NodeError> {
+        let ids = match community {
+            Some(id_or_name) => vec![self.resolve_community(id_or_name).await?],
+            None => self
+                .store()
+                .log_heads()
+                .await?
+                .into_iter()
+                .map(|(id, _, _)| id)
+                .collect(),
+        };
+        let mut reports = Vec::with_capacity(ids.len());
+        for id in ids {
+            reports.push(self.store().verify(id).await?);
+        }
+        Ok(reports)
+    }
+
+    /// Rebuilds every projection from the logs; returns the entries replayed.
+    pub async fn replay(&self) -> Result<u64, NodeError> {
+        Ok(self.store().replay(self.registry()).await?)
+    }
+
+    /// Log lengths in entries and bytes, per community (for metrics).
+    pub async fn log_sizes(&self) -> Result<Vec<(CommunityId, u64, u64)>, NodeError> {
+        Ok(self.store().log_heads().await?)
+    }
+
+    /// Writes a consistent copy of the SQLite database to `path`.
+    pub async fn backup(&self, path: &std::path::Path) -> Result<(), NodeError> {
+        if path.exists() {
+            return Err(NodeError::Conflict(format!(
+                "{} exists; choose a new file",
+                path.display()
+            )));
+        }
+        let path = path
+            .to_str()
+            .ok_or_else(|| NodeError::BadInput("the backup path is not UTF-8".into()))?;
+        if self.backend() != crate::Backend::Sqlite {
+            return Err(NodeError::BadInput(
+                "backup copies the embedded SQLite database; for PostgreSQL use pg_dump (see README)".into(),
+            ));
+        }
+        Ok(self.store().backup_sqlite(path).await?)
+    }
+}

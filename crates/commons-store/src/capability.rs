@@ -1,0 +1,80 @@
+//! The contract between the store and a capability: record kinds validated by
+//! the kernel's [`Validator`], reduced into the capability's own projection
+//! tables inside the append transaction.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use commons_kernel::{Entry, Validator};
+use futures::future::BoxFuture;
+use sqlx::AnyConnection;
+use sqlx::migrate::Migrator;
+
+use crate::{Backend, StoreError};
+
+/// A capability: validation (pure, from the kernel) plus reduction into
+/// projection tables (here, with SQL).
+///
+/// Adding a capability means implementing this trait in the capability's crate
+/// and adding one line to the node's registry.
+pub trait Capability: Validator {
+    /// Migrations creating the capability's tables. Versions must be unique
+    /// across the workspace: the kernel uses 1–999, each capability takes a
+    /// block of 1000 (see ARCHITECTURE.md).
+    fn migrator(&self, _backend: Backend) -> Option<Migrator> {
+        None
+    }
+
+    /// The projection tables, emptied before a replay.
+    fn projection_tables(&self) -> &'static [&'static str];
+
+    /// Applies `entry` to the projection tables. Called inside the transaction
+    /// that appends the entry, after validation succeeded.
+    fn reduce<'c>(
+        &'c self,
+        conn: &'c mut AnyConnection,
+        entry: &'c Entry,
+    ) -> BoxFuture<'c, Result<(), StoreError>>;
+}
+
+/// The capabilities a node runs, by name.
+#[derive(Clone, Default)]
+pub struct Registry {
+    capabilities: Vec<Arc<dyn Capability>>,
+    by_name: HashMap<&'static str, usize>,
+}
+
+impl Registry {
+    /// A registry holding only the built-in `community` capability.
+    pub fn with_kernel() -> Registry {
+        let mut registry = Registry::default();
+        registry.register(Arc::new(crate::community::CommunityCapability));
+        registry
+    }
+
+    /// Adds a capability.
+    ///
+    /// # Panics
+    /// When a capability of the same name is already registered: that is a
+    /// wiring mistake, found by the first test that opens a node.
+    pub fn register(&mut self, capability: Arc<dyn Capability>) -> &mut Registry {
+        let name = capability.capability();
+        assert!(
+            !self.by_name.contains_key(name),
+            "capability {name} registered twice"
+        );
+        self.by_name.insert(name, self.capabilities.len());
+        self.capabilities.push(capability);
+        self
+    }
+
+    /// The capability owning a kind's first segment.
+    pub fn get(&self, name: &str) -> Option<&Arc<dyn Capability>> {
+        self.by_name.get(name).map(|&idx| &self.capabilities[idx])
+    }
+
+    /// All capabilities, in registration order.
+    pub fn iter(&self) -> impl Iterator<Item = &Arc<dyn Capability>> {
+        self.capabilities.iter()
+    }
+}

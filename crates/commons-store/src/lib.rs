@@ -1,0 +1,225 @@
+//! Storage for a Commons node: sqlx over SQLite (the default) or PostgreSQL.
+//!
+//! One query layer serves both backends through sqlx's `Any` driver: every
+//! statement uses `$n` placeholders and types both databases share (TEXT and
+//! BIGINT; ids, keys and signatures are lowercase hex). Each backend has its
+//! own embedded migrations, applied at open. Every shared table is keyed by
+//! community id first so a PostgreSQL deployment can shard by community.
+//!
+//! The store owns the logs (`log_entries`, `log_heads`) and the local tables
+//! (accounts, sessions, tokens, audit, follows, secrets). Capabilities own
+//! their projection tables and reduce entries into them inside the append
+//! transaction, through the [`Capability`] trait.
+#![warn(missing_docs)]
+
+pub mod audit;
+pub mod capability;
+pub mod community;
+pub mod log;
+pub mod meta;
+pub mod users;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::migrate::Migrator;
+use sqlx::{AnyPool, ConnectOptions, Executor};
+
+pub use capability::{Capability, Registry};
+pub use log::{AppendError, LogRow, VerifyReport};
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// Embedded SQLite in WAL mode.
+    Sqlite,
+    /// A PostgreSQL server.
+    Postgres,
+}
+
+/// A handle to the node's database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite allows one writer; taking this lock before a write transaction
+    /// turns would-be `SQLITE_BUSY` upgrades into an orderly queue.
+    write_lock: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A storage failure. Bad input never ends up here: it is a typed rejection
+/// from the operation that received it.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The database reported an error.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A migration failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value does not parse; the database was changed behind the node's back.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The URL names no supported database.
+    #[error("unsupported database URL {0:?}: expected sqlite:// or postgres://")]
+    UnsupportedUrl(String),
+}
+
+/// Options for opening a store.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// `sqlite://PATH` or `postgres://…`.
+    pub url: String,
+    /// Largest number of pooled connections.
+    pub max_connections: u32,
+}
+
+impl Store {
+    /// Connects, applies pending migrations of the kernel and of every
+    /// capability in `registry`, and returns the store.
+    pub async fn open(config: &StoreConfig, registry: &Registry) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if config.url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if config.url.starts_with("postgres:") || config.url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(config.url.clone()));
+        };
+        let options: AnyConnectOptions = config.url.parse()?;
+        let options = options.log_statements(tracing::log::LevelFilter::Trace);
+        let pool = AnyPoolOptions::new()
+            .max_connections(config.max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                             PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        let store = Store {
+            pool,
+            backend,
+            write_lock: Arc::new(tokio::sync::Mutex::new(())),
+        };
+        store.migrate(registry).await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self, registry: &Registry) -> Result<(), StoreError> {
+        let mut kernel = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("migrations/postgres"),
+        };
+        // Kernel and capabilities share sqlx's bookkeeping table; version
+        // ranges keep them apart and each ignores the others' rows.
+        kernel.set_ignore_missing(true);
+        kernel.run(&self.pool).await?;
+        for capability in registry.iter() {
+            if let Some(migrator) = capability.migrator(self.backend) {
+                let mut migrator: Migrator = migrator;
+                migrator.set_ignore_missing(true);
+                migrator.run(&self.pool).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The backend in use.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The connection pool, for capability views.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// Starts a write transaction, queued behind other writers on SQLite.
+    pub async fn write(&self) -> Result<WriteTx<'_>, StoreError> {
+        let guard = match self.backend {
+            Backend::Sqlite => Some(self.write_lock.lock().await),
+            Backend::Postgres => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx { tx, _guard: guard })
+    }
+
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Writes a consistent copy of an SQLite database to `path` while the node
+    /// runs (`VACUUM INTO`). PostgreSQL deployments use `pg_dump` instead.
+    pub async fn backup_sqlite(&self, path: &str) -> Result<(), StoreError> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::UnsupportedUrl(
+                "backup needs SQLite; use pg_dump for PostgreSQL".into(),
+            ));
+        }
+        let _guard = self.write_lock.lock().await;
+        sqlx::query("VACUUM INTO $1")
+            .bind(path)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// Closes the pool, waiting for connections to finish.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// A write transaction; dropping it without [`WriteTx::commit`] rolls back.
+pub struct WriteTx<'s> {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _guard: Option<tokio::sync::MutexGuard<'s, ()>>,
+}
+
+impl WriteTx<'_> {
+    /// The connection, for queries inside the transaction.
+    pub fn conn(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+
+    /// Commits.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reads a hex column into a kernel id type, mapping parse failures to corruption.
+pub(crate) fn parse_col<T: std::str::FromStr>(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    use sqlx::Row;
+    let text: String = row.try_get(column)?;
+    text.parse()
+        .map_err(|e: T::Err| StoreError::Corrupt(format!("column {column}: {e}")))
+}

@@ -1,0 +1,602 @@
+//! Community logs in the database: appending validated records, reading
+//! entries back, verifying whole chains and replaying them into projections.
+
+use std::collections::{HashMap, HashSet};
+
+use commons_kernel::capability::ValidationContext;
+use commons_kernel::log::{ChainError, ChainVerifier, RawEntry};
+use commons_kernel::record::Record;
+use commons_kernel::{
+    CommunityId, Entry, EntryHash, EntryHeader, Findings, Kind, PublicKey, RecordId, SecretKey,
+    Signature, SignedRecord, Timestamp,
+};
+use futures::TryStreamExt;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+
+use crate::capability::Registry;
+use crate::{Backend, Store, StoreError, community, parse_col};
+
+/// How far into the future a record's timestamp may be, in milliseconds.
+pub const MAX_CLOCK_SKEW_MS: i64 = 10 * 60 * 1000;
+
+/// Why records were not appended. Nothing of the batch was written.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AppendError {
+    /// The community has no log on this node.
+    #[error("unknown community {0}")]
+    UnknownCommunity(CommunityId),
+    /// A record is for another community than the batch.
+    #[error("record {index} is for community {found}, not {expected}")]
+    WrongCommunity {
+        /// Position in the batch.
+        index: usize,
+        /// The batch's community.
+        expected: CommunityId,
+        /// The record's community.
+        found: CommunityId,
+    },
+    /// No registered capability owns the kind.
+    #[error("record {index} has unknown kind {kind}")]
+    UnknownKind {
+        /// Position in the batch.
+        index: usize,
+        /// The kind.
+        kind: Kind,
+    },
+    /// The record is already in the log (a duplicate or a replay).
+    #[error("record {index} ({id}) is already in the log")]
+    Duplicate {
+        /// Position in the batch.
+        index: usize,
+        /// The record id.
+        id: RecordId,
+    },
+    /// The record breaks its kind's schema or the community's rules.
+    #[error("record {index} is invalid: {findings}")]
+    Invalid {
+        /// Position in the batch.
+        index: usize,
+        /// Everything found wrong.
+        findings: Findings,
+    },
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sqlx::Error> for AppendError {
+    fn from(error: sqlx::Error) -> AppendError {
+        AppendError::Store(StoreError::Database(error))
+    }
+}
+
+/// One stored log entry, as columns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogRow {
+    /// The community.
+    pub community: CommunityId,
+    /// Position in the log.
+    pub seq: u64,
+    /// The entry hash.
+    pub hash: EntryHash,
+    /// The previous entry's hash.
+    pub prev: EntryHash,
+    /// The record id.
+    pub record_id: RecordId,
+    /// The record kind.
+    pub kind: String,
+    /// The author key.
+    pub author: PublicKey,
+    /// The author's timestamp.
+    pub record_ts: Timestamp,
+    /// When it was appended.
+    pub appended_ts: Timestamp,
+    /// The record's canonical encoding.
+    pub record: String,
+    /// The author's signature, hex.
+    pub record_sig: String,
+    /// The community signature, hex.
+    pub entry_sig: String,
+}
+
+/// The result of verifying one community's log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifyReport {
+    /// The community.
+    pub community: CommunityId,
+    /// Entries checked.
+    pub entries: u64,
+    /// The first bad entry, if any.
+    pub error: Option<ChainError>,
+}
+
+const ENTRY_COLUMNS: &str = "community_id, seq, entry_hash, prev_hash, record_id, kind, author, record_ts, \
+                             appended_ts, record, record_sig, entry_sig";
+
+impl Store {
+    /// Validates `records` in order and appends them to the log of
+    /// `community_key`'s community in one transaction, applying each
+    /// capability's reducer as it goes. All or nothing.
+    pub async fn append(
+        &self,
+        registry: &Registry,
+        community_key: &SecretKey,
+        records: Vec<SignedRecord>,
+        now: Timestamp,
+    ) -> Result<Vec<Entry>, AppendError> {
+        let community_id = community_key.public_key().community_id();
+        for (index, signed) in records.iter().enumerate() {
+            let found = signed.record().community;
+            if found != community_id {
+                return Err(AppendError::WrongCommunity {
+                    index,
+                    expected: community_id,
+                    found,
+                });
+            }
+        }
+        let mut tx = self.write().await?;
+        let conn = tx.conn();
+        let head = load_head(conn, self.backend == Backend::Postgres, community_id).await?;
+        let (mut next_seq, mut prev) = match head {
+            Some(head) => (head.next_seq, head.hash),
+            None => (0, EntryHash::GENESIS),
+        };
+        if next_seq == 0
+            && records
+                .first()
+                .is_none_or(|r| r.record().kind.as_str() != "community.create")
+        {
+            return Err(AppendError::UnknownCommunity(community_id));
+        }
+        check_duplicates(conn, community_id, &records).await?;
+
+        let mut entries = Vec::with_capacity(records.len());
+        let mut bytes = 0i64;
+        let mut cache = ContextCache::default();
+        for (index, signed) in records.into_iter().enumerate() {
+            let record = signed.record();
+            let capability =
+                registry
+                    .get(record.kind.capability())
+                    .ok_or_else(|| AppendError::UnknownKind {
+                        index,
+                        kind: record.kind.clone(),
+                    })?;
+            if !capability
+                .kinds()
+                .iter()
+                .any(|spec| spec.kind == record.kind.as_str())
+            {
+                return Err(AppendError::UnknownKind {
+                    index,
+                    kind: record.kind.clone(),
+                });
+            }
+            if record.ts.0 > now.0 + MAX_CLOCK_SKEW_MS {
+                let findings = Findings::one(
+                    "/ts",
+                    "the record is dated more than 10 minutes in the future",
+                );
+                return Err(AppendError::Invalid { index, findings });
+            }
+            let is_community_kind = record.kind.capability() == "community";
+            if is_community_kind {
+                cache = ContextCache::default();
+            }
+            let mut keys = capability.subjects(record);
+            keys.push(record.author);
+            let ctx = cache
+                .context(conn, community_id, next_seq, &keys, is_community_kind)
+                .await?;
+            capability
+                .validate(&ctx, record)
+                .map_err(|findings| AppendError::Invalid { index, findings })?;
+
+            let entry = Entry::seal(next_seq, prev, now, signed, community_key);
+            insert_entry(conn, &entry).await?;
+            capability.reduce(conn, &entry).await?;
+            bytes += entry.record().encoded().len() as i64;
+            next_seq += 1;
+            prev = entry.hash();
+            entries.push(entry);
+        }
+        sqlx::query(
+            "INSERT INTO log_heads (community_id, community_key, next_seq, head_hash, bytes) \
+             VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (community_id) DO UPDATE SET next_seq = $3, head_hash = $4, \
+             bytes = log_heads.bytes + $5",
+        )
+        .bind(community_id.to_hex())
+        .bind(community_key.public_key().to_hex())
+        .bind(next_seq as i64)
+        .bind(prev.to_hex())
+        .bind(bytes)
+        .execute(tx.conn())
+        .await?;
+        tx.commit().await?;
+        Ok(entries)
+    }
+
+    /// Entries of a community with `seq >= from`, at most `limit`, in order.
+    pub async fn entries(
+        &self,
+        community: CommunityId,
+        from: u64,
+        limit: u32,
+    ) -> Result<Vec<LogRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM log_entries WHERE community_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3"
+        ))
+        .bind(community.to_hex())
+        .bind(from as i64)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(log_row).collect()
+    }
+
+    /// The newest entries of a community, newest first.
+    pub async fn recent_entries(
+        &self,
+        community: CommunityId,
+        limit: u32,
+    ) -> Result<Vec<LogRow>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ENTRY_COLUMNS} FROM log_entries WHERE community_id = $1 ORDER BY seq DESC LIMIT $2"
+        ))
+        .bind(community.to_hex())
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(log_row).collect()
+    }
+
+    /// Every community with a log on this node and its length.
+    pub async fn log_heads(&self) -> Result<Vec<(CommunityId, u64, u64)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT community_id, next_seq, bytes FROM log_heads ORDER BY community_id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let next_seq: i64 = row.try_get("next_seq")?;
+                let bytes: i64 = row.try_get("bytes")?;
+                Ok((
+                    parse_col(row, "community_id")?,
+                    next_seq as u64,
+                    bytes as u64,
+                ))
+            })
+            .collect()
+    }
+
+    /// Checks every entry of a community's log: sequence, chain, record and
+    /// community signatures, and that the head matches the last entry.
+    pub async fn verify(&self, community: CommunityId) -> Result<VerifyReport, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let head = load_head(&mut conn, false, community).await?;
+        let Some(head) = head else {
+            return Ok(VerifyReport {
+                community,
+                entries: 0,
+                error: None,
+            });
+        };
+        let mut verifier = ChainVerifier::new(head.key);
+        let mut checked = 0u64;
+        let mut last_hash = EntryHash::GENESIS;
+        let sql =
+            format!("SELECT {ENTRY_COLUMNS} FROM log_entries WHERE community_id = $1 ORDER BY seq");
+        let mut rows = sqlx::query(&sql).bind(community.to_hex()).fetch(&mut *conn);
+        while let Some(row) = rows.try_next().await? {
+            let seq_hint = row.try_get::<i64, _>("seq").unwrap_or(-1);
+            let parsed = log_row(&row).and_then(|row| Ok((row.hash, raw_entry(&row)?)));
+            let (hash, raw) = match parsed {
+                Ok(parsed) => parsed,
+                Err(error) => {
+                    let reason = commons_kernel::log::ChainFault::Record(
+                        commons_kernel::record::RecordError::Malformed(error.to_string()),
+                    );
+                    let error = ChainError {
+                        community,
+                        seq: seq_hint.max(0) as u64,
+                        reason,
+                    };
+                    return Ok(VerifyReport {
+                        community,
+                        entries: checked,
+                        error: Some(error),
+                    });
+                }
+            };
+            match verifier.check(raw, Some(hash)) {
+                Ok(entry) => {
+                    checked += 1;
+                    last_hash = entry.hash();
+                }
+                Err(error) => {
+                    return Ok(VerifyReport {
+                        community,
+                        entries: checked,
+                        error: Some(error),
+                    });
+                }
+            }
+        }
+        if verifier.next_seq() != head.next_seq || last_hash != head.hash {
+            let error = ChainError {
+                community,
+                seq: verifier.next_seq(),
+                reason: commons_kernel::log::ChainFault::Gap {
+                    expected: head.next_seq,
+                    found: verifier.next_seq(),
+                },
+            };
+            return Ok(VerifyReport {
+                community,
+                entries: checked,
+                error: Some(error),
+            });
+        }
+        Ok(VerifyReport {
+            community,
+            entries: checked,
+            error: None,
+        })
+    }
+
+    /// Empties every projection table and rebuilds them by reducing every
+    /// log entry in order, in one transaction. Returns the entries replayed.
+    pub async fn replay(&self, registry: &Registry) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
+        for capability in registry.iter() {
+            for table in capability.projection_tables() {
+                sqlx::query(&format!("DELETE FROM {table}"))
+                    .execute(tx.conn())
+                    .await?;
+            }
+        }
+        const PAGE: i64 = 5_000;
+        let mut count = 0u64;
+        let mut cursor: Option<(String, i64)> = None;
+        loop {
+            let rows = match &cursor {
+                None => sqlx::query(&format!(
+                    "SELECT {ENTRY_COLUMNS} FROM log_entries ORDER BY community_id, seq LIMIT $1"
+                ))
+                .bind(PAGE)
+                .fetch_all(tx.conn())
+                .await?,
+                Some((community, seq)) => {
+                    sqlx::query(&format!(
+                        "SELECT {ENTRY_COLUMNS} FROM log_entries \
+                         WHERE community_id > $1 OR (community_id = $1 AND seq > $2) \
+                         ORDER BY community_id, seq LIMIT $3"
+                    ))
+                    .bind(community)
+                    .bind(seq)
+                    .bind(PAGE)
+                    .fetch_all(tx.conn())
+                    .await?
+                }
+            };
+            let Some(last) = rows.last() else { break };
+            cursor = Some((last.try_get("community_id")?, last.try_get("seq")?));
+            for row in &rows {
+                let row = log_row(row)?;
+                let hash = row.hash;
+                let record_id = row.record_id;
+                let encoded = row.record.as_bytes().to_vec();
+                let entry = raw_entry(&row)?.into_trusted(hash, record_id, encoded);
+                let kind = &entry.record().record().kind;
+                let capability = registry.get(kind.capability()).ok_or_else(|| {
+                    StoreError::Corrupt(format!("no capability registered for kind {kind}"))
+                })?;
+                capability.reduce(tx.conn(), &entry).await?;
+                count += 1;
+            }
+        }
+        tx.commit().await?;
+        Ok(count)
+    }
+}
+
+struct Head {
+    key: PublicKey,
+    next_seq: u64,
+    hash: EntryHash,
+}
+
+/// Reads a log's head; `for_update` row-locks it on PostgreSQL so concurrent
+/// appends to one community queue (SQLite queues on the store's write lock).
+async fn load_head(
+    conn: &mut AnyConnection,
+    for_update: bool,
+    community: CommunityId,
+) -> Result<Option<Head>, StoreError> {
+    let lock = if for_update { " FOR UPDATE" } else { "" };
+    let row = sqlx::query(&format!(
+        "SELECT community_key, next_seq, head_hash FROM log_heads WHERE community_id = $1{lock}"
+    ))
+    .bind(community.to_hex())
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let next_seq: i64 = row.try_get("next_seq")?;
+    Ok(Some(Head {
+        key: parse_col(&row, "community_key")?,
+        next_seq: next_seq as u64,
+        hash: parse_col(&row, "head_hash")?,
+    }))
+}
+
+async fn check_duplicates(
+    conn: &mut AnyConnection,
+    community: CommunityId,
+    records: &[SignedRecord],
+) -> Result<(), AppendError> {
+    let mut seen = HashSet::with_capacity(records.len());
+    for (index, signed) in records.iter().enumerate() {
+        if !seen.insert(signed.id()) {
+            return Err(AppendError::Duplicate {
+                index,
+                id: signed.id(),
+            });
+        }
+    }
+    for (chunk_idx, chunk) in records.chunks(500).enumerate() {
+        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT record_id FROM log_entries WHERE community_id = $1 AND record_id IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(community.to_hex());
+        for signed in chunk {
+            query = query.bind(signed.id().to_hex());
+        }
+        if let Some(row) = query.fetch_optional(&mut *conn).await? {
+            let id: RecordId = parse_col(&row, "record_id")?;
+            let offset = chunk.iter().position(|r| r.id() == id).unwrap_or(0);
+            return Err(AppendError::Duplicate {
+                index: chunk_idx * 500 + offset,
+                id,
+            });
+        }
+    }
+    Ok(())
+}
+
+async fn insert_entry(conn: &mut AnyConnection, entry: &Entry) -> Result<(), StoreError> {
+    let header = entry.header();
+    let record = entry.record().record();
+    let encoded = std::str::from_utf8(entry.record().encoded())
+        .map_err(|_| StoreError::Corrupt("canonical encoding is not UTF-8".into()))?;
+    sqlx::query(&format!(
+        "INSERT INTO log_entries ({ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    ))
+    .bind(header.community.to_hex())
+    .bind(header.seq as i64)
+    .bind(entry.hash().to_hex())
+    .bind(header.prev.to_hex())
+    .bind(header.record.to_hex())
+    .bind(record.kind.as_str())
+    .bind(record.author.to_hex())
+    .bind(record.ts.0)
+    .bind(header.ts.0)
+    .bind(encoded)
+    .bind(entry.record().signature().to_hex())
+    .bind(entry.signature().to_hex())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Per-batch memo of what validators read, dropped whenever a
+/// `community.*` record may have changed it.
+#[derive(Default)]
+struct ContextCache {
+    info: Option<Option<commons_kernel::CommunityInfo>>,
+    memberships: HashMap<PublicKey, Option<commons_kernel::Membership>>,
+}
+
+impl ContextCache {
+    async fn context(
+        &mut self,
+        conn: &mut AnyConnection,
+        community: CommunityId,
+        seq: u64,
+        keys: &[PublicKey],
+        full: bool,
+    ) -> Result<ValidationContext, StoreError> {
+        if self.info.is_none() {
+            self.info = Some(community::load_info(conn, community).await?);
+        }
+        let mut memberships = HashMap::with_capacity(keys.len());
+        for key in keys {
+            let membership = match self.memberships.get(key) {
+                Some(cached) => *cached,
+                None => {
+                    let loaded = community::load_membership(conn, community, *key).await?;
+                    self.memberships.insert(*key, loaded);
+                    loaded
+                }
+            };
+            if let Some(membership) = membership {
+                memberships.insert(*key, membership);
+            }
+        }
+        let (invited, admin_count) = if full {
+            (
+                community::load_invited(conn, community, keys).await?,
+                community::admin_count(conn, community).await?,
+            )
+        } else {
+            (Vec::new(), 0)
+        };
+        Ok(ValidationContext {
+            community: self.info.clone().flatten(),
+            memberships,
+            invited,
+            admin_count,
+            seq,
+        })
+    }
+}
+
+fn log_row(row: &AnyRow) -> Result<LogRow, StoreError> {
+    let seq: i64 = row.try_get("seq")?;
+    Ok(LogRow {
+        community: parse_col(row, "community_id")?,
+        seq: seq as u64,
+        hash: parse_col(row, "entry_hash")?,
+        prev: parse_col(row, "prev_hash")?,
+        record_id: parse_col(row, "record_id")?,
+        kind: row.try_get("kind")?,
+        author: parse_col(row, "author")?,
+        record_ts: Timestamp(row.try_get("record_ts")?),
+        appended_ts: Timestamp(row.try_get("appended_ts")?),
+        record: row.try_get("record")?,
+        record_sig: row.try_get("record_sig")?,
+        entry_sig: row.try_get("entry_sig")?,
+    })
+}
+
+/// Rebuilds the unverified entry a stored row claims to be.
+pub fn raw_entry(row: &LogRow) -> Result<RawEntry, StoreError> {
+    let corrupt = |what: &str, e: &dyn std::fmt::Display| {
+        StoreError::Corrupt(format!("entry {}: {what}: {e}", row.seq))
+    };
+    let value: serde_json::Value =
+        serde_json::from_str(&row.record).map_err(|e| corrupt("record JSON", &e))?;
+    let record = Record::from_json(&value).map_err(|e| corrupt("record", &e))?;
+    let signature = |text: &str| -> Result<Signature, StoreError> {
+        let bytes = hex_decode(text).ok_or_else(|| corrupt("signature", &"not hex"))?;
+        Signature::from_slice(&bytes).map_err(|e| corrupt("signature", &e))
+    };
+    Ok(RawEntry {
+        header: EntryHeader {
+            community: row.community,
+            seq: row.seq,
+            prev: row.prev,
+            record: row.record_id,
+            ts: row.appended_ts,
+        },
+        record,
+        record_signature: signature(&row.record_sig)?,
+        signature: signature(&row.entry_sig)?,
+    })
+}
+
+fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    if text.len() % 2 != 0 {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|idx| u8::from_str_radix(text.get(idx..idx + 2)?, 16).ok())
+        .collect()
+}
