@@ -1,0 +1,1 @@
+//! Fluent message catalogs and locale negotiation (being written).

@@ -1,0 +1,20 @@
+//! The HTTP edge of a Commons node: the REST API under `/api/v1` with its
+//! OpenAPI document, the server-rendered web UI, health and metrics
+//! endpoints, and the local control socket the CLI talks to while the node
+//! runs. Only this crate knows HTTP, JSON bodies and HTML; it talks to the
+//! node through `commons_node::Node` alone.
+
+pub mod api;
+pub mod problem;
+pub mod state;
+pub mod ui;
+
+use axum::Router;
+
+pub use problem::Problem;
+pub use state::{AppState, WebConfig};
+
+/// The whole HTTP application for a node.
+pub fn router(state: AppState) -> Router {
+    Router::new().merge(api::routes()).merge(ui::routes()).with_state(state)
+}

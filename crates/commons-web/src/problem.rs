@@ -1,0 +1,91 @@
+//! `application/problem+json` (RFC 9457) for every error the edge returns.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use commons_node::NodeError;
+use serde_json::{Value, json};
+
+/// An HTTP problem document.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// The status code.
+    pub status: StatusCode,
+    /// A short, stable summary of the problem type.
+    pub title: String,
+    /// What happened in this case, for a person.
+    pub detail: String,
+    /// Extra members, e.g. `findings` or `retry_after`.
+    pub extra: Option<Value>,
+}
+
+impl Problem {
+    /// A problem with a status, title and detail.
+    pub fn new(status: StatusCode, title: &str, detail: impl Into<String>) -> Problem {
+        Problem { status, title: title.to_owned(), detail: detail.into(), extra: None }
+    }
+
+    /// 400 Bad Request.
+    pub fn bad_request(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::BAD_REQUEST, "Bad request", detail)
+    }
+
+    /// 401 Unauthorized.
+    pub fn unauthorized(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::UNAUTHORIZED, "Unauthorized", detail)
+    }
+
+    /// 403 Forbidden.
+    pub fn forbidden(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::FORBIDDEN, "Forbidden", detail)
+    }
+
+    /// 404 Not Found.
+    pub fn not_found(detail: impl Into<String>) -> Problem {
+        Problem::new(StatusCode::NOT_FOUND, "Not found", detail)
+    }
+}
+
+impl From<NodeError> for Problem {
+    fn from(error: NodeError) -> Problem {
+        let detail = error.to_string();
+        match error {
+            NodeError::NotFound { .. } => Problem::not_found(detail),
+            NodeError::Ambiguous { .. } | NodeError::Conflict(_) | NodeError::Duplicate(_) | NodeError::NotHome(_) => {
+                Problem::new(StatusCode::CONFLICT, "Conflict", detail)
+            }
+            NodeError::Unauthorized(_) => Problem::unauthorized(detail),
+            NodeError::Forbidden(_) => Problem::forbidden(detail),
+            NodeError::BadInput(_) => Problem::bad_request(detail),
+            NodeError::Invalid(findings) => Problem {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                title: "Record rejected".into(),
+                detail,
+                extra: Some(json!({ "findings": findings })),
+            },
+            other => {
+                // The cause goes to the log, never to the client.
+                tracing::error!(error = %other, "internal error");
+                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "the node failed; see its log")
+            }
+        }
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "type": "about:blank",
+            "title": self.title,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        if let (Some(Value::Object(extra)), Value::Object(map)) = (self.extra, &mut body) {
+            map.extend(extra);
+        }
+        let mut response = (self.status, body.to_string()).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+        response
+    }
+}
