@@ -1,0 +1,170 @@
+# English catalog of the Commons web UI. Every id here exists in every other
+# catalog; variables: $name, $count, $min, $role, $kinds, $page, $key.
+
+## Frame of every page
+
+app-name = Commons
+page-title = { $page } · Commons
+skip-to-content = Skip to content
+nav-label = Main
+nav-home = Home
+nav-communities = Communities
+nav-profile = Profile
+nav-settings = Settings
+nav-login = Log in
+nav-register = Register
+nav-logout = Log out
+nav-audit = Audit log
+signed-in-as = Signed in as { $name }
+footer-about = Commons is a self-hosted, federated platform where communities share what they know and what they have.
+footer-node = Node key { $key }
+lang-label = Language
+lang-submit = Change language
+lang-follow-browser = Follow browser
+
+## Home
+
+home-title = Share what you know and what you have
+home-intro = Commons is a place for communities to share knowledge, tools and things, on servers they run themselves. Nodes talk to each other, so communities can reach beyond one server.
+home-privacy = Every shared change is a signed entry in its community's log. Private communities stay with their members, and your personal data never leaves this node.
+home-browse = Browse communities
+home-register = Create an account
+home-login = Log in
+home-welcome = Welcome back, { $name }.
+
+## Accounts
+
+register-title = Create an account
+register-closed = Registration is closed on this node. Ask its administrator for an account.
+register-submit = Create account
+register-have-account = Already have an account? Log in.
+login-title = Log in
+login-submit = Log in
+login-no-account = No account yet? Create one.
+setup-title = Set your password
+setup-intro = This one-time link sets the password of your account. After that, log in with your name and the new password.
+setup-submit = Set password
+field-name = Name
+field-name-hint = 2 to 32 characters: lowercase letters a–z, digits, “-” and “_”, starting with a letter.
+field-password = Password
+field-password-hint = At least { $min } characters.
+field-password-confirm = Repeat the password
+field-current-password = Current password
+field-new-password = New password
+
+## Inline form errors
+
+form-has-errors = Please correct the marked fields.
+error-wrong-login = Wrong name or password.
+error-account-disabled = This account is disabled.
+error-password-short = The password must have at least { $min } characters.
+error-password-long = The password is too long.
+error-password-mismatch = The two passwords differ.
+error-name-taken = The name { $name } is taken.
+error-name-invalid = Use 2 to 32 characters: lowercase letters a–z, digits, “-” and “_”, starting with a letter.
+error-setup-invalid = This setup link is invalid or was already used.
+error-community-exists = This node already hosts a community named { $name }.
+error-template-unknown = Choose one of the offered rule sets.
+error-current-password = The current password is wrong.
+
+## Error pages
+
+error-csrf-title = The form expired
+error-csrf-body = The form was open too long, or it was sent from another site. Go back, reload the page and try again.
+error-not-found-title = Not found
+error-not-found-body = There is nothing here, or you may not see it.
+error-forbidden-title = Not allowed
+error-forbidden-body = You may not do this.
+error-bad-request-title = The request could not be read
+error-bad-request-body = The form was incomplete or malformed. Go back and try again.
+error-conflict-title = That did not work
+error-conflict-body = The request conflicts with what is already there.
+error-rejected-title = Not accepted
+error-rejected-body = The community's rules do not allow this.
+error-internal-title = Something went wrong
+error-internal-body = The node could not complete this request. Try again later; the node's log has the cause.
+error-back-home = Back to the home page
+
+## Communities
+
+communities-title = Communities
+communities-empty = There are no communities yet.
+communities-login-to-create = Log in to create a community.
+col-name = Name
+col-visibility = Visibility
+col-members = Members
+col-your-role = Your role
+col-role = Role
+col-seq = No.
+col-kind = Kind
+col-author = Author
+col-time = Time
+visibility-public = Public
+visibility-private = Private
+role-member = Member
+role-expert = Expert
+role-moderator = Moderator
+role-admin = Admin
+role-none = Not a member
+role-pending = Request pending
+create-title = Create a community
+field-community-name = Name
+field-private = Private: only members can see it
+field-template = Rules
+template-open = Open: anyone can join
+template-moderated = Moderated: moderators approve who joins
+template-invite-only = Invite only: members must be invited
+create-submit = Create community
+
+## One community
+
+community-facts = About this community
+community-id = Id
+community-home-node = Home node
+community-visibility = Visibility
+community-policy = Rules
+community-replica = This node keeps a copy of this community; changes go to its home node.
+policy-join-open = Anyone can join.
+policy-join-approval = Moderators approve who joins.
+policy-join-invite = Only invited people can join.
+policy-votes = { $count ->
+    [one] One net vote accepts a contribution.
+   *[other] { $count } net votes accept a contribution.
+}
+policy-expert = These also need an expert's approval: { $kinds }.
+policy-invite = { $role } and above can invite.
+community-members = Members ({ $count })
+community-log = Recent activity
+community-log-empty = Nothing has happened yet.
+community-your-role = Your role: { $role }.
+community-pending = Your request to join is waiting for approval.
+community-join = Join
+community-request-join = Ask to join
+community-leave = Leave
+community-withdraw = Withdraw request
+community-login-to-join = Log in to join this community.
+
+## Profile and settings
+
+profile-title = Profile
+profile-name = Name
+profile-key = Public key
+profile-admin = You administer this node.
+profile-communities = Your communities
+profile-no-communities = You have not joined any community yet.
+settings-title = Settings
+settings-language = Language
+settings-language-hint = “Follow browser” uses the languages your browser asks for.
+settings-language-submit = Save language
+settings-language-saved = Your language was saved.
+settings-password = Change password
+settings-password-submit = Change password
+settings-password-changed = Your password was changed.
+
+## Audit
+
+audit-title = Audit log
+audit-empty = No audited actions yet.
+col-actor = Actor
+col-action = Action
+col-target = Target

@@ -1,0 +1,170 @@
+# Svensk katalog för Commons webbgränssnitt. Samma id:n som i den engelska;
+# variabler: $name, $count, $min, $role, $kinds, $page, $key.
+
+## Ramen runt varje sida
+
+app-name = Commons
+page-title = { $page } · Commons
+skip-to-content = Hoppa till innehållet
+nav-label = Huvudmeny
+nav-home = Start
+nav-communities = Gemenskaper
+nav-profile = Profil
+nav-settings = Inställningar
+nav-login = Logga in
+nav-register = Skapa konto
+nav-logout = Logga ut
+nav-audit = Granskningslogg
+signed-in-as = Inloggad som { $name }
+footer-about = Commons är en egen-driftad, federerad plattform där gemenskaper delar med sig av vad de vet och vad de har.
+footer-node = Nodnyckel { $key }
+lang-label = Språk
+lang-submit = Byt språk
+lang-follow-browser = Följ webbläsaren
+
+## Start
+
+home-title = Dela med dig av vad du vet och vad du har
+home-intro = Commons är en plats där gemenskaper delar kunskap, verktyg och saker, på servrar de själva driver. Noderna pratar med varandra, så en gemenskap kan nå längre än en server.
+home-privacy = Varje delad ändring är en signerad post i gemenskapens logg. Privata gemenskaper stannar hos sina medlemmar, och dina personuppgifter lämnar aldrig den här noden.
+home-browse = Bläddra bland gemenskaper
+home-register = Skapa ett konto
+home-login = Logga in
+home-welcome = Välkommen tillbaka, { $name }.
+
+## Konton
+
+register-title = Skapa ett konto
+register-closed = Det går inte att skapa konton på den här noden. Be administratören om ett konto.
+register-submit = Skapa konto
+register-have-account = Har du redan ett konto? Logga in.
+login-title = Logga in
+login-submit = Logga in
+login-no-account = Inget konto än? Skapa ett.
+setup-title = Välj ditt lösenord
+setup-intro = Den här engångslänken sätter lösenordet för ditt konto. Logga sedan in med ditt namn och det nya lösenordet.
+setup-submit = Spara lösenord
+field-name = Namn
+field-name-hint = 2 till 32 tecken: små bokstäver a–z, siffror, ”-” och ”_”, och första tecknet en bokstav.
+field-password = Lösenord
+field-password-hint = Minst { $min } tecken.
+field-password-confirm = Upprepa lösenordet
+field-current-password = Nuvarande lösenord
+field-new-password = Nytt lösenord
+
+## Fel i formulär
+
+form-has-errors = Rätta de markerade fälten.
+error-wrong-login = Fel namn eller lösenord.
+error-account-disabled = Det här kontot är avstängt.
+error-password-short = Lösenordet måste ha minst { $min } tecken.
+error-password-long = Lösenordet är för långt.
+error-password-mismatch = Lösenorden är olika.
+error-name-taken = Namnet { $name } är upptaget.
+error-name-invalid = Använd 2 till 32 tecken: små bokstäver a–z, siffror, ”-” och ”_”, och första tecknet en bokstav.
+error-setup-invalid = Länken är ogiltig eller har redan använts.
+error-community-exists = Den här noden har redan en gemenskap som heter { $name }.
+error-template-unknown = Välj en av de erbjudna reglerna.
+error-current-password = Det nuvarande lösenordet är fel.
+
+## Felsidor
+
+error-csrf-title = Formuläret har gått ut
+error-csrf-body = Formuläret var öppet för länge, eller skickades från en annan webbplats. Gå tillbaka, ladda om sidan och försök igen.
+error-not-found-title = Hittades inte
+error-not-found-body = Här finns ingenting, eller så får du inte se det.
+error-forbidden-title = Inte tillåtet
+error-forbidden-body = Du får inte göra det här.
+error-bad-request-title = Begäran gick inte att läsa
+error-bad-request-body = Formuläret var ofullständigt eller felaktigt. Gå tillbaka och försök igen.
+error-conflict-title = Det gick inte
+error-conflict-body = Begäran krockar med något som redan finns.
+error-rejected-title = Inte godkänt
+error-rejected-body = Gemenskapens regler tillåter inte det här.
+error-internal-title = Något gick fel
+error-internal-body = Noden kunde inte slutföra begäran. Försök igen senare; orsaken står i nodens logg.
+error-back-home = Tillbaka till startsidan
+
+## Gemenskaper
+
+communities-title = Gemenskaper
+communities-empty = Det finns inga gemenskaper än.
+communities-login-to-create = Logga in för att skapa en gemenskap.
+col-name = Namn
+col-visibility = Synlighet
+col-members = Medlemmar
+col-your-role = Din roll
+col-role = Roll
+col-seq = Nr
+col-kind = Typ
+col-author = Författare
+col-time = Tid
+visibility-public = Offentlig
+visibility-private = Privat
+role-member = Medlem
+role-expert = Expert
+role-moderator = Moderator
+role-admin = Administratör
+role-none = Inte medlem
+role-pending = Ansökan väntar
+create-title = Skapa en gemenskap
+field-community-name = Namn
+field-private = Privat: bara medlemmar kan se den
+field-template = Regler
+template-open = Öppen: alla kan gå med
+template-moderated = Modererad: moderatorer godkänner nya medlemmar
+template-invite-only = Bara inbjudna: medlemmar måste bjudas in
+create-submit = Skapa gemenskap
+
+## En gemenskap
+
+community-facts = Om gemenskapen
+community-id = Id
+community-home-node = Hemnod
+community-visibility = Synlighet
+community-policy = Regler
+community-replica = Den här noden har en kopia av gemenskapen; ändringar går till dess hemnod.
+policy-join-open = Alla kan gå med.
+policy-join-approval = Moderatorer godkänner nya medlemmar.
+policy-join-invite = Bara inbjudna kan gå med.
+policy-votes = { $count ->
+    [one] En nettoröst godkänner ett bidrag.
+   *[other] { $count } nettoröster godkänner ett bidrag.
+}
+policy-expert = Dessa behöver också godkännas av en expert: { $kinds }.
+policy-invite = { $role } och högre kan bjuda in.
+community-members = Medlemmar ({ $count })
+community-log = Senaste händelser
+community-log-empty = Inget har hänt än.
+community-your-role = Din roll: { $role }.
+community-pending = Din ansökan om medlemskap väntar på godkännande.
+community-join = Gå med
+community-request-join = Ansök om medlemskap
+community-leave = Lämna
+community-withdraw = Dra tillbaka ansökan
+community-login-to-join = Logga in för att gå med i gemenskapen.
+
+## Profil och inställningar
+
+profile-title = Profil
+profile-name = Namn
+profile-key = Publik nyckel
+profile-admin = Du administrerar den här noden.
+profile-communities = Dina gemenskaper
+profile-no-communities = Du har inte gått med i någon gemenskap än.
+settings-title = Inställningar
+settings-language = Språk
+settings-language-hint = ”Följ webbläsaren” använder de språk som din webbläsare ber om.
+settings-language-submit = Spara språk
+settings-language-saved = Ditt språk har sparats.
+settings-password = Byt lösenord
+settings-password-submit = Byt lösenord
+settings-password-changed = Ditt lösenord har bytts.
+
+## Granskning
+
+audit-title = Granskningslogg
+audit-empty = Inga granskade åtgärder än.
+col-actor = Utförare
+col-action = Åtgärd
+col-target = Mål
