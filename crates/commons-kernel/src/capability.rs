@@ -70,7 +70,10 @@ pub trait Validator: Send + Sync + 'static {
 impl Finding {
     /// A finding at `pointer`.
     pub fn new(pointer: impl Into<String>, message: impl Into<String>) -> Finding {
-        Finding { pointer: pointer.into(), message: message.into() }
+        Finding {
+            pointer: pointer.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -107,14 +110,29 @@ impl std::error::Error for Findings {}
 
 /// Checks that the author may write a record of `spec`'s kind at all: an
 /// active member holding at least the kind's minimum role.
-pub fn check_author(ctx: &ValidationContext, record: &Record, spec: &KindSpec) -> Result<(), Findings> {
-    let Some(min_role) = spec.min_role else { return Ok(()) };
+pub fn check_author(
+    ctx: &ValidationContext,
+    record: &Record,
+    spec: &KindSpec,
+) -> Result<(), Findings> {
+    let Some(min_role) = spec.min_role else {
+        return Ok(());
+    };
     match ctx.memberships.get(&record.author) {
         Some(membership) if membership.is_active() && membership.role >= min_role => Ok(()),
         Some(membership) if membership.is_active() => Err(Findings::one(
             "/author",
-            format!("a {} may not write {} records; at least {} is required", membership.role, spec.kind, min_role),
+            format!(
+                "a {} may not write {} records; at least {} is required",
+                membership.role, spec.kind, min_role
+            ),
         )),
-        _ => Err(Findings::one("/author", format!("the author is not a member of community {}", record.community))),
+        _ => Err(Findings::one(
+            "/author",
+            format!(
+                "the author is not a member of community {}",
+                record.community
+            ),
+        )),
     }
 }

@@ -69,9 +69,18 @@ pub struct Policy {
 
 /// The policy templates a community can start from.
 pub const TEMPLATES: &[(&str, &str)] = &[
-    ("open", "anyone joins; 5 net votes accept; security needs an expert; members invite"),
-    ("moderated", "joins need a moderator's approval; 5 net votes; security needs an expert; moderators invite"),
-    ("invite-only", "only invited keys join; 3 net votes; security needs an expert; moderators invite"),
+    (
+        "open",
+        "anyone joins; 5 net votes accept; security needs an expert; members invite",
+    ),
+    (
+        "moderated",
+        "joins need a moderator's approval; 5 net votes; security needs an expert; moderators invite",
+    ),
+    (
+        "invite-only",
+        "only invited keys join; 3 net votes; security needs an expert; moderators invite",
+    ),
 ];
 
 impl Policy {
@@ -79,13 +88,24 @@ impl Policy {
     pub fn template(name: &str) -> Option<Policy> {
         let expert_approval = vec!["security".to_owned()];
         let policy = match name {
-            "open" => Policy { join: JoinRule::Open, votes_to_accept: 5, expert_approval, invite: Role::Member },
-            "moderated" => {
-                Policy { join: JoinRule::Approval, votes_to_accept: 5, expert_approval, invite: Role::Moderator }
-            }
-            "invite-only" => {
-                Policy { join: JoinRule::Invite, votes_to_accept: 3, expert_approval, invite: Role::Moderator }
-            }
+            "open" => Policy {
+                join: JoinRule::Open,
+                votes_to_accept: 5,
+                expert_approval,
+                invite: Role::Member,
+            },
+            "moderated" => Policy {
+                join: JoinRule::Approval,
+                votes_to_accept: 5,
+                expert_approval,
+                invite: Role::Moderator,
+            },
+            "invite-only" => Policy {
+                join: JoinRule::Invite,
+                votes_to_accept: 3,
+                expert_approval,
+                invite: Role::Moderator,
+            },
             _ => return None,
         };
         Some(policy)
@@ -93,14 +113,20 @@ impl Policy {
 
     fn check(&self, pointer: &str, findings: &mut Findings) {
         if !(1..=1000).contains(&self.votes_to_accept) {
-            findings.push(format!("{pointer}/votes_to_accept"), "must be between 1 and 1000");
+            findings.push(
+                format!("{pointer}/votes_to_accept"),
+                "must be between 1 and 1000",
+            );
         }
         if self.expert_approval.len() > 64 {
             findings.push(format!("{pointer}/expert_approval"), "at most 64 entries");
         }
         for (idx, item) in self.expert_approval.iter().enumerate() {
             if item.is_empty() || item.len() > 64 {
-                findings.push(format!("{pointer}/expert_approval/{idx}"), "must be 1 to 64 characters");
+                findings.push(
+                    format!("{pointer}/expert_approval/{idx}"),
+                    "must be 1 to 64 characters",
+                );
             }
         }
     }
@@ -203,14 +229,46 @@ pub struct PolicyBody {
 
 /// The `community.*` kinds.
 pub const KINDS: &[KindSpec] = &[
-    KindSpec { kind: "community.create", min_role: None, summary: "genesis: name, visibility, policy, keys" },
-    KindSpec { kind: "community.join", min_role: None, summary: "join, or ask to join, under the join rule" },
-    KindSpec { kind: "community.leave", min_role: None, summary: "leave, or withdraw a join request" },
-    KindSpec { kind: "community.invite", min_role: Some(Role::Member), summary: "invite a key (role per policy)" },
-    KindSpec { kind: "community.approve", min_role: Some(Role::Moderator), summary: "approve a pending join" },
-    KindSpec { kind: "community.remove", min_role: Some(Role::Moderator), summary: "remove a member" },
-    KindSpec { kind: "community.role", min_role: Some(Role::Admin), summary: "change a member's role" },
-    KindSpec { kind: "community.policy", min_role: Some(Role::Admin), summary: "replace the policy" },
+    KindSpec {
+        kind: "community.create",
+        min_role: None,
+        summary: "genesis: name, visibility, policy, keys",
+    },
+    KindSpec {
+        kind: "community.join",
+        min_role: None,
+        summary: "join, or ask to join, under the join rule",
+    },
+    KindSpec {
+        kind: "community.leave",
+        min_role: None,
+        summary: "leave, or withdraw a join request",
+    },
+    KindSpec {
+        kind: "community.invite",
+        min_role: Some(Role::Member),
+        summary: "invite a key (role per policy)",
+    },
+    KindSpec {
+        kind: "community.approve",
+        min_role: Some(Role::Moderator),
+        summary: "approve a pending join",
+    },
+    KindSpec {
+        kind: "community.remove",
+        min_role: Some(Role::Moderator),
+        summary: "remove a member",
+    },
+    KindSpec {
+        kind: "community.role",
+        min_role: Some(Role::Admin),
+        summary: "change a member's role",
+    },
+    KindSpec {
+        kind: "community.policy",
+        min_role: Some(Role::Admin),
+        summary: "replace the policy",
+    },
 ];
 
 /// Validates the `community.*` kinds.
@@ -237,14 +295,23 @@ impl Validator for CommunityValidator {
     }
 
     fn validate(&self, ctx: &ValidationContext, record: &Record) -> Result<(), Findings> {
-        let spec = KINDS.iter().find(|spec| spec.kind == record.kind.as_str()).ok_or_else(|| {
-            Findings::one("/kind", format!("unknown community record kind {}", record.kind))
-        })?;
+        let spec = KINDS
+            .iter()
+            .find(|spec| spec.kind == record.kind.as_str())
+            .ok_or_else(|| {
+                Findings::one(
+                    "/kind",
+                    format!("unknown community record kind {}", record.kind),
+                )
+            })?;
         if spec.kind == "community.create" {
             return validate_create(ctx, record);
         }
         let Some(info) = &ctx.community else {
-            return Err(Findings::one("/community", "the community has no genesis entry"));
+            return Err(Findings::one(
+                "/community",
+                "the community has no genesis entry",
+            ));
         };
         check_author(ctx, record, spec)?;
         let author = ctx.memberships.get(&record.author).copied();
@@ -255,10 +322,16 @@ impl Validator for CommunityValidator {
                     return Err(Findings::one("/author", "already a member"));
                 }
                 if author.is_some() {
-                    return Err(Findings::one("/author", "a join request is already pending"));
+                    return Err(Findings::one(
+                        "/author",
+                        "a join request is already pending",
+                    ));
                 }
                 if info.policy.join == JoinRule::Invite && !ctx.invited.contains(&record.author) {
-                    return Err(Findings::one("/author", "this community admits invited members only"));
+                    return Err(Findings::one(
+                        "/author",
+                        "this community admits invited members only",
+                    ));
                 }
                 Ok(())
             }
@@ -266,10 +339,12 @@ impl Validator for CommunityValidator {
                 expect_empty_body(record)?;
                 match author {
                     None => Err(Findings::one("/author", "not a member")),
-                    Some(m) if m.role == Role::Admin && m.is_active() && ctx.admin_count <= 1 => Err(Findings::one(
-                        "/author",
-                        "the last admin cannot leave; make another member admin first",
-                    )),
+                    Some(m) if m.role == Role::Admin && m.is_active() && ctx.admin_count <= 1 => {
+                        Err(Findings::one(
+                            "/author",
+                            "the last admin cannot leave; make another member admin first",
+                        ))
+                    }
                     Some(_) => Ok(()),
                 }
             }
@@ -279,10 +354,17 @@ impl Validator for CommunityValidator {
                 if role < info.policy.invite {
                     return Err(Findings::one(
                         "/author",
-                        format!("the policy lets only {} and above invite", info.policy.invite),
+                        format!(
+                            "the policy lets only {} and above invite",
+                            info.policy.invite
+                        ),
                     ));
                 }
-                if ctx.memberships.get(&body.member).is_some_and(|m| m.is_active()) {
+                if ctx
+                    .memberships
+                    .get(&body.member)
+                    .is_some_and(|m| m.is_active())
+                {
                     return Err(Findings::one("/body/member", "already a member"));
                 }
                 if ctx.invited.contains(&body.member) {
@@ -304,11 +386,15 @@ impl Validator for CommunityValidator {
                 match ctx.memberships.get(&body.member) {
                     None => Err(Findings::one("/body/member", "not a member")),
                     Some(m) if m.role >= author_role && body.member != record.author => {
-                        Err(Findings::one("/body/member", "cannot remove a member of equal or higher role"))
+                        Err(Findings::one(
+                            "/body/member",
+                            "cannot remove a member of equal or higher role",
+                        ))
                     }
-                    Some(m) if m.role == Role::Admin && ctx.admin_count <= 1 => {
-                        Err(Findings::one("/body/member", "cannot remove the last admin"))
-                    }
+                    Some(m) if m.role == Role::Admin && ctx.admin_count <= 1 => Err(Findings::one(
+                        "/body/member",
+                        "cannot remove the last admin",
+                    )),
                     Some(_) => Ok(()),
                 }
             }
@@ -316,8 +402,12 @@ impl Validator for CommunityValidator {
                 let body = body::<RoleBody>(record)?;
                 match ctx.memberships.get(&body.member) {
                     Some(m) if m.is_active() => {
-                        if m.role == Role::Admin && body.role != Role::Admin && ctx.admin_count <= 1 {
-                            return Err(Findings::one("/body/role", "cannot demote the last admin"));
+                        if m.role == Role::Admin && body.role != Role::Admin && ctx.admin_count <= 1
+                        {
+                            return Err(Findings::one(
+                                "/body/role",
+                                "cannot demote the last admin",
+                            ));
                         }
                         Ok(())
                     }
@@ -339,7 +429,10 @@ fn validate_create(ctx: &ValidationContext, record: &Record) -> Result<(), Findi
     let body = body::<CreateBody>(record)?;
     let mut findings = Findings::default();
     if ctx.community.is_some() || ctx.seq != 0 {
-        findings.push("/kind", "community.create may only be the first entry of a log");
+        findings.push(
+            "/kind",
+            "community.create may only be the first entry of a log",
+        );
     }
     if body.key.community_id() != record.community {
         findings.push("/body/key", "the community id is not derived from this key");
@@ -380,7 +473,9 @@ impl FromStr for Role {
             "expert" => Ok(Role::Expert),
             "moderator" => Ok(Role::Moderator),
             "admin" => Ok(Role::Admin),
-            other => Err(format!("unknown role {other:?}; expected member, expert, moderator or admin")),
+            other => Err(format!(
+                "unknown role {other:?}; expected member, expert, moderator or admin"
+            )),
         }
     }
 }
@@ -400,8 +495,9 @@ impl FromStr for Visibility {
         match text {
             "public" => Ok(Visibility::Public),
             "private" => Ok(Visibility::Private),
-            other => Err(format!("unknown visibility {other:?}; expected public or private")),
+            other => Err(format!(
+                "unknown visibility {other:?}; expected public or private"
+            )),
         }
     }
 }
-

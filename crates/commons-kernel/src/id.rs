@@ -18,7 +18,11 @@ pub struct IdError {
 impl IdError {
     fn new(what: &'static str, value: &str, reason: &'static str) -> IdError {
         let value = value.chars().take(80).collect();
-        IdError { what, value, reason }
+        IdError {
+            what,
+            value,
+            reason,
+        }
     }
 }
 
@@ -135,11 +139,20 @@ impl Handle {
             return Err(IdError::new(what, text, "must be 2 to 32 characters long"));
         }
         if !text.starts_with(|c: char| c.is_ascii_lowercase()) {
-            return Err(IdError::new(what, text, "must start with a lowercase letter"));
+            return Err(IdError::new(
+                what,
+                text,
+                "must start with a lowercase letter",
+            ));
         }
-        let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_';
+        let allowed =
+            |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_';
         if !text.chars().all(allowed) {
-            return Err(IdError::new(what, text, "may contain only a-z, 0-9, '-' and '_'"));
+            return Err(IdError::new(
+                what,
+                text,
+                "may contain only a-z, 0-9, '-' and '_'",
+            ));
         }
         Ok(Handle(text.to_owned()))
     }
@@ -186,11 +199,17 @@ impl Kind {
         let segment_ok = |segment: &str| {
             !segment.is_empty()
                 && segment.starts_with(|c: char| c.is_ascii_lowercase())
-                && segment.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+                && segment
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
         };
         let segments: Vec<&str> = text.split('.').collect();
         if segments.len() < 2 || !segments.iter().all(|s| segment_ok(s)) {
-            return Err(IdError::new(what, text, "expected lowercase `capability.name`"));
+            return Err(IdError::new(
+                what,
+                text,
+                "expected lowercase `capability.name`",
+            ));
         }
         Ok(Kind(text.to_owned()))
     }
@@ -202,7 +221,10 @@ impl Kind {
 
     /// The capability that owns this kind (the first segment).
     pub fn capability(&self) -> &str {
-        self.0.split('.').next().expect("a parsed kind has at least two segments")
+        self.0
+            .split('.')
+            .next()
+            .expect("a parsed kind has at least two segments")
     }
 }
 

@@ -51,7 +51,8 @@ impl PublicKey {
     pub fn verify(&self, message: &[u8], signature: &Signature) -> Result<(), BadSignature> {
         let key = VerifyingKey::from_bytes(&self.0).map_err(|_| BadSignature)?;
         let signature = ed25519_dalek::Signature::from_bytes(&signature.0);
-        key.verify_strict(message, &signature).map_err(|_| BadSignature)
+        key.verify_strict(message, &signature)
+            .map_err(|_| BadSignature)
     }
 
     /// The id of the community whose log this key signs.
@@ -140,7 +141,11 @@ impl Clone for SecretKey {
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "SecretKey(public {}, secret redacted)", self.public_key())
+        write!(
+            f,
+            "SecretKey(public {}, secret redacted)",
+            self.public_key()
+        )
     }
 }
 

@@ -22,7 +22,7 @@ pub mod log;
 pub mod record;
 
 pub use capability::{Finding, Findings, KindSpec, Validator};
-pub use community::{CommunityInfo, JoinRule, Membership, MemberStatus, Policy, Role, Visibility};
+pub use community::{CommunityInfo, JoinRule, MemberStatus, Membership, Policy, Role, Visibility};
 pub use id::{CommunityId, EntryHash, Handle, Kind, RecordId};
 pub use keys::{PublicKey, SecretKey, Signature};
 pub use log::{Entry, EntryHeader};

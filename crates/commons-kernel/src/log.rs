@@ -121,12 +121,29 @@ impl EntryHeader {
 impl Entry {
     /// Appends `record` after an entry whose hash is `prev` at position `seq - 1`,
     /// signing with the community key. The caller has validated the record.
-    pub fn seal(seq: u64, prev: EntryHash, ts: Timestamp, record: SignedRecord, community_key: &SecretKey) -> Entry {
-        let header = EntryHeader { community: record.record().community, seq, prev, record: record.id(), ts };
+    pub fn seal(
+        seq: u64,
+        prev: EntryHash,
+        ts: Timestamp,
+        record: SignedRecord,
+        community_key: &SecretKey,
+    ) -> Entry {
+        let header = EntryHeader {
+            community: record.record().community,
+            seq,
+            prev,
+            record: record.id(),
+            ts,
+        };
         let encoded = header.encode();
         let hash = EntryHash::from_bytes(*blake3::hash(&encoded).as_bytes());
         let signature = community_key.sign(&encoded);
-        Entry { header, hash, record, signature }
+        Entry {
+            header,
+            hash,
+            record,
+            signature,
+        }
     }
 
     /// The header.
@@ -167,12 +184,22 @@ pub struct ChainVerifier {
 impl ChainVerifier {
     /// Starts at entry 0 of the log signed by `key`.
     pub fn new(key: PublicKey) -> ChainVerifier {
-        ChainVerifier { community: key.community_id(), key, next_seq: 0, prev: EntryHash::GENESIS }
+        ChainVerifier {
+            community: key.community_id(),
+            key,
+            next_seq: 0,
+            prev: EntryHash::GENESIS,
+        }
     }
 
     /// Resumes after an entry already trusted (for incremental checks).
     pub fn resume(key: PublicKey, next_seq: u64, prev: EntryHash) -> ChainVerifier {
-        ChainVerifier { community: key.community_id(), key, next_seq, prev }
+        ChainVerifier {
+            community: key.community_id(),
+            key,
+            next_seq,
+            prev,
+        }
     }
 
     /// The sequence number the next entry must have.
@@ -182,14 +209,25 @@ impl ChainVerifier {
 
     /// Checks the next entry. `stored_hash`, when given, must equal the
     /// recomputed hash.
-    pub fn check(&mut self, raw: RawEntry, stored_hash: Option<EntryHash>) -> Result<Entry, ChainError> {
+    pub fn check(
+        &mut self,
+        raw: RawEntry,
+        stored_hash: Option<EntryHash>,
+    ) -> Result<Entry, ChainError> {
         let seq = raw.header.seq;
-        let fail = |reason| ChainError { community: self.community, seq, reason };
+        let fail = |reason| ChainError {
+            community: self.community,
+            seq,
+            reason,
+        };
         if raw.header.community != self.community {
             return Err(fail(ChainFault::WrongCommunity(raw.header.community)));
         }
         if seq != self.next_seq {
-            return Err(fail(ChainFault::Gap { expected: self.next_seq, found: seq }));
+            return Err(fail(ChainFault::Gap {
+                expected: self.next_seq,
+                found: seq,
+            }));
         }
         if raw.header.prev != self.prev {
             return Err(fail(ChainFault::BrokenLink));
@@ -205,13 +243,19 @@ impl ChainVerifier {
         if self.key.verify(&encoded, &raw.signature).is_err() {
             return Err(fail(ChainFault::BadCommunitySignature));
         }
-        let record = SignedRecord::verify(raw.record, raw.record_signature).map_err(|e| fail(ChainFault::Record(e)))?;
+        let record = SignedRecord::verify(raw.record, raw.record_signature)
+            .map_err(|e| fail(ChainFault::Record(e)))?;
         if record.id() != raw.header.record {
             return Err(fail(ChainFault::RecordMismatch));
         }
         self.next_seq = seq + 1;
         self.prev = hash;
-        Ok(Entry { header: raw.header, hash, record, signature: raw.signature })
+        Ok(Entry {
+            header: raw.header,
+            hash,
+            record,
+            signature: raw.signature,
+        })
     }
 }
 
@@ -220,6 +264,11 @@ impl RawEntry {
     /// where it was verified before it was written; replay uses this.
     pub fn into_trusted(self, hash: EntryHash, record_id: RecordId, encoded: Vec<u8>) -> Entry {
         let record = SignedRecord::trusted(self.record, record_id, self.record_signature, encoded);
-        Entry { header: self.header, hash, record, signature: self.signature }
+        Entry {
+            header: self.header,
+            hash,
+            record,
+            signature: self.signature,
+        }
     }
 }

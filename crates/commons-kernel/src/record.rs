@@ -17,7 +17,9 @@ pub const MAX_RECORD_BYTES: usize = 64 * 1024;
 pub const MAX_REFS: usize = 64;
 
 /// Milliseconds since the Unix epoch, UTC.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
 #[serde(transparent)]
 pub struct Timestamp(pub i64);
 
@@ -82,7 +84,9 @@ impl Record {
     /// The canonical encoding that is hashed and signed.
     pub fn encode(&self) -> Result<Vec<u8>, RecordError> {
         if self.refs.len() > MAX_REFS {
-            return Err(RecordError::TooManyRefs { count: self.refs.len() });
+            return Err(RecordError::TooManyRefs {
+                count: self.refs.len(),
+            });
         }
         let value = json!({
             "v": RECORD_VERSION,
@@ -95,14 +99,18 @@ impl Record {
         });
         let encoded = canonical::to_vec(&value)?;
         if encoded.len() > MAX_RECORD_BYTES {
-            return Err(RecordError::TooLarge { size: encoded.len() });
+            return Err(RecordError::TooLarge {
+                size: encoded.len(),
+            });
         }
         Ok(encoded)
     }
 
     /// Parses the canonical form (or any JSON of the same shape) back into a record.
     pub fn from_json(value: &Value) -> Result<Record, RecordError> {
-        let object = value.as_object().ok_or_else(|| malformed("expected a JSON object"))?;
+        let object = value
+            .as_object()
+            .ok_or_else(|| malformed("expected a JSON object"))?;
         let allowed = ["v", "kind", "community", "author", "ts", "body", "refs"];
         if let Some(key) = object.keys().find(|key| !allowed.contains(&key.as_str())) {
             return Err(malformed(&format!("unknown field {key:?}")));
@@ -119,13 +127,20 @@ impl Record {
                 .ok_or_else(|| malformed(&format!("missing string field {key:?}")))
         };
         let kind = Kind::parse(text("kind")?).map_err(|e| malformed(&e.to_string()))?;
-        let community = text("community")?.parse().map_err(|e: crate::id::IdError| malformed(&e.to_string()))?;
-        let author = text("author")?.parse().map_err(|e: crate::id::IdError| malformed(&e.to_string()))?;
+        let community = text("community")?
+            .parse()
+            .map_err(|e: crate::id::IdError| malformed(&e.to_string()))?;
+        let author = text("author")?
+            .parse()
+            .map_err(|e: crate::id::IdError| malformed(&e.to_string()))?;
         let ts = object
             .get("ts")
             .and_then(Value::as_i64)
             .ok_or_else(|| malformed("missing integer field \"ts\""))?;
-        let body = object.get("body").cloned().unwrap_or(Value::Object(Map::new()));
+        let body = object
+            .get("body")
+            .cloned()
+            .unwrap_or(Value::Object(Map::new()));
         let refs = match object.get("refs") {
             None => Vec::new(),
             Some(Value::Array(items)) => items
@@ -139,18 +154,34 @@ impl Record {
                 .collect::<Result<Vec<RecordId>, RecordError>>()?,
             Some(_) => return Err(malformed("refs must be an array")),
         };
-        Ok(Record { kind, community, author, ts: Timestamp(ts), body, refs })
+        Ok(Record {
+            kind,
+            community,
+            author,
+            ts: Timestamp(ts),
+            body,
+            refs,
+        })
     }
 }
 
 impl SignedRecord {
     /// Signs `record` with `key`, which must be the author's key.
     pub fn sign(record: Record, key: &SecretKey) -> Result<SignedRecord, RecordError> {
-        assert_eq!(record.author, key.public_key(), "a record must be signed by its author");
+        assert_eq!(
+            record.author,
+            key.public_key(),
+            "a record must be signed by its author"
+        );
         let encoded = record.encode()?;
         let signature = key.sign(&encoded);
         let id = record_id(&encoded);
-        Ok(SignedRecord { record, id, signature, encoded })
+        Ok(SignedRecord {
+            record,
+            id,
+            signature,
+            encoded,
+        })
     }
 
     /// Checks `signature` over `record` and builds the signed record.
@@ -160,23 +191,43 @@ impl SignedRecord {
             .record
             .author
             .verify(&signed.encoded, &signed.signature)
-            .map_err(|_| RecordError::BadSignature { author: signed.record.author })?;
+            .map_err(|_| RecordError::BadSignature {
+                author: signed.record.author,
+            })?;
         Ok(signed)
     }
 
     /// Builds the signed record without checking the signature, for callers
     /// that verify many signatures in one batch (see [`crate::keys::verify_batch`])
     /// and then call [`SignedRecord::into_verified`] only on success.
-    pub fn unverified(record: Record, signature: Signature) -> Result<UnverifiedRecord, RecordError> {
+    pub fn unverified(
+        record: Record,
+        signature: Signature,
+    ) -> Result<UnverifiedRecord, RecordError> {
         let encoded = record.encode()?;
         let id = record_id(&encoded);
-        Ok(UnverifiedRecord(SignedRecord { record, id, signature, encoded }))
+        Ok(UnverifiedRecord(SignedRecord {
+            record,
+            id,
+            signature,
+            encoded,
+        }))
     }
 
     /// Reassembles a record read back from the node's own store, where it was
     /// verified before it was written. Never use it for data from elsewhere.
-    pub fn trusted(record: Record, id: RecordId, signature: Signature, encoded: Vec<u8>) -> SignedRecord {
-        SignedRecord { record, id, signature, encoded }
+    pub fn trusted(
+        record: Record,
+        id: RecordId,
+        signature: Signature,
+        encoded: Vec<u8>,
+    ) -> SignedRecord {
+        SignedRecord {
+            record,
+            id,
+            signature,
+            encoded,
+        }
     }
 
     /// Parses the wire form `{"record": {...}, "signature": "hex"}` and verifies it.
@@ -236,14 +287,22 @@ impl UnverifiedRecord {
 
 /// Parses the wire form without verifying it.
 pub fn parse_wire(value: &Value) -> Result<(Record, Signature), RecordError> {
-    let object = value.as_object().ok_or_else(|| malformed("expected a JSON object"))?;
-    let record = Record::from_json(object.get("record").ok_or_else(|| malformed("missing field \"record\""))?)?;
+    let object = value
+        .as_object()
+        .ok_or_else(|| malformed("expected a JSON object"))?;
+    let record = Record::from_json(
+        object
+            .get("record")
+            .ok_or_else(|| malformed("missing field \"record\""))?,
+    )?;
     let signature_hex = object
         .get("signature")
         .and_then(Value::as_str)
         .ok_or_else(|| malformed("missing string field \"signature\""))?;
-    let signature_bytes = hex::decode(signature_hex).map_err(|_| malformed("signature is not hex"))?;
-    let signature = Signature::from_slice(&signature_bytes).map_err(|e| malformed(&e.to_string()))?;
+    let signature_bytes =
+        hex::decode(signature_hex).map_err(|_| malformed("signature is not hex"))?;
+    let signature =
+        Signature::from_slice(&signature_bytes).map_err(|e| malformed(&e.to_string()))?;
     Ok((record, signature))
 }
 

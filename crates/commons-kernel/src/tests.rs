@@ -28,7 +28,10 @@ fn check_canonical(value: Value, expect: &str) {
 
 #[test]
 fn canonical_sorts_keys_and_escapes() {
-    check_canonical(json!({"b": 1, "a": [true, null, "x\"\n\u{1}é"]}), r#"{"a":[true,null,"x\"\n\u0001é"],"b":1}"#);
+    check_canonical(
+        json!({"b": 1, "a": [true, null, "x\"\n\u{1}é"]}),
+        r#"{"a":[true,null,"x\"\n\u0001é"],"b":1}"#,
+    );
     check_canonical(json!({}), "{}");
     check_canonical(json!(-9007199254740991i64), "-9007199254740991");
 }
@@ -44,18 +47,23 @@ fn canonical_rejects_floats_and_non_ascii_keys() {
 fn tampered_record_fails_verification() {
     let author = SecretKey::generate();
     let community = SecretKey::generate();
-    let signed = SignedRecord::sign(record(&author, &community, json!({"text": "hi"})), &author).expect("sign");
+    let signed = SignedRecord::sign(record(&author, &community, json!({"text": "hi"})), &author)
+        .expect("sign");
     let mut wire = signed.to_wire();
     wire["record"]["body"]["text"] = json!("hello");
     assert!(SignedRecord::from_wire(&wire).is_err());
-    assert_eq!(SignedRecord::from_wire(&signed.to_wire()).expect("valid"), signed);
+    assert_eq!(
+        SignedRecord::from_wire(&signed.to_wire()).expect("valid"),
+        signed
+    );
 }
 
 fn chain(community: &SecretKey, author: &SecretKey, n: usize) -> Vec<Entry> {
     let mut prev = EntryHash::GENESIS;
     (0..n)
         .map(|seq| {
-            let signed = SignedRecord::sign(record(author, community, json!({"n": seq})), author).expect("sign");
+            let signed = SignedRecord::sign(record(author, community, json!({"n": seq})), author)
+                .expect("sign");
             let entry = Entry::seal(seq as u64, prev, Timestamp(seq as i64), signed, community);
             prev = entry.hash();
             entry
@@ -79,23 +87,35 @@ fn chain_names_first_bad_entry() {
     let entries = chain(&community, &author, 5);
     let mut verifier = ChainVerifier::new(community.public_key());
     for entry in &entries {
-        verifier.check(raw(entry), Some(entry.hash())).expect("valid chain");
+        verifier
+            .check(raw(entry), Some(entry.hash()))
+            .expect("valid chain");
     }
 
     let mut verifier = ChainVerifier::new(community.public_key());
     let mut tampered: Vec<RawEntry> = entries.iter().map(raw).collect();
     tampered[3].record.body = json!({"n": 99});
     for entry in &tampered[..3] {
-        verifier.check(entry.clone(), None).expect("prefix is valid");
+        verifier
+            .check(entry.clone(), None)
+            .expect("prefix is valid");
     }
-    let error = verifier.check(tampered[3].clone(), None).expect_err("tampered");
+    let error = verifier
+        .check(tampered[3].clone(), None)
+        .expect_err("tampered");
     assert_eq!(error.seq, 3);
     assert!(matches!(error.reason, ChainFault::Record(_)), "{error}");
 
     let mut verifier = ChainVerifier::new(community.public_key());
     verifier.check(raw(&entries[0]), None).expect("first");
     let error = verifier.check(raw(&entries[2]), None).expect_err("gap");
-    assert!(matches!(error.reason, ChainFault::Gap { expected: 1, found: 2 }));
+    assert!(matches!(
+        error.reason,
+        ChainFault::Gap {
+            expected: 1,
+            found: 2
+        }
+    ));
 }
 
 proptest! {

@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 pub mod accounts;
+pub mod audit;
 pub mod communities;
 pub mod control;
 pub mod records;
@@ -22,6 +23,13 @@ use commons_store::{AppendError, Registry, Store, StoreConfig, StoreError};
 pub use accounts::{ApiToken, Session, User};
 pub use commons_store::Backend;
 pub use communities::CommunityView;
+
+/// The capabilities this node runs. Adding a capability is one line here.
+pub fn registry() -> Registry {
+    // Each capability adds one line here, e.g.
+    // `registry.register(Arc::new(commons_patterns::Patterns));`
+    Registry::with_kernel()
+}
 
 /// The four public domain communities every node starts with.
 pub const DOMAIN_COMMUNITIES: [&str; 4] = ["web", "ml", "embedded", "security"];
@@ -308,3 +316,66 @@ pub fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests;
+
+/// Replaces the node's SQLite database with `backup` after checking that it
+/// belongs to this node (same node key) and that every log in it verifies.
+/// The node must be stopped. Returns the number of entries verified.
+pub async fn restore_sqlite(config: &NodeConfig, registry: Registry, backup: &Path) -> Result<u64, NodeError> {
+    if !backup.is_file() {
+        return Err(NodeError::NotFound { what: "backup file", name: backup.display().to_string() });
+    }
+    let key_path = config.data_dir.join(NODE_KEY_FILE);
+    if !key_path.exists() {
+        return Err(NodeError::BadInput(format!(
+            "{} is missing; copy node.key from the original data directory first (it decrypts the stored keys)",
+            key_path.display()
+        )));
+    }
+    let node_key = load_or_create_key(&key_path)?;
+    let target = config.data_dir.join("commons.db");
+    let staging = config.data_dir.join("commons.db.restoring");
+    let _ = std::fs::remove_file(&staging);
+    std::fs::copy(backup, &staging)
+        .map_err(|e| NodeError::BadInput(format!("cannot copy {}: {e}", backup.display())))?;
+    let url = format!("sqlite://{}?mode=rw", staging.display());
+    let store = Store::open(&StoreConfig { url, max_connections: 1 }, &registry).await.map_err(|e| {
+        NodeError::BadInput(format!("{} is not a Commons database: {e}", backup.display()))
+    })?;
+    let checked = async {
+        match store.meta("node_key").await? {
+            Some(key) if key == node_key.public_key().to_hex() => {}
+            Some(key) => {
+                return Err(NodeError::Conflict(format!(
+                    "the backup belongs to node {key}, not to this data directory's node {}",
+                    node_key.public_key()
+                )));
+            }
+            None => return Err(NodeError::BadInput("the backup has no node key; it is not a Commons backup".into())),
+        }
+        let mut entries = 0;
+        for (community, _, _) in store.log_heads().await? {
+            let report = store.verify(community).await?;
+            if let Some(error) = report.error {
+                return Err(NodeError::BadInput(format!("the backup's log does not verify: {error}")));
+            }
+            entries += report.entries;
+        }
+        Ok(entries)
+    }
+    .await;
+    store.close().await;
+    let entries = match checked {
+        Ok(entries) => entries,
+        Err(error) => {
+            let _ = std::fs::remove_file(&staging);
+            return Err(error);
+        }
+    };
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(config.data_dir.join(format!("commons.db{suffix}")));
+        let _ = std::fs::remove_file(config.data_dir.join(format!("commons.db.restoring{suffix}")));
+    }
+    std::fs::rename(&staging, &target)
+        .map_err(|e| NodeError::BadInput(format!("cannot move the restored database into place: {e}")))?;
+    Ok(entries)
+}
