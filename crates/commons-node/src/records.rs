@@ -149,3 +149,38 @@ impl Node {
         Ok(self.store().backup_sqlite(path).await?)
     }
 }
+
+impl Node {
+    /// Appends records signed elsewhere (wire form), verifying all author
+    /// signatures in one batch first; all or nothing. This is the bulk import
+    /// path and what the append benchmark measures.
+    pub async fn append_wire_batch(
+        &self,
+        community: CommunityId,
+        wires: &[Value],
+    ) -> Result<Vec<Entry>, NodeError> {
+        let mut unverified = Vec::with_capacity(wires.len());
+        for (index, wire) in wires.iter().enumerate() {
+            let (record, signature) = parse_wire(wire)
+                .map_err(|e| NodeError::BadInput(format!("record {index}: {e}")))?;
+            let record = SignedRecord::unverified(record, signature)
+                .map_err(|e| NodeError::BadInput(format!("record {index}: {e}")))?;
+            unverified.push(record);
+        }
+        let parts: Vec<(
+            &[u8],
+            &commons_kernel::Signature,
+            &commons_kernel::PublicKey,
+        )> = unverified.iter().map(|record| record.parts()).collect();
+        if let Err(index) = commons_kernel::keys::verify_batch(&parts) {
+            return Err(NodeError::BadInput(format!(
+                "record {index}: signature does not verify"
+            )));
+        }
+        let records = unverified
+            .into_iter()
+            .map(|record| record.into_verified())
+            .collect();
+        self.append(community, records).await
+    }
+}

@@ -1,0 +1,236 @@
+//! HTTP latency under load, cold start and idle memory of the real binary.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+
+use crate::report;
+
+const CONNECTIONS: usize = 200;
+const SECONDS: u64 = 10;
+
+struct Node {
+    child: Child,
+    address: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn commons_bin() -> anyhow::Result<PathBuf> {
+    if let Some(path) = std::env::var_os("COMMONS_BIN") {
+        return Ok(PathBuf::from(path));
+    }
+    let exe = std::env::current_exe().context("locating this binary")?;
+    let sibling = exe.with_file_name("commons");
+    if sibling.exists() {
+        return Ok(sibling);
+    }
+    bail!("build the node first (cargo build --release -p commons) or set COMMONS_BIN")
+}
+
+fn start() -> anyhow::Result<(Node, Duration)> {
+    let dir = tempfile::tempdir()?;
+    let started = Instant::now();
+    let mut child = Command::new(commons_bin()?)
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env("COMMONS_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .context("starting commons serve")?;
+    let stdout = child.stdout.take().context("stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let address = loop {
+        let line = lines.next().context("the node exited before listening")??;
+        if let Some(url) = line.strip_prefix("listening on http://") {
+            break url.to_owned();
+        }
+    };
+    let elapsed = started.elapsed();
+    // Keep draining stdout so the node never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Ok((
+        Node {
+            child,
+            address,
+            _dir: dir,
+        },
+        elapsed,
+    ))
+}
+
+/// Cold start to listening, and resident memory once idle.
+pub async fn startup() -> anyhow::Result<()> {
+    let (node, elapsed) = start()?;
+    let (status, _) = get(&node.address, "/readyz").await?;
+    if status != 200 {
+        bail!("/readyz answered {status}");
+    }
+    let ready = elapsed.as_secs_f64() * 1000.0;
+    report(
+        "cold start (fresh data dir) to listening",
+        ready,
+        "ms",
+        1000.0,
+        false,
+    );
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let status = std::fs::read_to_string(format!("/proc/{}/status", node.child.id()))?;
+    let rss_kb: f64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .context("VmRSS not found")?;
+    report(
+        "idle memory of a fresh node (RSS)",
+        rss_kb / 1024.0,
+        "MiB",
+        100.0,
+        false,
+    );
+    Ok(())
+}
+
+/// p50/p99 of GET /c/web with 200 connections from a second process.
+pub async fn run() -> anyhow::Result<()> {
+    let (node, _) = start()?;
+    let output = Command::new(std::env::current_exe()?)
+        .args([
+            "load",
+            &node.address,
+            "/c/web",
+            &CONNECTIONS.to_string(),
+            &SECONDS.to_string(),
+        ])
+        .output()
+        .context("running the load process")?;
+    if !output.status.success() {
+        bail!(
+            "load process failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let result: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("load output")?;
+    let n = result["requests"].as_f64().unwrap_or(0.0);
+    let errors = result["errors"].as_u64().unwrap_or(0);
+    println!(
+        "community page: {n} requests in {SECONDS} s over {CONNECTIONS} connections, {errors} errors"
+    );
+    report(
+        "community page p50, 200 connections",
+        result["p50_ms"].as_f64().unwrap_or(f64::NAN),
+        "ms",
+        10.0,
+        false,
+    );
+    report(
+        "community page p99, 200 connections",
+        result["p99_ms"].as_f64().unwrap_or(f64::NAN),
+        "ms",
+        10.0,
+        false,
+    );
+    report(
+        "community page throughput",
+        n / SECONDS as f64,
+        "req/s",
+        1.0,
+        true,
+    );
+    Ok(())
+}
+
+/// The load generator: `load ADDR PATH CONNECTIONS SECONDS`, prints JSON.
+pub async fn load(args: &[String]) -> anyhow::Result<()> {
+    let [address, path, connections, seconds] = args else {
+        bail!("usage: load ADDR PATH CONNECTIONS SECONDS");
+    };
+    let connections: usize = connections.parse()?;
+    let deadline = Instant::now() + Duration::from_secs(seconds.parse()?);
+    let mut tasks = Vec::with_capacity(connections);
+    for _ in 0..connections {
+        let address = address.clone();
+        let path = path.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0u64;
+            let Ok(stream) = tokio::net::TcpStream::connect(&address).await else {
+                return (latencies, 1);
+            };
+            let Ok((mut sender, connection)) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await
+            else {
+                return (latencies, 1);
+            };
+            tokio::spawn(connection);
+            while Instant::now() < deadline {
+                let request = hyper::Request::get(path.as_str())
+                    .header("host", address.as_str())
+                    .body(Empty::<Bytes>::new())
+                    .expect("a GET request builds");
+                let started = Instant::now();
+                match sender.send_request(request).await {
+                    Ok(response) if response.status().is_success() => {
+                        let _ = response.into_body().collect().await;
+                        latencies.push(started.elapsed());
+                    }
+                    _ => errors += 1,
+                }
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (latencies, task_errors) = task.await?;
+        all.extend(latencies);
+        errors += task_errors;
+    }
+    all.sort();
+    let pct = |p: f64| {
+        if all.is_empty() {
+            return f64::NAN;
+        }
+        let idx = ((all.len() as f64 * p).ceil() as usize)
+            .saturating_sub(1)
+            .min(all.len() - 1);
+        all[idx].as_secs_f64() * 1000.0
+    };
+    let summary = serde_json::json!({
+        "requests": all.len(),
+        "errors": errors,
+        "p50_ms": pct(0.50),
+        "p99_ms": pct(0.99),
+    });
+    println!("{summary}");
+    Ok(())
+}
+
+async fn get(address: &str, path: &str) -> anyhow::Result<(u16, Bytes)> {
+    let stream = tokio::net::TcpStream::connect(address).await?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    let request = hyper::Request::get(path)
+        .header("host", address)
+        .body(Empty::<Bytes>::new())?;
+    let response = sender.send_request(request).await?;
+    let status = response.status().as_u16();
+    Ok((status, response.into_body().collect().await?.to_bytes()))
+}

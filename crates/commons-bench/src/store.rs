@@ -1,0 +1,116 @@
+//! Append and replay throughput through the node facade on a real store.
+//! The workload is invitations: each record names a fresh key, so every
+//! append validates membership and role and writes a projection row.
+
+use std::time::Instant;
+
+use commons_kernel::{Kind, Record, SecretKey, SignedRecord, Timestamp};
+use commons_node::{Node, NodeConfig};
+use commons_test_support::{TestBackend, TestDb, backends};
+use serde_json::{Value, json};
+
+use crate::report;
+
+const SINGLE: usize = 2_000;
+const BATCHED: usize = 50_000;
+const BATCH: usize = 1_000;
+
+pub async fn run() -> anyhow::Result<()> {
+    for backend in backends() {
+        let label = match backend {
+            TestBackend::Sqlite => "sqlite",
+            TestBackend::Postgres => "postgres",
+        };
+        let db = TestDb::new(backend).await;
+        let dir = tempfile::tempdir()?;
+        let config = NodeConfig {
+            data_dir: dir.path().to_owned(),
+            database_url: Some(db.url.clone()),
+            max_connections: 4,
+            default_communities: true,
+            public_url: "http://127.0.0.1".into(),
+        };
+        let (node, _) = Node::open(&config, commons_node::registry()).await?;
+        let user = node.create_user("bench", "bench password 1", false).await?;
+        let community = node.join(&user, "web").await?.id;
+        // The bench user's secret: exported and re-opened, as a remote author would hold it.
+        let export = node.export_identity("bench", "bench passphrase").await?;
+        let author = open_identity(&node, &export).await?;
+
+        let wires = records(&author, community, SINGLE + BATCHED);
+        let started = Instant::now();
+        for wire in &wires[..SINGLE] {
+            node.append_wire_batch(community, std::slice::from_ref(wire))
+                .await?;
+        }
+        let single = SINGLE as f64 / started.elapsed().as_secs_f64();
+        report(
+            &format!("append, single, {label}"),
+            single,
+            "records/s",
+            1_000.0,
+            true,
+        );
+
+        let started = Instant::now();
+        for chunk in wires[SINGLE..].chunks(BATCH) {
+            node.append_wire_batch(community, chunk).await?;
+        }
+        let batched = BATCHED as f64 / started.elapsed().as_secs_f64();
+        report(
+            &format!("append, batches of {BATCH}, {label}"),
+            batched,
+            "records/s",
+            20_000.0,
+            true,
+        );
+
+        let started = Instant::now();
+        let replayed = node.replay().await?;
+        let replay = replayed as f64 / started.elapsed().as_secs_f64();
+        report(
+            &format!("replay ({replayed} entries), {label}"),
+            replay,
+            "entries/s",
+            200_000.0,
+            true,
+        );
+        node.close().await;
+    }
+    Ok(())
+}
+
+async fn open_identity(
+    _node: &Node,
+    export: &commons_node::accounts::IdentityExport,
+) -> anyhow::Result<SecretKey> {
+    // The author signs on their own machine; the bench holds the key the way
+    // an exported identity hands it over.
+    Ok(commons_node::secrets::open_with_passphrase(
+        &export.salt,
+        &export.sealed_secret,
+        "bench passphrase",
+    )?)
+}
+
+fn records(author: &SecretKey, community: commons_kernel::CommunityId, n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|idx| {
+            let record = Record {
+                kind: Kind::parse("community.invite").expect("valid kind"),
+                community,
+                author: author.public_key(),
+                ts: Timestamp(1_700_000_000_000 + idx as i64),
+                body: json!({ "member": SecretKey::from_bytes(&seed(idx)).public_key() }),
+                refs: Vec::new(),
+            };
+            SignedRecord::sign(record, author).expect("sign").to_wire()
+        })
+        .collect()
+}
+
+fn seed(idx: usize) -> [u8; 32] {
+    let mut bytes = [7u8; 32];
+    bytes[..8].copy_from_slice(&(idx as u64).to_le_bytes());
+    bytes
+}
