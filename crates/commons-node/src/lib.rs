@@ -320,9 +320,16 @@ mod tests;
 /// Replaces the node's SQLite database with `backup` after checking that it
 /// belongs to this node (same node key) and that every log in it verifies.
 /// The node must be stopped. Returns the number of entries verified.
-pub async fn restore_sqlite(config: &NodeConfig, registry: Registry, backup: &Path) -> Result<u64, NodeError> {
+pub async fn restore_sqlite(
+    config: &NodeConfig,
+    registry: Registry,
+    backup: &Path,
+) -> Result<u64, NodeError> {
     if !backup.is_file() {
-        return Err(NodeError::NotFound { what: "backup file", name: backup.display().to_string() });
+        return Err(NodeError::NotFound {
+            what: "backup file",
+            name: backup.display().to_string(),
+        });
     }
     let key_path = config.data_dir.join(NODE_KEY_FILE);
     if !key_path.exists() {
@@ -338,8 +345,19 @@ pub async fn restore_sqlite(config: &NodeConfig, registry: Registry, backup: &Pa
     std::fs::copy(backup, &staging)
         .map_err(|e| NodeError::BadInput(format!("cannot copy {}: {e}", backup.display())))?;
     let url = format!("sqlite://{}?mode=rw", staging.display());
-    let store = Store::open(&StoreConfig { url, max_connections: 1 }, &registry).await.map_err(|e| {
-        NodeError::BadInput(format!("{} is not a Commons database: {e}", backup.display()))
+    let store = Store::open(
+        &StoreConfig {
+            url,
+            max_connections: 1,
+        },
+        &registry,
+    )
+    .await
+    .map_err(|e| {
+        NodeError::BadInput(format!(
+            "{} is not a Commons database: {e}",
+            backup.display()
+        ))
     })?;
     let checked = async {
         match store.meta("node_key").await? {
@@ -350,13 +368,19 @@ pub async fn restore_sqlite(config: &NodeConfig, registry: Registry, backup: &Pa
                     node_key.public_key()
                 )));
             }
-            None => return Err(NodeError::BadInput("the backup has no node key; it is not a Commons backup".into())),
+            None => {
+                return Err(NodeError::BadInput(
+                    "the backup has no node key; it is not a Commons backup".into(),
+                ));
+            }
         }
         let mut entries = 0;
         for (community, _, _) in store.log_heads().await? {
             let report = store.verify(community).await?;
             if let Some(error) = report.error {
-                return Err(NodeError::BadInput(format!("the backup's log does not verify: {error}")));
+                return Err(NodeError::BadInput(format!(
+                    "the backup's log does not verify: {error}"
+                )));
             }
             entries += report.entries;
         }
@@ -373,9 +397,14 @@ pub async fn restore_sqlite(config: &NodeConfig, registry: Registry, backup: &Pa
     };
     for suffix in ["-wal", "-shm"] {
         let _ = std::fs::remove_file(config.data_dir.join(format!("commons.db{suffix}")));
-        let _ = std::fs::remove_file(config.data_dir.join(format!("commons.db.restoring{suffix}")));
+        let _ = std::fs::remove_file(
+            config
+                .data_dir
+                .join(format!("commons.db.restoring{suffix}")),
+        );
     }
-    std::fs::rename(&staging, &target)
-        .map_err(|e| NodeError::BadInput(format!("cannot move the restored database into place: {e}")))?;
+    std::fs::rename(&staging, &target).map_err(|e| {
+        NodeError::BadInput(format!("cannot move the restored database into place: {e}"))
+    })?;
     Ok(entries)
 }

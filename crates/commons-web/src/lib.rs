@@ -5,16 +5,29 @@
 //! node through `commons_node::Node` alone.
 
 pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod control;
+pub mod metrics;
+pub mod openapi;
 pub mod problem;
+pub mod ratelimit;
+pub mod serve;
 pub mod state;
 pub mod ui;
 
 use axum::Router;
 
+pub use control::serve_control;
 pub use problem::Problem;
-pub use state::{AppState, WebConfig};
+pub use serve::{app, serve};
+pub use state::{AppState, RateLimitConfig, WebConfig};
 
-/// The whole HTTP application for a node.
+/// The whole HTTP application for a node, without middleware (see [`app`]).
 pub fn router(state: AppState) -> Router {
-    Router::new().merge(api::routes()).merge(ui::routes()).with_state(state)
+    Router::new()
+        .merge(api::routes())
+        .merge(ui::routes())
+        .merge(metrics::routes())
+        .with_state(state)
 }

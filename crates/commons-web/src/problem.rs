@@ -5,7 +5,11 @@ use axum::response::{IntoResponse, Response};
 use commons_node::NodeError;
 use serde_json::{Value, json};
 
-/// An HTTP problem document.
+/// The media type of problem documents.
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// An HTTP problem document. An `extra` member `retry_after` (seconds) also
+/// sets the `Retry-After` header; a 401 carries `WWW-Authenticate: Bearer`.
 #[derive(Debug, Clone)]
 pub struct Problem {
     /// The status code.
@@ -21,7 +25,12 @@ pub struct Problem {
 impl Problem {
     /// A problem with a status, title and detail.
     pub fn new(status: StatusCode, title: &str, detail: impl Into<String>) -> Problem {
-        Problem { status, title: title.to_owned(), detail: detail.into(), extra: None }
+        Problem {
+            status,
+            title: title.to_owned(),
+            detail: detail.into(),
+            extra: None,
+        }
     }
 
     /// 400 Bad Request.
@@ -43,6 +52,20 @@ impl Problem {
     pub fn not_found(detail: impl Into<String>) -> Problem {
         Problem::new(StatusCode::NOT_FOUND, "Not found", detail)
     }
+
+    /// 500 Internal Server Error, with nothing about the cause.
+    pub fn internal() -> Problem {
+        Problem::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Internal error",
+            "the node failed; see its log",
+        )
+    }
+
+    /// A problem for a status alone, titled by the status's reason phrase.
+    pub fn from_status(status: StatusCode, detail: impl Into<String>) -> Problem {
+        Problem::new(status, status.canonical_reason().unwrap_or("Error"), detail)
+    }
 }
 
 impl From<NodeError> for Problem {
@@ -50,9 +73,10 @@ impl From<NodeError> for Problem {
         let detail = error.to_string();
         match error {
             NodeError::NotFound { .. } => Problem::not_found(detail),
-            NodeError::Ambiguous { .. } | NodeError::Conflict(_) | NodeError::Duplicate(_) | NodeError::NotHome(_) => {
-                Problem::new(StatusCode::CONFLICT, "Conflict", detail)
-            }
+            NodeError::Ambiguous { .. }
+            | NodeError::Conflict(_)
+            | NodeError::Duplicate(_)
+            | NodeError::NotHome(_) => Problem::new(StatusCode::CONFLICT, "Conflict", detail),
             NodeError::Unauthorized(_) => Problem::unauthorized(detail),
             NodeError::Forbidden(_) => Problem::forbidden(detail),
             NodeError::BadInput(_) => Problem::bad_request(detail),
@@ -65,7 +89,7 @@ impl From<NodeError> for Problem {
             other => {
                 // The cause goes to the log, never to the client.
                 tracing::error!(error = %other, "internal error");
-                Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "Internal error", "the node failed; see its log")
+                Problem::internal()
             }
         }
     }
@@ -73,6 +97,11 @@ impl From<NodeError> for Problem {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
+        let retry_after = self
+            .extra
+            .as_ref()
+            .and_then(|extra| extra.get("retry_after"))
+            .and_then(Value::as_u64);
         let mut body = json!({
             "type": "about:blank",
             "title": self.title,
@@ -85,7 +114,17 @@ impl IntoResponse for Problem {
         let mut response = (self.status, body.to_string()).into_response();
         response
             .headers_mut()
-            .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if let Some(seconds) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
+        if self.status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
         response
     }
 }

@@ -1,6 +1,11 @@
 //! The state every handler shares: handles, not data.
 
+use std::sync::Arc;
+
 use commons_node::Node;
+
+use crate::metrics::Metrics;
+use crate::ratelimit::RateLimits;
 
 /// Settings of the HTTP edge.
 #[derive(Debug, Clone)]
@@ -9,6 +14,19 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Let anyone register an account from the web UI.
     pub open_registration: bool,
+    /// Request rates allowed before answering 429.
+    pub rate_limits: RateLimitConfig,
+}
+
+/// Request rates, per client address and per user.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    /// Sustained API requests per second, per client address and per user.
+    pub per_second: u32,
+    /// Requests allowed in a burst above the sustained rate.
+    pub burst: u32,
+    /// Login attempts per minute for one address and account name.
+    pub logins_per_minute: u32,
 }
 
 /// Cloned into every handler.
@@ -18,4 +36,41 @@ pub struct AppState {
     pub node: Node,
     /// Edge settings.
     pub config: WebConfig,
+    /// Request counters and histograms.
+    pub metrics: Arc<Metrics>,
+    /// Rate limiters, keyed by address, user, or address and login name.
+    pub limits: Arc<RateLimits>,
+}
+
+impl Default for WebConfig {
+    fn default() -> WebConfig {
+        WebConfig {
+            secure_cookies: false,
+            open_registration: false,
+            rate_limits: RateLimitConfig::default(),
+        }
+    }
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> RateLimitConfig {
+        RateLimitConfig {
+            per_second: 20,
+            burst: 100,
+            logins_per_minute: 5,
+        }
+    }
+}
+
+impl AppState {
+    /// State for a node; metrics and rate limiters start empty.
+    pub fn new(node: Node, config: WebConfig) -> AppState {
+        let limits = Arc::new(RateLimits::new(&config.rate_limits));
+        AppState {
+            node,
+            config,
+            metrics: Arc::new(Metrics::new()),
+            limits,
+        }
+    }
 }
