@@ -160,7 +160,12 @@ impl Cluster {
     fn server_command(&self, binary: &str) -> Command {
         let program = self.bin_dir.join(binary);
         let mut command = if self.run_as_postgres {
-            let mut command = Command::new("runuser");
+            // runuser lives in sbin, which a non-login root PATH may lack.
+            let runuser = ["/usr/sbin/runuser", "/sbin/runuser"]
+                .into_iter()
+                .find(|path| Path::new(path).is_file())
+                .unwrap_or("runuser");
+            let mut command = Command::new(runuser);
             command.args(["-u", "postgres", "--"]).arg(program);
             command
         } else {
