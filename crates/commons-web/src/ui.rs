@@ -1,10 +1,67 @@
-//! The server-rendered web UI.
+//! The server-rendered web UI: HTML pages built with maud, every word from
+//! the `commons-i18n` catalog, forms protected by CSRF tokens, and one
+//! stylesheet. Pages work without JavaScript.
+
+mod accounts;
+mod audit;
+mod communities;
+mod home;
+mod page;
+mod session;
+mod settings;
 
 use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
 
 use crate::AppState;
+
+const APP_CSS: &str = include_str!("../assets/app.css");
 
 /// Routes of the UI.
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/", get(home::home))
+        .route(
+            "/register",
+            get(accounts::register_page).post(accounts::register),
+        )
+        .route("/login", get(accounts::login_page).post(accounts::login))
+        .route("/logout", post(accounts::logout))
+        .route("/setup", get(accounts::setup_page).post(accounts::setup))
+        .route(
+            "/communities",
+            get(communities::list).post(communities::create),
+        )
+        .route("/c/{id}", get(communities::show))
+        .route("/c/{id}/join", post(communities::join))
+        .route("/c/{id}/leave", post(communities::leave))
+        .route("/profile", get(settings::profile))
+        .route(
+            "/settings",
+            get(settings::settings_page).post(settings::settings),
+        )
+        .route("/lang", post(settings::lang))
+        .route("/admin/audit", get(audit::audit))
+        .route("/assets/app.css", get(app_css))
 }
+
+async fn app_css() -> Response {
+    let mut response = APP_CSS.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    // Not immutable: the URL carries no hash, so a new release must show up
+    // within the hour.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests;

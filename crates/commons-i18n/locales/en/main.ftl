@@ -168,3 +168,6 @@ audit-empty = No audited actions yet.
 col-actor = Actor
 col-action = Action
 col-target = Target
+col-outcome = Outcome
+audit-older = Older entries
+error-too-many-logins = Too many login attempts. Wait a minute and try again.

@@ -168,3 +168,6 @@ audit-empty = Inga granskade åtgärder än.
 col-actor = Utförare
 col-action = Åtgärd
 col-target = Mål
+col-outcome = Utfall
+audit-older = Äldre poster
+error-too-many-logins = För många inloggningsförsök. Vänta en minut och försök igen.
