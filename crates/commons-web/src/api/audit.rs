@@ -3,16 +3,15 @@
 use axum::extract::{Query, State};
 use commons_node::audit::AuditRow;
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::auth::RequireAdmin;
 use crate::openapi::ProblemDocument;
 use crate::{AppState, Problem};
 
 /// Which rows to read.
-#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     /// Only rows with a smaller id (for paging back).
     pub before: Option<i64>,
@@ -59,6 +58,10 @@ impl From<AuditRow> for AuditWire {
 /// Audit rows, newest first.
 #[utoipa::path(
     get, path = "/api/v1/audit", tag = "audit",
+    params(
+        ("before" = Option<i64>, Query, description = "only rows with a smaller id, for paging back"),
+        ("limit" = Option<u32>, Query, description = "most rows, 100 by default, at most 1000"),
+    ),
     responses(
         (status = 200, body = Vec<AuditWire>),
         (status = 403, body = ProblemDocument, content_type = "application/problem+json"),

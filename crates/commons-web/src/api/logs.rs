@@ -5,7 +5,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 
 use crate::api::Json;
 use crate::auth::{MaybeCaller, RequireCaller};
@@ -13,9 +13,8 @@ use crate::openapi::ProblemDocument;
 use crate::{AppState, Problem};
 
 /// Which entries to read.
-#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// First sequence number, 0 by default.
     pub from: Option<u64>,
@@ -80,7 +79,11 @@ pub struct ChainErrorWire {
 /// Log entries from `from` on.
 #[utoipa::path(
     get, path = "/api/v1/communities/{community}/log", tag = "logs",
-    params(("community" = String, Path, description = "id or name")),
+    params(
+        ("community" = String, Path, description = "id or name"),
+        ("from" = Option<u64>, Query, description = "first sequence number, 0 by default"),
+        ("limit" = Option<u32>, Query, description = "most entries, 100 by default, at most 1000"),
+    ),
     responses(
         (status = 200, body = LogPage),
         (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
