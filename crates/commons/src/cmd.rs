@@ -1,0 +1,113 @@
+//! The command tree: one module per subcommand, each turning its arguments
+//! into a `commons_node::control::Command` (or serving) and rendering the reply.
+
+mod backup;
+mod community;
+mod identity;
+mod log;
+mod serve;
+mod token;
+mod user;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use serde_json::Value;
+
+use crate::client::Target;
+use crate::config::Config;
+
+pub use serve::ServeArgs;
+
+/// Every subcommand.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the node: web UI, REST API and control socket
+    Serve(ServeArgs),
+    /// Manage local accounts
+    #[command(subcommand)]
+    User(user::UserCommand),
+    /// Manage API tokens
+    #[command(subcommand)]
+    Token(token::TokenCommand),
+    /// Create, list, join, leave and follow communities
+    #[command(subcommand)]
+    Community(community::CommunityCommand),
+    /// Check every log's hash chain and signatures
+    Verify(verify::VerifyArgs),
+    /// Read community logs
+    #[command(subcommand)]
+    Log(log::LogCommand),
+    /// Move a user's identity between nodes
+    #[command(subcommand)]
+    Identity(identity::IdentityCommand),
+    /// Write a consistent copy of the node's SQLite database
+    Backup(backup::BackupArgs),
+    /// Replace the node's SQLite database with a backup (node stopped)
+    Restore(backup::RestoreArgs),
+    /// Rebuild every projection table from the logs
+    Replay,
+}
+
+/// Runs a subcommand.
+pub async fn run(command: Command, config: &Config, json: bool) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Serve(args) => serve::run(args, config).await,
+        Command::Restore(args) => backup::restore(args, config, json).await,
+        other => {
+            let target = Target::connect(config).await?;
+            let result = dispatch(other, &target, json).await;
+            target.close().await;
+            result
+        }
+    }
+}
+
+async fn dispatch(command: Command, target: &Target, json: bool) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::User(command) => user::run(command, target, json).await,
+        Command::Token(command) => token::run(command, target, json).await,
+        Command::Community(command) => community::run(command, target, json).await,
+        Command::Verify(args) => verify::run(args, target, json).await,
+        Command::Log(command) => log::run(command, target, json).await,
+        Command::Identity(command) => identity::run(command, target, json).await,
+        Command::Backup(args) => backup::run(args, target, json).await,
+        Command::Replay => {
+            let reply = target.run(commons_node::control::Command::Replay).await?;
+            print_reply(&reply, json, |reply| {
+                println!("replayed {} entries", reply["replayed"])
+            });
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve(_) | Command::Restore(_) => unreachable!("handled before connecting"),
+    }
+}
+
+/// Prints `reply` as JSON, or as text through `text`.
+pub fn print_reply(reply: &Value, json: bool, text: impl FnOnce(&Value)) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(reply).expect("a JSON value serializes")
+        );
+    } else {
+        text(reply);
+    }
+}
+
+/// Reads one line (a password or passphrase) from standard input.
+pub fn read_secret_line(what: &str) -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin().read_line(&mut line)?;
+    let secret = line.trim_end_matches(['\n', '\r']).to_owned();
+    if secret.is_empty() {
+        anyhow::bail!("no {what} on standard input; pipe it in, e.g. `echo \"$PASS\" | commons …`");
+    }
+    Ok(secret)
+}
+
+/// Text of an optional JSON string.
+pub fn text(value: &Value) -> &str {
+    value.as_str().unwrap_or("-")
+}

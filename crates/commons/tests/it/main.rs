@@ -1,0 +1,385 @@
+//! The built `commons` binary in temporary data directories: commands with
+//! the node stopped and running, verification of tampered logs, backup and
+//! restore, identity moves, and bad input.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::Value;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+struct Cli {
+    dir: tempfile::TempDir,
+}
+
+impl Cli {
+    fn new() -> Cli {
+        Cli {
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_commons"));
+        command.arg("--data-dir").arg(self.data_dir()).args(args);
+        command
+            .env_remove("COMMONS_DATABASE_URL")
+            .env("COMMONS_LOG", "warn");
+        command
+    }
+
+    #[track_caller]
+    fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut child = self
+            .command(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn commons");
+        if let Some(input) = stdin {
+            child
+                .stdin
+                .take()
+                .expect("stdin")
+                .write_all(input.as_bytes())
+                .expect("write stdin");
+        }
+        drop(child.stdin.take());
+        child.wait_with_output().expect("wait for commons")
+    }
+
+    #[track_caller]
+    fn ok(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let output = self.run(args, stdin);
+        assert!(
+            output.status.success(),
+            "commons {args:?} failed: {}\n{}",
+            String::from_utf8_lossy(&output.stderr),
+            String::from_utf8_lossy(&output.stdout)
+        );
+        String::from_utf8(output.stdout).expect("utf-8 stdout")
+    }
+
+    #[track_caller]
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = vec!["--json"];
+        all.extend_from_slice(args);
+        serde_json::from_str(&self.ok(&all, None)).expect("JSON output")
+    }
+
+    #[track_caller]
+    fn fails(&self, args: &[&str], stdin: Option<&str>, message: &str) {
+        let output = self.run(args, stdin);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "commons {args:?} should fail");
+        assert!(
+            stderr.contains(message),
+            "commons {args:?}: expected {message:?} in {stderr}"
+        );
+    }
+
+    fn serve(&self) -> Server {
+        let mut child = self
+            .command(&["serve", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let address = loop {
+            let line = lines
+                .next()
+                .expect("server printed its address")
+                .expect("read line");
+            if let Some(address) = line.strip_prefix("listening on ") {
+                break address.to_owned();
+            }
+        };
+        Server { child, address }
+    }
+}
+
+struct Server {
+    child: Child,
+    address: String,
+}
+
+impl Server {
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let exit = self.child.wait().expect("wait");
+        assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+#[test]
+fn stopped_node_commands() {
+    let cli = Cli::new();
+    cli.ok(
+        &["user", "add", "alice", "--password-stdin"],
+        Some(PASSWORD),
+    );
+    let users = cli.json(&["user", "list"]);
+    let names: Vec<&str> = users
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|u| u["name"].as_str())
+        .collect();
+    assert_eq!(names, ["admin", "alice"]);
+
+    let token = cli.ok(&["token", "create", "--user", "alice"], None);
+    assert!(
+        token
+            .trim_end()
+            .lines()
+            .last()
+            .expect("a line")
+            .starts_with("cmn_"),
+        "{token}"
+    );
+
+    cli.ok(
+        &[
+            "community",
+            "create",
+            "team",
+            "--private",
+            "--template",
+            "invite-only",
+            "--user",
+            "alice",
+        ],
+        None,
+    );
+    cli.ok(&["community", "join", "web", "--user", "alice"], None);
+    let list = cli.json(&["community", "list", "--user", "alice"]);
+    let list = list.as_array().expect("array");
+    let names: Vec<&str> = list.iter().filter_map(|c| c["name"].as_str()).collect();
+    assert_eq!(names, ["embedded", "ml", "security", "team", "web"]);
+    for community in list {
+        for field in ["id", "name", "home", "visibility", "role"] {
+            assert!(
+                community.get(field).is_some(),
+                "{field} missing in {community}"
+            );
+        }
+    }
+    let web = list.iter().find(|c| c["name"] == "web").expect("web");
+    assert_eq!(web["role"], "member");
+    let team = list.iter().find(|c| c["name"] == "team").expect("team");
+    assert_eq!(
+        (team["role"].as_str(), team["visibility"].as_str()),
+        (Some("admin"), Some("private"))
+    );
+
+    // The admin cannot see the private community.
+    let admin_list = cli.json(&["community", "list"]);
+    assert!(
+        !admin_list
+            .as_array()
+            .expect("array")
+            .iter()
+            .any(|c| c["name"] == "team")
+    );
+
+    let log = cli.json(&["log", "show", "web"]);
+    let kinds: Vec<&str> = log
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(kinds, ["community.create", "community.join"]);
+
+    let out = cli.ok(&["verify"], None);
+    assert_eq!(
+        out.lines().filter(|line| line.starts_with("ok\t")).count(),
+        5,
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let cli = Cli::new();
+    cli.fails(
+        &["user", "add", "Bad Name", "--password-stdin"],
+        Some(PASSWORD),
+        "must start with a lowercase letter",
+    );
+    cli.fails(
+        &["user", "add", "bob", "--password-stdin"],
+        Some("short"),
+        "at least 10 characters",
+    );
+    cli.fails(
+        &["user", "add", "bob", "--password-stdin"],
+        Some(""),
+        "no password on standard input",
+    );
+    cli.fails(
+        &["community", "join", "nowhere"],
+        None,
+        "community nowhere not found",
+    );
+    cli.fails(
+        &["community", "create", "x1", "--template", "chaos"],
+        None,
+        "unknown template",
+    );
+    cli.fails(&["community", "join", "web"], None, "already a member");
+    cli.fails(
+        &["token", "create", "--user", "ghost"],
+        None,
+        "user ghost not found",
+    );
+    cli.fails(
+        &["community", "follow", "web"],
+        None,
+        "needs the community's id",
+    );
+}
+
+#[test]
+fn verify_names_the_first_tampered_entry() {
+    let cli = Cli::new();
+    cli.ok(
+        &["user", "add", "alice", "--password-stdin"],
+        Some(PASSWORD),
+    );
+    cli.ok(&["community", "join", "security", "--user", "alice"], None);
+    cli.ok(&["community", "role", "security", "alice", "expert"], None);
+    let db = cli.data_dir().join("commons.db");
+    tamper(
+        &db,
+        "UPDATE log_entries SET record = replace(record, 'alice', 'mallo') WHERE seq = 1 AND kind = 'community.join'",
+    );
+    let output = cli.run(&["verify", "--community", "security"], None);
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("first bad entry 1"), "{stdout}");
+}
+
+fn tamper(db: &Path, sql: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite://{}", db.display()))
+            .await
+            .expect("open db");
+        let result = sqlx::query(sql).execute(&mut conn).await.expect("tamper");
+        assert_eq!(result.rows_affected(), 1);
+    });
+}
+
+#[test]
+fn running_node_serves_commands_backup_and_restore() {
+    let cli = Cli::new();
+    let server = cli.serve();
+    assert!(server.address.starts_with("http://127.0.0.1:"));
+    cli.ok(
+        &["user", "add", "carol", "--password-stdin"],
+        Some(PASSWORD),
+    );
+    cli.ok(&["community", "join", "ml", "--user", "carol"], None);
+    let backup = cli.dir.path().join("backup.db");
+    cli.ok(&["backup", backup.to_str().expect("utf-8")], None);
+    cli.fails(
+        &["restore", backup.to_str().expect("utf-8")],
+        None,
+        "stop it before restoring",
+    );
+    // A write after the backup, lost by the restore.
+    cli.ok(&["community", "join", "web", "--user", "carol"], None);
+    server.stop();
+
+    let out = cli.ok(&["restore", backup.to_str().expect("utf-8")], None);
+    assert!(out.contains("log entries verified"), "{out}");
+    let users = cli.json(&["user", "list"]);
+    assert!(
+        users
+            .as_array()
+            .expect("array")
+            .iter()
+            .any(|u| u["name"] == "carol")
+    );
+    let web = cli.json(&["log", "show", "web"]);
+    assert_eq!(
+        web.as_array().expect("array").len(),
+        1,
+        "the join after the backup is gone"
+    );
+    let ml = cli.json(&["log", "show", "ml"]);
+    assert_eq!(ml.as_array().expect("array").len(), 2);
+}
+
+#[test]
+fn identity_moves_between_nodes() {
+    let from = Cli::new();
+    let to = Cli::new();
+    from.ok(&["user", "add", "dana", "--password-stdin"], Some(PASSWORD));
+    let file = from.dir.path().join("dana.identity");
+    from.ok(
+        &[
+            "identity",
+            "export",
+            "--user",
+            "dana",
+            file.to_str().expect("utf-8"),
+        ],
+        Some("a long passphrase"),
+    );
+    let key = from.json(&["user", "list"])[1]["public_key"].clone();
+    to.fails(
+        &[
+            "identity",
+            "import",
+            "--user",
+            "dana",
+            file.to_str().expect("utf-8"),
+        ],
+        Some("wrong passphrase!"),
+        "passphrase does not open",
+    );
+    to.ok(
+        &[
+            "identity",
+            "import",
+            "--user",
+            "dana",
+            file.to_str().expect("utf-8"),
+        ],
+        Some("a long passphrase"),
+    );
+    let users = to.json(&["user", "list"]);
+    let dana = users
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|u| u["name"] == "dana")
+        .expect("dana");
+    assert_eq!(dana["public_key"], key);
+}
