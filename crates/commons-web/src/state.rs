@@ -7,8 +7,9 @@ use commons_node::Node;
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimits;
 
-/// Settings of the HTTP edge.
-#[derive(Debug, Clone)]
+/// Settings of the HTTP edge. The default: plain cookies, closed
+/// registration, [`RateLimitConfig::default`].
+#[derive(Debug, Clone, Default)]
 pub struct WebConfig {
     /// Mark cookies `Secure` (the node is served behind TLS).
     pub secure_cookies: bool,
@@ -40,16 +41,6 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Rate limiters, keyed by address, user, or address and login name.
     pub limits: Arc<RateLimits>,
-}
-
-impl Default for WebConfig {
-    fn default() -> WebConfig {
-        WebConfig {
-            secure_cookies: false,
-            open_registration: false,
-            rate_limits: RateLimitConfig::default(),
-        }
-    }
 }
 
 impl Default for RateLimitConfig {
