@@ -592,7 +592,7 @@ pub fn raw_entry(row: &LogRow) -> Result<RawEntry, StoreError> {
 }
 
 fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
