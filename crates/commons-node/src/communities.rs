@@ -219,17 +219,8 @@ impl Node {
         id_or_name: &str,
         invitee: &str,
     ) -> Result<(), NodeError> {
-        let view = self.community(id_or_name, Some(user)).await?;
-        let key = self.resolve_key(invitee).await?;
-        self.submit(
-            user,
-            view.id,
-            "community.invite",
-            json!({ "member": key }),
-            Vec::new(),
-        )
-        .await?;
-        Ok(())
+        self.member_record(user, id_or_name, invitee, "community.invite")
+            .await
     }
 
     /// Approves a pending join request.
@@ -239,17 +230,8 @@ impl Node {
         id_or_name: &str,
         member: &str,
     ) -> Result<(), NodeError> {
-        let view = self.community(id_or_name, Some(user)).await?;
-        let key = self.resolve_key(member).await?;
-        self.submit(
-            user,
-            view.id,
-            "community.approve",
-            json!({ "member": key }),
-            Vec::new(),
-        )
-        .await?;
-        Ok(())
+        self.member_record(user, id_or_name, member, "community.approve")
+            .await
     }
 
     /// Removes a member.
@@ -259,17 +241,8 @@ impl Node {
         id_or_name: &str,
         member: &str,
     ) -> Result<(), NodeError> {
-        let view = self.community(id_or_name, Some(user)).await?;
-        let key = self.resolve_key(member).await?;
-        self.submit(
-            user,
-            view.id,
-            "community.remove",
-            json!({ "member": key }),
-            Vec::new(),
-        )
-        .await?;
-        Ok(())
+        self.member_record(user, id_or_name, member, "community.remove")
+            .await
     }
 
     /// Changes a member's role.
@@ -334,6 +307,21 @@ impl Node {
     /// Followed communities and when following began.
     pub async fn follows(&self) -> Result<Vec<(CommunityId, i64)>, NodeError> {
         Ok(self.store().follows().await?)
+    }
+
+    /// Appends a record of `kind` whose body names one member.
+    async fn member_record(
+        &self,
+        user: &User,
+        id_or_name: &str,
+        member: &str,
+        kind: &str,
+    ) -> Result<(), NodeError> {
+        let view = self.community(id_or_name, Some(user)).await?;
+        let key = self.resolve_key(member).await?;
+        self.submit(user, view.id, kind, json!({ "member": key }), Vec::new())
+            .await?;
+        Ok(())
     }
 
     /// A local user name or a hex public key.
