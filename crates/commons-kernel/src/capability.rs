@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use crate::community::{CommunityInfo, Membership, Role};
+use crate::community::{CommunityInfo, Invite, Membership, Role};
 use crate::keys::PublicKey;
 use crate::record::Record;
 
@@ -33,16 +33,20 @@ pub struct KindSpec {
     pub summary: &'static str,
 }
 
-/// What a validator may consult: the community and the memberships of the
-/// author and of every key the record names as a subject.
-#[derive(Debug, Clone)]
+/// What a validator may consult: the community and the memberships and
+/// invitations of every key a batch of records names (authors and subjects).
+///
+/// The appender loads it once per batch and, after each accepted record,
+/// lets the record's capability [`Validator::apply`] it, so later records of
+/// the same batch see the community as the earlier ones left it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ValidationContext {
     /// The community, `None` only while validating its genesis record.
     pub community: Option<CommunityInfo>,
-    /// Memberships of the author and the record's subjects.
+    /// Memberships of the loaded keys; a loaded key without one is not a member.
     pub memberships: HashMap<PublicKey, Membership>,
-    /// Keys holding an unused invitation.
-    pub invited: Vec<PublicKey>,
+    /// Unused invitations held by the loaded keys.
+    pub invites: HashMap<PublicKey, Invite>,
     /// Number of active admins.
     pub admin_count: u64,
     /// Sequence number the record would get.
@@ -65,6 +69,13 @@ pub trait Validator: Send + Sync + 'static {
     /// Checks the record's body against its kind's schema and the community's
     /// rules, returning every finding.
     fn validate(&self, ctx: &ValidationContext, record: &Record) -> Result<(), Findings>;
+
+    /// Applies an accepted record's effect on the community itself
+    /// (memberships, invitations, policy) to `ctx`. Only the `community`
+    /// capability changes these; every other capability keeps the default.
+    fn apply(&self, _ctx: &mut ValidationContext, _record: &Record) -> Result<(), Findings> {
+        Ok(())
+    }
 }
 
 impl Finding {

@@ -160,12 +160,25 @@ pub enum MemberStatus {
 }
 
 /// A key's membership.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Membership {
+    /// The name it joined with.
+    pub name: Handle,
     /// Its role.
     pub role: Role,
     /// Active or pending.
     pub status: MemberStatus,
+    /// Sequence number of the entry that last changed it.
+    pub since_seq: u64,
+}
+
+/// An invitation not yet used to join.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Invite {
+    /// Who invited.
+    pub inviter: PublicKey,
+    /// Sequence number of the invitation.
+    pub seq: u64,
 }
 
 impl Membership {
@@ -314,7 +327,7 @@ impl Validator for CommunityValidator {
             ));
         };
         check_author(ctx, record, spec)?;
-        let author = ctx.memberships.get(&record.author).copied();
+        let author = ctx.memberships.get(&record.author);
         match spec.kind {
             "community.join" => {
                 body::<JoinBody>(record)?;
@@ -327,7 +340,8 @@ impl Validator for CommunityValidator {
                         "a join request is already pending",
                     ));
                 }
-                if info.policy.join == JoinRule::Invite && !ctx.invited.contains(&record.author) {
+                if info.policy.join == JoinRule::Invite && !ctx.invites.contains_key(&record.author)
+                {
                     return Err(Findings::one(
                         "/author",
                         "this community admits invited members only",
@@ -367,7 +381,7 @@ impl Validator for CommunityValidator {
                 {
                     return Err(Findings::one("/body/member", "already a member"));
                 }
-                if ctx.invited.contains(&body.member) {
+                if ctx.invites.contains_key(&body.member) {
                     return Err(Findings::one("/body/member", "already invited"));
                 }
                 Ok(())
@@ -422,6 +436,114 @@ impl Validator for CommunityValidator {
             }
             other => unreachable!("kind {other} is listed in KINDS but not handled"),
         }
+    }
+
+    /// What each kind does to the community, stated once: the appender runs
+    /// it between the records of a batch, and the store's reducer runs it to
+    /// compute the rows it persists.
+    fn apply(&self, ctx: &mut ValidationContext, record: &Record) -> Result<(), Findings> {
+        let seq = ctx.seq;
+        match record.kind.as_str() {
+            "community.create" => {
+                let body = body::<CreateBody>(record)?;
+                ctx.community = Some(CommunityInfo {
+                    id: record.community,
+                    name: body.name,
+                    key: body.key,
+                    home: body.home,
+                    visibility: body.visibility,
+                    policy: body.policy,
+                });
+                set_member(
+                    ctx,
+                    record.author,
+                    body.creator,
+                    Role::Admin,
+                    MemberStatus::Active,
+                );
+            }
+            "community.join" => {
+                let body = body::<JoinBody>(record)?;
+                let invited = ctx.invites.remove(&record.author).is_some();
+                let approval = ctx
+                    .community
+                    .as_ref()
+                    .is_some_and(|info| info.policy.join == JoinRule::Approval);
+                let status = if approval && !invited {
+                    MemberStatus::Pending
+                } else {
+                    MemberStatus::Active
+                };
+                set_member(ctx, record.author, body.name, Role::Member, status);
+            }
+            "community.leave" => remove_member(ctx, record.author),
+            "community.remove" => remove_member(ctx, body::<MemberBody>(record)?.member),
+            "community.invite" => {
+                let body = body::<MemberBody>(record)?;
+                let invite = Invite {
+                    inviter: record.author,
+                    seq,
+                };
+                ctx.invites.insert(body.member, invite);
+            }
+            "community.approve" => {
+                let body = body::<MemberBody>(record)?;
+                if let Some(existing) = ctx.memberships.get(&body.member).cloned() {
+                    let Membership { name, role, .. } = existing;
+                    set_member(ctx, body.member, name, role, MemberStatus::Active);
+                }
+            }
+            "community.role" => {
+                let body = body::<RoleBody>(record)?;
+                if let Some(existing) = ctx.memberships.get(&body.member).cloned() {
+                    let Membership { name, status, .. } = existing;
+                    set_member(ctx, body.member, name, body.role, status);
+                }
+            }
+            "community.policy" => {
+                let body = body::<PolicyBody>(record)?;
+                if let Some(info) = ctx.community.as_mut() {
+                    info.policy = body.policy;
+                }
+            }
+            other => {
+                return Err(Findings::one(
+                    "/kind",
+                    format!("unknown community record kind {other}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Replaces `key`'s membership, keeping the active-admin count in step.
+fn set_member(
+    ctx: &mut ValidationContext,
+    key: PublicKey,
+    name: Handle,
+    role: Role,
+    status: MemberStatus,
+) {
+    remove_member(ctx, key);
+    if role == Role::Admin && status == MemberStatus::Active {
+        ctx.admin_count += 1;
+    }
+    let membership = Membership {
+        name,
+        role,
+        status,
+        since_seq: ctx.seq,
+    };
+    ctx.memberships.insert(key, membership);
+}
+
+fn remove_member(ctx: &mut ValidationContext, key: PublicKey) {
+    if let Some(old) = ctx.memberships.remove(&key)
+        && old.role == Role::Admin
+        && old.is_active()
+    {
+        ctx.admin_count = ctx.admin_count.saturating_sub(1);
     }
 }
 

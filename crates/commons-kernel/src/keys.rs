@@ -25,14 +25,15 @@ pub struct Signature([u8; 64]);
 pub struct BadSignature;
 
 impl PublicKey {
-    /// Checks that `bytes` are a valid curve point and wraps them.
-    pub fn from_bytes(bytes: [u8; 32]) -> Result<PublicKey, IdError> {
-        VerifyingKey::from_bytes(&bytes).map_err(|_| IdError {
-            what: "public key",
-            value: hex::encode(bytes),
-            reason: "not a valid Ed25519 point",
-        })?;
-        Ok(PublicKey(bytes))
+    /// Wraps 32 bytes as a key.
+    ///
+    /// The bytes are not checked to be a curve point: that costs a square
+    /// root on every parse, and every store read and record body parses
+    /// keys. A key that is not a point cannot verify any signature, so it can
+    /// never author a record or sign a log; [`PublicKey::verify`] and
+    /// [`verify_batch`] reject it there.
+    pub const fn from_bytes(bytes: [u8; 32]) -> PublicKey {
+        PublicKey(bytes)
     }
 
     /// The raw key bytes.
@@ -73,7 +74,7 @@ impl FromStr for PublicKey {
             value: text.chars().take(80).collect(),
             reason: "expected 32 bytes as lowercase hex",
         })?;
-        PublicKey::from_bytes(bytes)
+        Ok(PublicKey::from_bytes(bytes))
     }
 }
 
@@ -196,10 +197,33 @@ impl<'de> serde::Deserialize<'de> for Signature {
     }
 }
 
-/// Verifies many (message, signature, key) triples at once, which is about
-/// twice as fast as one by one. On failure, falls back to single checks to
-/// name the first bad index.
+/// Verifies many (message, signature, key) triples at once: chunks run on
+/// every core, each as one Ed25519 batch equation (about twice as fast as
+/// checking one by one). A failing chunk is rechecked item by item so the
+/// error names the first bad index.
 pub fn verify_batch(items: &[(&[u8], &Signature, &PublicKey)]) -> Result<(), usize> {
+    use rayon::prelude::*;
+
+    /// Small enough to spread a thousand records over a few cores, large
+    /// enough that the batch equation pays off.
+    const CHUNK: usize = 128;
+    if items.len() <= CHUNK {
+        return verify_chunk(items);
+    }
+    let first_bad = items
+        .par_chunks(CHUNK)
+        .enumerate()
+        .filter_map(|(chunk_idx, chunk)| {
+            verify_chunk(chunk).err().map(|idx| chunk_idx * CHUNK + idx)
+        })
+        .min();
+    match first_bad {
+        Some(idx) => Err(idx),
+        None => Ok(()),
+    }
+}
+
+fn verify_chunk(items: &[(&[u8], &Signature, &PublicKey)]) -> Result<(), usize> {
     let mut messages = Vec::with_capacity(items.len());
     let mut signatures = Vec::with_capacity(items.len());
     let mut keys = Vec::with_capacity(items.len());

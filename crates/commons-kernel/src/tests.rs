@@ -4,9 +4,9 @@ use proptest::prelude::*;
 use serde_json::{Value, json};
 
 use crate::canonical;
-use crate::id::{EntryHash, Kind};
+use crate::id::{EntryHash, Kind, RecordId};
 use crate::keys::SecretKey;
-use crate::log::{ChainFault, ChainVerifier, Entry, RawEntry};
+use crate::log::{ChainFault, ChainVerifier, Entry, EntryHeader, RawEntry};
 use crate::record::{Record, SignedRecord, Timestamp};
 
 fn record(author: &SecretKey, community: &SecretKey, body: Value) -> Record {
@@ -78,6 +78,61 @@ fn raw(entry: &Entry) -> RawEntry {
         record_signature: *entry.record().signature(),
         signature: *entry.signature(),
     }
+}
+
+#[test]
+fn header_encoding_is_the_canonical_json_of_its_fields() {
+    let header = EntryHeader {
+        community: SecretKey::generate().public_key().community_id(),
+        seq: 42,
+        prev: EntryHash::from_bytes([3; 32]),
+        record: RecordId::from_bytes([9; 32]),
+        ts: Timestamp(-5),
+    };
+    let general = canonical::to_vec(&json!({
+        "v": crate::log::ENTRY_VERSION,
+        "community": header.community.to_hex(),
+        "seq": header.seq,
+        "prev": header.prev.to_hex(),
+        "record": header.record.to_hex(),
+        "ts": header.ts.0,
+    }))
+    .expect("encodes");
+    assert_eq!(
+        String::from_utf8(header.encode()).expect("utf-8"),
+        String::from_utf8(general).expect("utf-8")
+    );
+}
+
+#[test]
+fn sealing_a_batch_equals_sealing_one_by_one() {
+    let community = SecretKey::generate();
+    let author = SecretKey::generate();
+    let records: Vec<SignedRecord> = (0..300)
+        .map(|n| {
+            SignedRecord::sign(record(&author, &community, json!({ "n": n })), &author)
+                .expect("sign")
+        })
+        .collect();
+    let mut prev = EntryHash::GENESIS;
+    let one_by_one: Vec<Entry> = records
+        .iter()
+        .enumerate()
+        .map(|(seq, signed)| {
+            let entry = Entry::seal(seq as u64, prev, Timestamp(7), signed.clone(), &community);
+            prev = entry.hash();
+            entry
+        })
+        .collect();
+    let batch = Entry::seal_all(0, EntryHash::GENESIS, Timestamp(7), records, &community);
+    // Ed25519 signatures are deterministic, so the two must agree byte for byte.
+    let parts = |entries: &[Entry]| {
+        entries
+            .iter()
+            .map(|e| (e.hash(), e.signature().to_hex()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(parts(&batch), parts(&one_by_one));
 }
 
 #[test]

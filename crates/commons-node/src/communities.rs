@@ -175,8 +175,13 @@ impl Node {
             policy: summary.info.policy,
             members: summary.members,
             entries: summary.entries,
-            role: membership.filter(|m| m.is_active()).map(|m| m.role),
-            pending: membership.is_some_and(|m| m.status == MemberStatus::Pending),
+            role: membership
+                .as_ref()
+                .filter(|m| m.is_active())
+                .map(|m| m.role),
+            pending: membership
+                .as_ref()
+                .is_some_and(|m| m.status == MemberStatus::Pending),
         })
     }
 

@@ -159,14 +159,29 @@ impl Node {
         community: CommunityId,
         wires: &[Value],
     ) -> Result<Vec<Entry>, NodeError> {
-        let mut unverified = Vec::with_capacity(wires.len());
-        for (index, wire) in wires.iter().enumerate() {
+        use rayon::prelude::*;
+
+        let parse = |(index, wire): (usize, &Value)| {
             let (record, signature) = parse_wire(wire)
                 .map_err(|e| NodeError::BadInput(format!("record {index}: {e}")))?;
-            let record = SignedRecord::unverified(record, signature)
-                .map_err(|e| NodeError::BadInput(format!("record {index}: {e}")))?;
-            unverified.push(record);
-        }
+            SignedRecord::unverified(record, signature)
+                .map_err(|e| NodeError::BadInput(format!("record {index}: {e}")))
+        };
+        // Parsing, encoding and hashing are independent per record: a large
+        // batch spreads them over the cores like the signature checks below.
+        let unverified = if wires.len() < 64 {
+            wires
+                .iter()
+                .enumerate()
+                .map(parse)
+                .collect::<Result<Vec<_>, NodeError>>()?
+        } else {
+            wires
+                .par_iter()
+                .enumerate()
+                .map(parse)
+                .collect::<Result<Vec<_>, NodeError>>()?
+        };
         let parts: Vec<(
             &[u8],
             &commons_kernel::Signature,

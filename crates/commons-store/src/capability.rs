@@ -28,12 +28,15 @@ pub trait Capability: Validator {
     /// The projection tables, emptied before a replay.
     fn projection_tables(&self) -> &'static [&'static str];
 
-    /// Applies `entry` to the projection tables. Called inside the transaction
-    /// that appends the entry, after validation succeeded.
+    /// Applies `entries`, consecutive entries of one log that all belong to
+    /// this capability, to the projection tables, in order. Called inside
+    /// the transaction that appends them, after validation succeeded, and by
+    /// replay. Taking a run rather than one entry lets a reducer read what it
+    /// needs once and write with multi-row statements ([`crate::bulk`]).
     fn reduce<'c>(
         &'c self,
         conn: &'c mut AnyConnection,
-        entry: &'c Entry,
+        entries: &'c [Entry],
     ) -> BoxFuture<'c, Result<(), StoreError>>;
 }
 

@@ -2,9 +2,10 @@
 //! `communities`, `members` and `invites` projections, and reads them back.
 
 use commons_kernel::capability::{Findings, KindSpec, ValidationContext, Validator};
+use std::collections::HashMap;
+
 use commons_kernel::community::{
-    CommunityInfo, CommunityValidator, CreateBody, JoinBody, JoinRule, MemberBody, MemberStatus,
-    Membership, PolicyBody, RoleBody, body,
+    CommunityInfo, CommunityValidator, Invite, MemberStatus, Membership,
 };
 use commons_kernel::record::Record;
 use commons_kernel::{CommunityId, Entry, Handle, Policy, PublicKey, Role, Visibility};
@@ -13,7 +14,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::capability::Capability;
-use crate::{Store, StoreError, parse_col};
+use crate::{Store, StoreError, bulk, parse_col};
 
 /// The `community` capability.
 #[derive(Debug, Clone, Copy, Default)]
@@ -71,169 +72,228 @@ impl Capability for CommunityCapability {
     fn reduce<'c>(
         &'c self,
         conn: &'c mut AnyConnection,
-        entry: &'c Entry,
+        entries: &'c [Entry],
     ) -> BoxFuture<'c, Result<(), StoreError>> {
-        Box::pin(reduce(conn, entry))
+        Box::pin(reduce(conn, entries))
     }
 }
 
-async fn reduce(conn: &mut AnyConnection, entry: &Entry) -> Result<(), StoreError> {
-    let record = entry.record().record();
-    let community = record.community.to_hex();
-    let author = record.author.to_hex();
-    let seq = entry.seq() as i64;
-    let corrupt = |e: Findings| StoreError::Corrupt(format!("entry {seq}: {e}"));
-    match record.kind.as_str() {
-        "community.create" => {
-            let body: CreateBody = body(record).map_err(corrupt)?;
-            let policy = serde_json::to_string(&body.policy).expect("policy serializes");
+/// Loads what the run's records read, lets the kernel apply them in order,
+/// and writes back only what changed: the kernel's `apply` is the one
+/// statement of what each kind does.
+async fn reduce(conn: &mut AnyConnection, entries: &[Entry]) -> Result<(), StoreError> {
+    let Some(first) = entries.first() else {
+        return Ok(());
+    };
+    let community = first.record().record().community;
+    let mut keys = Vec::with_capacity(entries.len() * 2);
+    for entry in entries {
+        let record = entry.record().record();
+        keys.push(record.author);
+        keys.extend(CommunityValidator.subjects(record));
+    }
+    let before = load_context(conn, community, &keys).await?;
+    let mut ctx = before.clone();
+    for entry in entries {
+        ctx.seq = entry.seq();
+        CommunityValidator
+            .apply(&mut ctx, entry.record().record())
+            .map_err(|e| StoreError::Corrupt(format!("entry {}: {e}", entry.seq())))?;
+    }
+    let created_ts = entries
+        .iter()
+        .map(|entry| entry.record().record())
+        .find(|record| record.kind.as_str() == "community.create")
+        .map_or(0, |record| record.ts.0);
+    persist(conn, community, &before, &ctx, created_ts).await
+}
+
+/// Writes the difference between two states of one community.
+async fn persist(
+    conn: &mut AnyConnection,
+    community: CommunityId,
+    before: &ValidationContext,
+    after: &ValidationContext,
+    created_ts: i64,
+) -> Result<(), StoreError> {
+    let id = community.to_hex();
+    match (&before.community, &after.community) {
+        (None, Some(info)) => {
+            let policy = serde_json::to_string(&info.policy).expect("policy serializes");
             sqlx::query(
                 "INSERT INTO communities (community_id, name, visibility, policy, home_node, community_key, created_ts) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
-            .bind(&community)
-            .bind(body.name.as_str())
-            .bind(body.visibility.to_string())
+            .bind(&id)
+            .bind(info.name.as_str())
+            .bind(info.visibility.to_string())
             .bind(policy)
-            .bind(body.home.to_hex())
-            .bind(body.key.to_hex())
-            .bind(record.ts.0)
-            .execute(&mut *conn)
-            .await?;
-            upsert_member(
-                conn,
-                &community,
-                &author,
-                body.creator.as_str(),
-                Role::Admin,
-                MemberStatus::Active,
-                seq,
-            )
-            .await?;
-        }
-        "community.join" => {
-            let body: JoinBody = body(record).map_err(corrupt)?;
-            let info = load_info(conn, record.community)
-                .await?
-                .ok_or_else(|| StoreError::Corrupt(format!("entry {seq}: join before genesis")))?;
-            let invited =
-                sqlx::query("DELETE FROM invites WHERE community_id = $1 AND invitee_key = $2")
-                    .bind(&community)
-                    .bind(&author)
-                    .execute(&mut *conn)
-                    .await?
-                    .rows_affected()
-                    > 0;
-            let status = match info.policy.join {
-                JoinRule::Approval if !invited => MemberStatus::Pending,
-                _ => MemberStatus::Active,
-            };
-            upsert_member(
-                conn,
-                &community,
-                &author,
-                body.name.as_str(),
-                Role::Member,
-                status,
-                seq,
-            )
-            .await?;
-        }
-        "community.leave" => {
-            delete_member(conn, &community, &author).await?;
-        }
-        "community.remove" => {
-            let body: MemberBody = body(record).map_err(corrupt)?;
-            delete_member(conn, &community, &body.member.to_hex()).await?;
-        }
-        "community.invite" => {
-            let body: MemberBody = body(record).map_err(corrupt)?;
-            sqlx::query(
-                "INSERT INTO invites (community_id, invitee_key, inviter_key, seq) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(&community)
-            .bind(body.member.to_hex())
-            .bind(&author)
-            .bind(seq)
+            .bind(info.home.to_hex())
+            .bind(info.key.to_hex())
+            .bind(created_ts)
             .execute(&mut *conn)
             .await?;
         }
-        "community.approve" => {
-            let body: MemberBody = body(record).map_err(corrupt)?;
-            sqlx::query("UPDATE members SET status = 'active', since_seq = $3 WHERE community_id = $1 AND member_key = $2")
-                .bind(&community)
-                .bind(body.member.to_hex())
-                .bind(seq)
-                .execute(&mut *conn)
-                .await?;
-        }
-        "community.role" => {
-            let body: RoleBody = body(record).map_err(corrupt)?;
-            sqlx::query("UPDATE members SET role = $3, since_seq = $4 WHERE community_id = $1 AND member_key = $2")
-                .bind(&community)
-                .bind(body.member.to_hex())
-                .bind(body.role.to_string())
-                .bind(seq)
-                .execute(&mut *conn)
-                .await?;
-        }
-        "community.policy" => {
-            let body: PolicyBody = body(record).map_err(corrupt)?;
-            let policy = serde_json::to_string(&body.policy).expect("policy serializes");
+        (Some(old), Some(new)) if old.policy != new.policy => {
+            let policy = serde_json::to_string(&new.policy).expect("policy serializes");
             sqlx::query("UPDATE communities SET policy = $2 WHERE community_id = $1")
-                .bind(&community)
+                .bind(&id)
                 .bind(policy)
                 .execute(&mut *conn)
                 .await?;
         }
-        other => {
-            return Err(StoreError::Corrupt(format!(
-                "entry {seq}: unknown community kind {other}"
-            )));
-        }
+        _ => {}
     }
-    Ok(())
-}
 
-async fn upsert_member(
-    conn: &mut AnyConnection,
-    community: &str,
-    key: &str,
-    name: &str,
-    role: Role,
-    status: MemberStatus,
-    seq: i64,
-) -> Result<(), StoreError> {
-    let status = match status {
-        MemberStatus::Active => "active",
-        MemberStatus::Pending => "pending",
-    };
-    sqlx::query(
-        "INSERT INTO members (community_id, member_key, name, role, status, since_seq) VALUES ($1, $2, $3, $4, $5, $6) \
-         ON CONFLICT (community_id, member_key) DO UPDATE SET name = $3, role = $4, status = $5, since_seq = $6",
+    let (upserts, deletes) = changed(&before.memberships, &after.memberships);
+    delete_keys(conn, "members", "member_key", &id, &deletes).await?;
+    bulk::insert_rows(
+        conn,
+        "INSERT INTO members (community_id, member_key, name, role, status, since_seq)",
+        "ON CONFLICT (community_id, member_key) DO UPDATE SET name = excluded.name, \
+         role = excluded.role, status = excluded.status, since_seq = excluded.since_seq",
+        6,
+        &upserts,
+        |query, (key, m)| {
+            query
+                .bind(community.to_hex())
+                .bind(key.to_hex())
+                .bind(m.name.as_str())
+                .bind(m.role.to_string())
+                .bind(status_text(m.status))
+                .bind(m.since_seq as i64)
+        },
     )
-    .bind(community)
-    .bind(key)
-    .bind(name)
-    .bind(role.to_string())
-    .bind(status)
-    .bind(seq)
-    .execute(conn)
+    .await?;
+
+    let (upserts, deletes) = changed(&before.invites, &after.invites);
+    delete_keys(conn, "invites", "invitee_key", &id, &deletes).await?;
+    bulk::insert_rows(
+        conn,
+        "INSERT INTO invites (community_id, invitee_key, inviter_key, seq)",
+        "ON CONFLICT (community_id, invitee_key) DO UPDATE SET inviter_key = excluded.inviter_key, \
+         seq = excluded.seq",
+        4,
+        &upserts,
+        |query, (key, invite)| {
+            query
+                .bind(community.to_hex())
+                .bind(key.to_hex())
+                .bind(invite.inviter.to_hex())
+                .bind(invite.seq as i64)
+        },
+    )
     .await?;
     Ok(())
 }
 
-async fn delete_member(
+/// Keys whose value is new or different, and keys that were removed.
+fn changed<'a, V: PartialEq>(
+    before: &HashMap<PublicKey, V>,
+    after: &'a HashMap<PublicKey, V>,
+) -> (Vec<(PublicKey, &'a V)>, Vec<PublicKey>) {
+    let upserts = after
+        .iter()
+        .filter(|(key, value)| before.get(key) != Some(value))
+        .map(|(key, value)| (*key, value))
+        .collect();
+    let deletes = before
+        .keys()
+        .filter(|key| !after.contains_key(key))
+        .copied()
+        .collect();
+    (upserts, deletes)
+}
+
+async fn delete_keys(
     conn: &mut AnyConnection,
+    table: &str,
+    column: &str,
     community: &str,
-    key: &str,
+    keys: &[PublicKey],
 ) -> Result<(), StoreError> {
-    sqlx::query("DELETE FROM members WHERE community_id = $1 AND member_key = $2")
-        .bind(community)
-        .bind(key)
-        .execute(conn)
-        .await?;
+    let params = bulk::Params::of(conn);
+    for chunk in keys.chunks(bulk::ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "DELETE FROM {table} WHERE community_id = {} AND {column} IN ({})",
+            params.list(1, 1),
+            params.list(2, chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(community);
+        for key in chunk {
+            query = query.bind(key.to_hex());
+        }
+        query.execute(&mut *conn).await?;
+    }
     Ok(())
+}
+
+fn status_text(status: MemberStatus) -> &'static str {
+    match status {
+        MemberStatus::Active => "active",
+        MemberStatus::Pending => "pending",
+    }
+}
+
+/// What validating or reducing records about `keys` reads: the community,
+/// the keys' memberships and invitations, and the number of active admins.
+pub async fn load_context(
+    conn: &mut AnyConnection,
+    community: CommunityId,
+    keys: &[PublicKey],
+) -> Result<ValidationContext, StoreError> {
+    let mut unique: Vec<PublicKey> = keys.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    let id = community.to_hex();
+    let mut ctx = ValidationContext {
+        community: load_info(conn, community).await?,
+        admin_count: admin_count(conn, community).await?,
+        ..ValidationContext::default()
+    };
+    let params = bulk::Params::of(conn);
+    let first = params.list(1, 1);
+    for chunk in unique.chunks(bulk::ROWS_PER_STATEMENT) {
+        let list = params.list(2, chunk.len());
+        let sql = format!(
+            "SELECT member_key, name, role, status, since_seq FROM members \
+             WHERE community_id = {first} AND member_key IN ({list})"
+        );
+        let mut query = sqlx::query(&sql).bind(&id);
+        for key in chunk {
+            query = query.bind(key.to_hex());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let member = member_row(&row)?;
+            ctx.memberships.insert(member.key, membership(member)?);
+        }
+        let sql = format!(
+            "SELECT invitee_key, inviter_key, seq FROM invites \
+             WHERE community_id = {first} AND invitee_key IN ({list})"
+        );
+        let mut query = sqlx::query(&sql).bind(&id);
+        for key in chunk {
+            query = query.bind(key.to_hex());
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            let seq: i64 = row.try_get("seq")?;
+            let invite = Invite {
+                inviter: parse_col(&row, "inviter_key")?,
+                seq: seq as u64,
+            };
+            ctx.invites.insert(parse_col(&row, "invitee_key")?, invite);
+        }
+    }
+    Ok(ctx)
+}
+
+fn membership(member: MemberRow) -> Result<Membership, StoreError> {
+    Ok(Membership {
+        name: Handle::parse(&member.name).map_err(|e| StoreError::Corrupt(e.to_string()))?,
+        role: member.role,
+        status: member.status,
+        since_seq: member.since_seq,
+    })
 }
 
 const INFO_COLUMNS: &str = "community_id, name, visibility, policy, home_node, community_key";
@@ -292,43 +352,8 @@ pub async fn load_membership(
     community: CommunityId,
     key: PublicKey,
 ) -> Result<Option<Membership>, StoreError> {
-    let row = sqlx::query(
-        "SELECT member_key, name, role, status, since_seq FROM members WHERE community_id = $1 AND member_key = $2",
-    )
-    .bind(community.to_hex())
-    .bind(key.to_hex())
-    .fetch_optional(conn)
-    .await?;
-    Ok(row
-        .as_ref()
-        .map(member_row)
-        .transpose()?
-        .map(|m| Membership {
-            role: m.role,
-            status: m.status,
-        }))
-}
-
-/// Which of `keys` hold an unused invitation.
-pub async fn load_invited(
-    conn: &mut AnyConnection,
-    community: CommunityId,
-    keys: &[PublicKey],
-) -> Result<Vec<PublicKey>, StoreError> {
-    let mut invited = Vec::new();
-    for key in keys {
-        let row = sqlx::query(
-            "SELECT 1 AS one FROM invites WHERE community_id = $1 AND invitee_key = $2",
-        )
-        .bind(community.to_hex())
-        .bind(key.to_hex())
-        .fetch_optional(&mut *conn)
-        .await?;
-        if row.is_some() {
-            invited.push(*key);
-        }
-    }
-    Ok(invited)
+    let ctx = load_context(conn, community, &[key]).await?;
+    Ok(ctx.memberships.get(&key).cloned())
 }
 
 /// Number of active admins.
@@ -419,7 +444,8 @@ impl Store {
         key: PublicKey,
     ) -> Result<bool, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        Ok(!load_invited(&mut conn, community, &[key]).await?.is_empty())
+        let ctx = load_context(&mut conn, community, &[key]).await?;
+        Ok(ctx.invites.contains_key(&key))
     }
 }
 

@@ -1,7 +1,8 @@
 //! Storage for a Commons node: sqlx over SQLite (the default) or PostgreSQL.
 //!
 //! One query layer serves both backends through sqlx's `Any` driver: every
-//! statement uses `$n` placeholders and types both databases share (TEXT and
+//! statement uses `$n` placeholders (multi-row statements pick the backend's
+//! own style, see [`bulk::Params`]) and types both databases share (TEXT and
 //! BIGINT; ids, keys and signatures are lowercase hex). Each backend has its
 //! own embedded migrations, applied at open. Every shared table is keyed by
 //! community id first so a PostgreSQL deployment can shard by community.
@@ -13,6 +14,7 @@
 #![warn(missing_docs)]
 
 pub mod audit;
+pub mod bulk;
 pub mod capability;
 pub mod community;
 pub mod log;
@@ -46,7 +48,25 @@ pub struct Store {
     /// SQLite allows one writer; taking this lock before a write transaction
     /// turns would-be `SQLITE_BUSY` upgrades into an orderly queue.
     write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// SQLite: wakes the background checkpointer after each commit.
+    checkpoint: Option<Arc<Checkpointer>>,
 }
+
+/// Copies the SQLite write-ahead log into the database file off the write
+/// path. A checkpoint inside a commit (SQLite's default every 1,000 pages)
+/// fsyncs twice and stalls the writer; a passive one on another connection
+/// runs beside it.
+struct Checkpointer {
+    wake: Arc<tokio::sync::Notify>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Pages the WAL may reach before a committing writer checkpoints itself,
+/// a backstop should the background checkpointer fall behind (about 256 MiB).
+const WAL_BACKSTOP_PAGES: u32 = 65_536;
+
+/// How long the checkpointer lets commits accumulate before copying them.
+const CHECKPOINT_DELAY: Duration = Duration::from_millis(250);
 
 /// A storage failure. Bad input never ends up here: it is a typed rejection
 /// from the operation that received it.
@@ -97,20 +117,32 @@ impl Store {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
                         conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                             PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                            format!(
+                                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                                 PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; \
+                                 PRAGMA wal_autocheckpoint = {WAL_BACKSTOP_PAGES};"
+                            )
+                            .as_str(),
                         )
                         .await?;
+                    } else {
+                        // Multi-row statements bind hundreds of parameters
+                        // (`key IN ($2, …)`); a cached generic plan cannot see
+                        // the values and falls back to scanning the table.
+                        conn.execute("SET plan_cache_mode = force_custom_plan")
+                            .await?;
                     }
                     Ok(())
                 })
             })
             .connect_with(options)
             .await?;
+        let checkpoint = (backend == Backend::Sqlite).then(|| Checkpointer::spawn(pool.clone()));
         let store = Store {
             pool,
             backend,
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
+            checkpoint,
         };
         store.migrate(registry).await?;
         Ok(store)
@@ -152,7 +184,11 @@ impl Store {
             Backend::Postgres => None,
         };
         let tx = self.pool.begin().await?;
-        Ok(WriteTx { tx, _guard: guard })
+        Ok(WriteTx {
+            tx,
+            _guard: guard,
+            checkpoint: self.checkpoint.as_deref(),
+        })
     }
 
     /// Checks that the database answers.
@@ -179,6 +215,9 @@ impl Store {
 
     /// Closes the pool, waiting for connections to finish.
     pub async fn close(&self) {
+        if let Some(checkpoint) = &self.checkpoint {
+            checkpoint.stop();
+        }
         self.pool.close().await;
     }
 }
@@ -187,6 +226,7 @@ impl Store {
 pub struct WriteTx<'s> {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     _guard: Option<tokio::sync::MutexGuard<'s, ()>>,
+    checkpoint: Option<&'s Checkpointer>,
 }
 
 impl WriteTx<'_> {
@@ -198,7 +238,45 @@ impl WriteTx<'_> {
     /// Commits.
     pub async fn commit(self) -> Result<(), StoreError> {
         self.tx.commit().await?;
+        if let Some(checkpoint) = self.checkpoint {
+            checkpoint.wake.notify_one();
+        }
         Ok(())
+    }
+}
+
+impl Checkpointer {
+    fn spawn(pool: AnyPool) -> Arc<Checkpointer> {
+        let wake = Arc::new(tokio::sync::Notify::new());
+        let woken = Arc::clone(&wake);
+        let task = tokio::spawn(async move {
+            loop {
+                woken.notified().await;
+                tokio::time::sleep(CHECKPOINT_DELAY).await;
+                if pool.is_closed() {
+                    return;
+                }
+                // A failed passive checkpoint leaves the frames in the WAL for
+                // the next one (or the backstop); nothing is lost.
+                if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+                    .execute(&pool)
+                    .await
+                {
+                    tracing::debug!(%error, "background checkpoint failed");
+                }
+            }
+        });
+        Arc::new(Checkpointer { wake, task })
+    }
+
+    fn stop(&self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for Checkpointer {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }
 

@@ -1,9 +1,8 @@
 //! Community logs in the database: appending validated records, reading
 //! entries back, verifying whole chains and replaying them into projections.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use commons_kernel::capability::ValidationContext;
 use commons_kernel::log::{ChainError, ChainVerifier, RawEntry};
 use commons_kernel::record::Record;
 use commons_kernel::{
@@ -15,7 +14,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use crate::capability::Registry;
-use crate::{Backend, Store, StoreError, community, parse_col};
+use crate::{Backend, Store, StoreError, bulk, community, parse_col};
 
 /// How far into the future a record's timestamp may be, in milliseconds.
 pub const MAX_CLOCK_SKEW_MS: i64 = 10 * 60 * 1000;
@@ -137,14 +136,43 @@ impl Store {
                 });
             }
         }
+        // Everything that needs no database is checked before the write lock.
+        let mut capabilities = Vec::with_capacity(records.len());
+        let mut keys = Vec::with_capacity(records.len() * 2);
+        for (index, signed) in records.iter().enumerate() {
+            let record = signed.record();
+            let capability = registry
+                .get(record.kind.capability())
+                .filter(|capability| {
+                    capability
+                        .kinds()
+                        .iter()
+                        .any(|spec| spec.kind == record.kind.as_str())
+                })
+                .ok_or_else(|| AppendError::UnknownKind {
+                    index,
+                    kind: record.kind.clone(),
+                })?;
+            if record.ts.0 > now.0 + MAX_CLOCK_SKEW_MS {
+                let findings = Findings::one(
+                    "/ts",
+                    "the record is dated more than 10 minutes in the future",
+                );
+                return Err(AppendError::Invalid { index, findings });
+            }
+            keys.push(record.author);
+            keys.extend(capability.subjects(record));
+            capabilities.push(capability);
+        }
+
         let mut tx = self.write().await?;
         let conn = tx.conn();
         let head = load_head(conn, self.backend == Backend::Postgres, community_id).await?;
-        let (mut next_seq, mut prev) = match head {
+        let (first_seq, prev) = match head {
             Some(head) => (head.next_seq, head.hash),
             None => (0, EntryHash::GENESIS),
         };
-        if next_seq == 0
+        if first_seq == 0
             && records
                 .first()
                 .is_none_or(|r| r.record().kind.as_str() != "community.create")
@@ -153,56 +181,36 @@ impl Store {
         }
         check_duplicates(conn, community_id, &records).await?;
 
-        let mut entries = Vec::with_capacity(records.len());
-        let mut bytes = 0i64;
-        let mut cache = ContextCache::default();
-        for (index, signed) in records.into_iter().enumerate() {
-            let record = signed.record();
-            let capability =
-                registry
-                    .get(record.kind.capability())
-                    .ok_or_else(|| AppendError::UnknownKind {
-                        index,
-                        kind: record.kind.clone(),
-                    })?;
-            if !capability
-                .kinds()
-                .iter()
-                .any(|spec| spec.kind == record.kind.as_str())
-            {
-                return Err(AppendError::UnknownKind {
-                    index,
-                    kind: record.kind.clone(),
-                });
-            }
-            if record.ts.0 > now.0 + MAX_CLOCK_SKEW_MS {
-                let findings = Findings::one(
-                    "/ts",
-                    "the record is dated more than 10 minutes in the future",
-                );
-                return Err(AppendError::Invalid { index, findings });
-            }
-            let is_community_kind = record.kind.capability() == "community";
-            if is_community_kind {
-                cache = ContextCache::default();
-            }
-            let mut keys = capability.subjects(record);
-            keys.push(record.author);
-            let ctx = cache
-                .context(conn, community_id, next_seq, &keys, is_community_kind)
-                .await?;
+        // One read of every key the batch names; each accepted record then
+        // updates the context, so later records see the earlier ones.
+        let mut ctx = community::load_context(conn, community_id, &keys).await?;
+        for (index, (signed, capability)) in records.iter().zip(&capabilities).enumerate() {
+            ctx.seq = first_seq + index as u64;
+            let invalid = |findings| AppendError::Invalid { index, findings };
             capability
-                .validate(&ctx, record)
-                .map_err(|findings| AppendError::Invalid { index, findings })?;
-
-            let entry = Entry::seal(next_seq, prev, now, signed, community_key);
-            insert_entry(conn, &entry).await?;
-            capability.reduce(conn, &entry).await?;
-            bytes += entry.record().encoded().len() as i64;
-            next_seq += 1;
-            prev = entry.hash();
-            entries.push(entry);
+                .validate(&ctx, signed.record())
+                .map_err(invalid)?;
+            capability
+                .apply(&mut ctx, signed.record())
+                .map_err(invalid)?;
         }
+
+        // Sealing is CPU work spread over every core; it runs on this task
+        // for the few milliseconds a large batch takes.
+        let entries = Entry::seal_all(first_seq, prev, now, records, community_key);
+        insert_entries(conn, &entries).await?;
+        for run in runs(&entries) {
+            let capability = registry
+                .get(run[0].record().record().kind.capability())
+                .expect("every kind was resolved above");
+            capability.reduce(conn, run).await?;
+        }
+        let bytes: i64 = entries
+            .iter()
+            .map(|entry| entry.record().encoded().len() as i64)
+            .sum();
+        let next_seq = first_seq + entries.len() as u64;
+        let prev = entries.last().map_or(prev, Entry::hash);
         sqlx::query(
             "INSERT INTO log_heads (community_id, community_key, next_seq, head_hash, bytes) \
              VALUES ($1, $2, $3, $4, $5) \
@@ -386,19 +394,18 @@ impl Store {
             };
             let Some(last) = rows.last() else { break };
             cursor = Some((last.try_get("community_id")?, last.try_get("seq")?));
-            for row in &rows {
-                let row = log_row(row)?;
-                let hash = row.hash;
-                let record_id = row.record_id;
-                let encoded = row.record.as_bytes().to_vec();
-                let entry = raw_entry(&row)?.into_trusted(hash, record_id, encoded);
-                let kind = &entry.record().record().kind;
+            let entries = rows
+                .iter()
+                .map(|row| trusted_entry(&log_row(row)?))
+                .collect::<Result<Vec<Entry>, StoreError>>()?;
+            for run in runs(&entries) {
+                let kind = &run[0].record().record().kind;
                 let capability = registry.get(kind.capability()).ok_or_else(|| {
                     StoreError::Corrupt(format!("no capability registered for kind {kind}"))
                 })?;
-                capability.reduce(tx.conn(), &entry).await?;
-                count += 1;
+                capability.reduce(tx.conn(), run).await?;
             }
+            count += entries.len() as u64;
         }
         tx.commit().await?;
         Ok(count)
@@ -448,11 +455,12 @@ async fn check_duplicates(
             });
         }
     }
-    for (chunk_idx, chunk) in records.chunks(500).enumerate() {
-        let placeholders: Vec<String> = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect();
+    let params = bulk::Params::of(conn);
+    for (chunk_idx, chunk) in records.chunks(bulk::ROWS_PER_STATEMENT).enumerate() {
         let sql = format!(
-            "SELECT record_id FROM log_entries WHERE community_id = $1 AND record_id IN ({})",
-            placeholders.join(", ")
+            "SELECT record_id FROM log_entries WHERE community_id = {} AND record_id IN ({})",
+            params.list(1, 1),
+            params.list(2, chunk.len())
         );
         let mut query = sqlx::query(&sql).bind(community.to_hex());
         for signed in chunk {
@@ -462,7 +470,7 @@ async fn check_duplicates(
             let id: RecordId = parse_col(&row, "record_id")?;
             let offset = chunk.iter().position(|r| r.id() == id).unwrap_or(0);
             return Err(AppendError::Duplicate {
-                index: chunk_idx * 500 + offset,
+                index: chunk_idx * bulk::ROWS_PER_STATEMENT + offset,
                 id,
             });
         }
@@ -470,81 +478,51 @@ async fn check_duplicates(
     Ok(())
 }
 
-async fn insert_entry(conn: &mut AnyConnection, entry: &Entry) -> Result<(), StoreError> {
-    let header = entry.header();
-    let record = entry.record().record();
-    let encoded = std::str::from_utf8(entry.record().encoded())
-        .map_err(|_| StoreError::Corrupt("canonical encoding is not UTF-8".into()))?;
-    sqlx::query(&format!(
-        "INSERT INTO log_entries ({ENTRY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-    ))
-    .bind(header.community.to_hex())
-    .bind(header.seq as i64)
-    .bind(entry.hash().to_hex())
-    .bind(header.prev.to_hex())
-    .bind(header.record.to_hex())
-    .bind(record.kind.as_str())
-    .bind(record.author.to_hex())
-    .bind(record.ts.0)
-    .bind(header.ts.0)
-    .bind(encoded)
-    .bind(entry.record().signature().to_hex())
-    .bind(entry.signature().to_hex())
-    .execute(conn)
+async fn insert_entries(conn: &mut AnyConnection, entries: &[Entry]) -> Result<(), StoreError> {
+    bulk::insert_rows(
+        conn,
+        &format!("INSERT INTO log_entries ({ENTRY_COLUMNS})"),
+        "",
+        12,
+        entries,
+        |query, entry| {
+            let header = entry.header();
+            let record = entry.record().record();
+            let encoded = std::str::from_utf8(entry.record().encoded())
+                .expect("canonical encodings are written from Rust strings");
+            query
+                .bind(header.community.to_hex())
+                .bind(header.seq as i64)
+                .bind(entry.hash().to_hex())
+                .bind(header.prev.to_hex())
+                .bind(header.record.to_hex())
+                .bind(record.kind.as_str())
+                .bind(record.author.to_hex())
+                .bind(record.ts.0)
+                .bind(header.ts.0)
+                .bind(encoded)
+                .bind(entry.record().signature().to_hex())
+                .bind(entry.signature().to_hex())
+        },
+    )
     .await?;
     Ok(())
 }
 
-/// Per-batch memo of what validators read, dropped whenever a
-/// `community.*` record may have changed it.
-#[derive(Default)]
-struct ContextCache {
-    info: Option<Option<commons_kernel::CommunityInfo>>,
-    memberships: HashMap<PublicKey, Option<commons_kernel::Membership>>,
+/// Splits entries into maximal runs of one community and one capability,
+/// keeping their order: each run goes to one reducer call.
+fn runs(entries: &[Entry]) -> impl Iterator<Item = &[Entry]> {
+    entries.chunk_by(|a, b| {
+        let (a, b) = (a.record().record(), b.record().record());
+        a.community == b.community && a.kind.capability() == b.kind.capability()
+    })
 }
 
-impl ContextCache {
-    async fn context(
-        &mut self,
-        conn: &mut AnyConnection,
-        community: CommunityId,
-        seq: u64,
-        keys: &[PublicKey],
-        full: bool,
-    ) -> Result<ValidationContext, StoreError> {
-        if self.info.is_none() {
-            self.info = Some(community::load_info(conn, community).await?);
-        }
-        let mut memberships = HashMap::with_capacity(keys.len());
-        for key in keys {
-            let membership = match self.memberships.get(key) {
-                Some(cached) => *cached,
-                None => {
-                    let loaded = community::load_membership(conn, community, *key).await?;
-                    self.memberships.insert(*key, loaded);
-                    loaded
-                }
-            };
-            if let Some(membership) = membership {
-                memberships.insert(*key, membership);
-            }
-        }
-        let (invited, admin_count) = if full {
-            (
-                community::load_invited(conn, community, keys).await?,
-                community::admin_count(conn, community).await?,
-            )
-        } else {
-            (Vec::new(), 0)
-        };
-        Ok(ValidationContext {
-            community: self.info.clone().flatten(),
-            memberships,
-            invited,
-            admin_count,
-            seq,
-        })
-    }
+/// Rebuilds a stored entry without re-checking signatures (replay trusts
+/// what `verify` checks separately).
+fn trusted_entry(row: &LogRow) -> Result<Entry, StoreError> {
+    let encoded = row.record.as_bytes().to_vec();
+    Ok(raw_entry(row)?.into_trusted(row.hash, row.record_id, encoded))
 }
 
 fn log_row(row: &AnyRow) -> Result<LogRow, StoreError> {

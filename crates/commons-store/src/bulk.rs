@@ -1,0 +1,90 @@
+//! Multi-row statements: one round trip for many rows, which is what makes
+//! batched appends and replays fast on both backends.
+//!
+//! Capabilities use these in their reducers too.
+
+use sqlx::any::AnyArguments;
+use sqlx::query::Query;
+use sqlx::{Any, AnyConnection};
+
+/// Rows bound into one statement. Both backends accept far more parameters
+/// than this times the widest table's columns (SQLite 32,766, PostgreSQL
+/// 65,535); larger statements stop paying off.
+pub const ROWS_PER_STATEMENT: usize = 256;
+
+/// A query of the `Any` driver.
+pub type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
+
+/// How a statement names its parameters. SQLite resolves each numbered
+/// parameter (`$n`) by a linear scan, which makes a statement with thousands
+/// of them quadratic; anonymous `?` parameters bind in order for free.
+/// PostgreSQL only understands `$n`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Params {
+    /// `$1, $2, …` (PostgreSQL).
+    Numbered,
+    /// `?, ?, …` (SQLite).
+    Anonymous,
+}
+
+impl Params {
+    /// The style `conn` wants.
+    pub fn of(conn: &AnyConnection) -> Params {
+        if conn.backend_name().eq_ignore_ascii_case("sqlite") {
+            Params::Anonymous
+        } else {
+            Params::Numbered
+        }
+    }
+
+    /// `n` comma-separated parameters, numbered from `first` when numbered.
+    pub fn list(self, first: usize, n: usize) -> String {
+        let mut sql = String::with_capacity(n * 5);
+        for idx in first..first + n {
+            if idx > first {
+                sql.push_str(", ");
+            }
+            match self {
+                Params::Numbered => {
+                    sql.push('$');
+                    sql.push_str(&idx.to_string());
+                }
+                Params::Anonymous => sql.push('?'),
+            }
+        }
+        sql
+    }
+
+    /// `(…), (…)` for `rows` rows of `columns` parameters.
+    pub fn rows(self, rows: usize, columns: usize) -> String {
+        (0..rows)
+            .map(|row| format!("({})", self.list(row * columns + 1, columns)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// Runs `head VALUES (…), (…) tail` for `rows` in chunks, binding `columns`
+/// values per row with `bind`, which must bind exactly that many.
+///
+/// `head` is e.g. `INSERT INTO t (a, b)`; `tail` an optional `ON CONFLICT`
+/// clause, which may refer to `excluded.column` but not to parameters.
+pub async fn insert_rows<T>(
+    conn: &mut AnyConnection,
+    head: &str,
+    tail: &str,
+    columns: usize,
+    rows: &[T],
+    bind: impl for<'q> Fn(AnyQuery<'q>, &'q T) -> AnyQuery<'q>,
+) -> Result<(), sqlx::Error> {
+    let params = Params::of(conn);
+    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+        let sql = format!("{head} VALUES {} {tail}", params.rows(chunk.len(), columns));
+        let mut query = sqlx::query(&sql);
+        for row in chunk {
+            query = bind(query, row);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
