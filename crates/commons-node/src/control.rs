@@ -3,7 +3,7 @@
 //! running node's control socket (the node executes them), so a write is
 //! handled, audited and later replicated the same way on both paths.
 
-use commons_kernel::{Role, Visibility};
+use commons_kernel::{JoinRule, Policy, Role, Visibility};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -80,6 +80,34 @@ pub enum Command {
         /// New role.
         role: Role,
     },
+    /// Invite a key, approve a join request, or remove a member.
+    CommunityMember {
+        /// Acting member.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// User name or key.
+        member: String,
+        /// What to do.
+        action: MemberAction,
+    },
+    /// Change the policy: the fields given replace the current ones.
+    CommunityPolicy {
+        /// Acting admin.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// Start from this template instead of the current policy.
+        template: Option<String>,
+        /// New join rule.
+        join: Option<JoinRule>,
+        /// New net votes to accept.
+        votes_to_accept: Option<u32>,
+        /// New kinds or categories needing an expert.
+        expert_approval: Option<Vec<String>>,
+        /// New least role that may invite.
+        invite: Option<Role>,
+    },
     /// Follow a public community.
     CommunityFollow {
         /// Community id.
@@ -150,6 +178,12 @@ impl Command {
             Command::CommunityJoin { .. } => "community join",
             Command::CommunityLeave { .. } => "community leave",
             Command::CommunityRole { .. } => "community role",
+            Command::CommunityMember { action, .. } => match action {
+                MemberAction::Invite => "community invite",
+                MemberAction::Approve => "community approve",
+                MemberAction::Remove => "community remove",
+            },
+            Command::CommunityPolicy { .. } => "community policy",
             Command::CommunityFollow { .. } => "community follow",
             Command::Verify { .. } => "verify",
             Command::LogShow { .. } => "log show",
@@ -159,6 +193,18 @@ impl Command {
             Command::Replay => "replay",
         }
     }
+}
+
+/// What [`Command::CommunityMember`] does to the member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MemberAction {
+    /// Invite the key.
+    Invite,
+    /// Approve its pending join request.
+    Approve,
+    /// Remove it.
+    Remove,
 }
 
 /// JSON form of a user for command replies.
@@ -283,6 +329,46 @@ impl Node {
                 self.set_role(&user, &community, &member, role).await?;
                 json!({ "community": community, "member": member, "role": role })
             }
+            Command::CommunityMember {
+                user,
+                community,
+                member,
+                action,
+            } => {
+                let user = self.user(&user).await?;
+                match action {
+                    MemberAction::Invite => self.invite(&user, &community, &member).await?,
+                    MemberAction::Approve => self.approve(&user, &community, &member).await?,
+                    MemberAction::Remove => self.remove_member(&user, &community, &member).await?,
+                }
+                json!({ "community": community, "member": member, "action": action })
+            }
+            Command::CommunityPolicy {
+                user,
+                community,
+                template,
+                join,
+                votes_to_accept,
+                expert_approval,
+                invite,
+            } => {
+                let user = self.user(&user).await?;
+                let current = self.community(&community, Some(&user)).await?;
+                let mut policy = match template {
+                    Some(name) => Policy::template(&name).ok_or_else(|| {
+                        NodeError::BadInput(format!(
+                            "unknown template {name:?}; use open, moderated or invite-only"
+                        ))
+                    })?,
+                    None => current.policy,
+                };
+                policy.join = join.unwrap_or(policy.join);
+                policy.votes_to_accept = votes_to_accept.unwrap_or(policy.votes_to_accept);
+                policy.expert_approval = expert_approval.unwrap_or(policy.expert_approval);
+                policy.invite = invite.unwrap_or(policy.invite);
+                self.set_policy(&user, &community, &policy).await?;
+                json!({ "community": community, "policy": policy })
+            }
             Command::CommunityFollow { id } => json!({ "following": self.follow(&id).await? }),
             Command::Verify { community } => {
                 let reports = self.verify(community.as_deref()).await?;
@@ -357,6 +443,8 @@ fn command_target(command: &Command) -> String {
         Command::CommunityJoin { community, .. }
         | Command::CommunityLeave { community, .. }
         | Command::CommunityRole { community, .. }
+        | Command::CommunityMember { community, .. }
+        | Command::CommunityPolicy { community, .. }
         | Command::LogShow { community, .. } => community.clone(),
         Command::CommunityFollow { id } => id.clone(),
         Command::Verify { community } => community.clone().unwrap_or_default(),

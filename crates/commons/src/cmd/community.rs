@@ -1,9 +1,9 @@
-//! `commons community create|list|join|leave|role|follow`.
+//! `commons community create|list|join|leave|role|invite|approve|remove|policy|follow`.
 
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use commons_node::control::Command;
+use commons_node::control::{Command, MemberAction};
 use serde_json::Value;
 
 use super::{print_reply, text};
@@ -59,6 +59,61 @@ pub enum CommunityCommand {
         #[arg(long, default_value = "admin")]
         user: String,
     },
+    /// Invite a key to join (who may invite is set by the policy)
+    Invite {
+        /// The community's id or name
+        community: String,
+        /// The invitee: a local user name or a public key
+        member: String,
+        /// Acting member
+        #[arg(long, default_value = "admin")]
+        user: String,
+    },
+    /// Approve a pending join request (moderators and admins)
+    Approve {
+        /// The community's id or name
+        community: String,
+        /// The member: a local user name or a public key
+        member: String,
+        /// Acting moderator
+        #[arg(long, default_value = "admin")]
+        user: String,
+    },
+    /// Remove a member (moderators and admins, not of equal or higher role)
+    Remove {
+        /// The community's id or name
+        community: String,
+        /// The member: a local user name or a public key
+        member: String,
+        /// Acting moderator
+        #[arg(long, default_value = "admin")]
+        user: String,
+    },
+    /// Change the policy through a record signed by an admin; options not
+    /// given keep their current value
+    Policy {
+        /// The community's id or name
+        community: String,
+        /// Start from a template: open, moderated, invite-only
+        #[arg(long)]
+        template: Option<String>,
+        /// How people join: open, approval, invite
+        #[arg(long)]
+        join: Option<String>,
+        /// Net votes needed to accept a contribution
+        #[arg(long)]
+        votes: Option<u32>,
+        /// Kinds or categories needing an expert's approval, comma-separated
+        /// (an empty string for none)
+        #[arg(long)]
+        expert_approval: Option<String>,
+        /// The least role that may invite: member, expert, moderator, admin
+        #[arg(long)]
+        invite_role: Option<String>,
+        /// Acting admin
+        #[arg(long, default_value = "admin")]
+        user: String,
+    },
     /// Follow a public community as a read-only replica
     Follow {
         /// The community's id
@@ -100,6 +155,48 @@ pub async fn run(
                 role,
             }
         }
+        CommunityCommand::Invite {
+            community,
+            member,
+            user,
+        } => member_command(user, community, member, MemberAction::Invite),
+        CommunityCommand::Approve {
+            community,
+            member,
+            user,
+        } => member_command(user, community, member, MemberAction::Approve),
+        CommunityCommand::Remove {
+            community,
+            member,
+            user,
+        } => member_command(user, community, member, MemberAction::Remove),
+        CommunityCommand::Policy {
+            community,
+            template,
+            join,
+            votes,
+            expert_approval,
+            invite_role,
+            user,
+        } => Command::CommunityPolicy {
+            user,
+            community,
+            template,
+            join: join
+                .map(|j| parse_value(&j, "join rule", "open, approval or invite"))
+                .transpose()?,
+            votes_to_accept: votes,
+            expert_approval: expert_approval.map(|list| {
+                list.split(',')
+                    .map(str::trim)
+                    .filter(|kind| !kind.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            }),
+            invite: invite_role
+                .map(|r| r.parse().map_err(|e: String| anyhow::anyhow!(e)))
+                .transpose()?,
+        },
         CommunityCommand::Follow { id } => Command::CommunityFollow { id },
     };
     let reply = target.run(command.clone()).await?;
@@ -112,6 +209,27 @@ pub async fn run(
         }
         Command::CommunityLeave { community, .. } => println!("left {community}"),
         Command::CommunityRole { member, role, .. } => println!("{member} is now {role}"),
+        Command::CommunityMember { member, action, .. } => {
+            let done = match action {
+                MemberAction::Invite => "invited",
+                MemberAction::Approve => "approved",
+                MemberAction::Remove => "removed",
+            };
+            println!("{member} {done}");
+        }
+        Command::CommunityPolicy { community, .. } => {
+            let policy = &reply["policy"];
+            println!(
+                "{community}: join {}, {} votes to accept, expert approval for [{}], {} and above invite",
+                text(&policy["join"]),
+                policy["votes_to_accept"],
+                policy["expert_approval"]
+                    .as_array()
+                    .map(|kinds| kinds.iter().map(text).collect::<Vec<_>>().join(", "))
+                    .unwrap_or_default(),
+                text(&policy["invite"]),
+            );
+        }
         Command::CommunityFollow { .. } => {
             println!(
                 "following {}; its log arrives from peers that replicate it",
@@ -121,6 +239,30 @@ pub async fn run(
         _ => print_row(reply),
     });
     Ok(ExitCode::SUCCESS)
+}
+
+fn member_command(
+    user: String,
+    community: String,
+    member: String,
+    action: MemberAction,
+) -> Command {
+    Command::CommunityMember {
+        user,
+        community,
+        member,
+        action,
+    }
+}
+
+/// Parses a lowercase enum value through its serde name.
+fn parse_value<T: serde::de::DeserializeOwned>(
+    text: &str,
+    what: &str,
+    expected: &str,
+) -> anyhow::Result<T> {
+    serde_json::from_value(Value::String(text.to_owned()))
+        .map_err(|_| anyhow::anyhow!("unknown {what} {text:?}; expected {expected}"))
 }
 
 fn print_row(community: &Value) {

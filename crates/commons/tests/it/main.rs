@@ -220,6 +220,102 @@ fn stopped_node_commands() {
 }
 
 #[test]
+fn membership_commands_follow_the_policy() {
+    let cli = Cli::new();
+    for name in ["bob", "carol"] {
+        cli.ok(&["user", "add", name, "--password-stdin"], Some(PASSWORD));
+    }
+    cli.ok(
+        &["community", "create", "club", "--template", "invite-only"],
+        None,
+    );
+    // Invite-only: bob cannot join until invited.
+    cli.fails(
+        &["community", "join", "club", "--user", "bob"],
+        None,
+        "invited members only",
+    );
+    cli.ok(&["community", "invite", "club", "bob"], None);
+    cli.ok(&["community", "join", "club", "--user", "bob"], None);
+
+    // Switching to approval: carol's request waits until approved.
+    let policy = cli.json(&[
+        "community",
+        "policy",
+        "club",
+        "--join",
+        "approval",
+        "--votes",
+        "2",
+    ]);
+    assert_eq!(policy["policy"]["join"], "approval");
+    assert_eq!(policy["policy"]["votes_to_accept"], 2);
+    cli.ok(&["community", "join", "club", "--user", "carol"], None);
+    let role_of = |user: &str| {
+        let list = cli.json(&["community", "list", "--user", user]);
+        let club = list
+            .as_array()
+            .expect("array")
+            .iter()
+            .find(|c| c["name"] == "club")
+            .cloned()
+            .expect("club listed");
+        (
+            club["role"].as_str().map(str::to_owned),
+            club["pending"].clone(),
+        )
+    };
+    assert_eq!(role_of("carol"), (None, Value::Bool(true)));
+    // A member cannot approve; the admin can.
+    cli.fails(
+        &["community", "approve", "club", "carol", "--user", "bob"],
+        None,
+        "at least moderator is required",
+    );
+    cli.ok(&["community", "approve", "club", "carol"], None);
+    assert_eq!(role_of("carol").0.as_deref(), Some("member"));
+
+    cli.ok(&["community", "remove", "club", "bob"], None);
+    let members = cli.json(&["log", "show", "club"]);
+    let kinds: Vec<&str> = members
+        .as_array()
+        .expect("array")
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "community.create",
+            "community.invite",
+            "community.join",
+            "community.policy",
+            "community.join",
+            "community.approve",
+            "community.remove"
+        ]
+    );
+    cli.fails(
+        &["community", "policy", "club", "--join", "sometimes"],
+        None,
+        "unknown join rule",
+    );
+    cli.fails(
+        &[
+            "community",
+            "policy",
+            "club",
+            "--votes",
+            "3",
+            "--user",
+            "carol",
+        ],
+        None,
+        "at least admin is required",
+    );
+}
+
+#[test]
 fn bad_input_is_a_clear_error() {
     let cli = Cli::new();
     cli.fails(
