@@ -105,65 +105,91 @@ pub async fn startup() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// p50/p99 of GET /c/web with 200 connections from a second process.
+/// Requests per second the open-loop run offers in total: every connection
+/// sends one request each 100 ms, as 200 users clicking briskly would.
+const OFFERED_RATE: u64 = 2_000;
+
+/// p50/p99 of GET /c/web over 200 connections from a second process, twice:
+/// closed loop (each connection sends its next request when the last one
+/// answers: the saturation throughput, where latency is 200 / throughput by
+/// Little's law) and open loop at a fixed offered rate (latency counted from
+/// when each request was due, so a stalled server is not hidden).
 pub async fn run() -> anyhow::Result<()> {
     let (node, _) = start()?;
-    let output = Command::new(std::env::current_exe()?)
-        .args([
-            "load",
-            &node.address,
-            "/c/web",
-            &CONNECTIONS.to_string(),
-            &SECONDS.to_string(),
-        ])
-        .output()
-        .context("running the load process")?;
-    if !output.status.success() {
-        bail!(
-            "load process failed: {}",
-            String::from_utf8_lossy(&output.stderr)
+    for rate in [None, Some(OFFERED_RATE)] {
+        let mut args = vec![
+            "load".to_owned(),
+            node.address.clone(),
+            "/c/web".to_owned(),
+            CONNECTIONS.to_string(),
+            SECONDS.to_string(),
+        ];
+        if let Some(rate) = rate {
+            args.push(rate.to_string());
+        }
+        let output = Command::new(std::env::current_exe()?)
+            .args(&args)
+            .output()
+            .context("running the load process")?;
+        if !output.status.success() {
+            bail!(
+                "load process failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        let result: serde_json::Value =
+            serde_json::from_slice(&output.stdout).context("load output")?;
+        let n = result["requests"].as_f64().unwrap_or(0.0);
+        let errors = result["errors"].as_u64().unwrap_or(0);
+        let mode = match rate {
+            None => "closed loop".to_owned(),
+            Some(rate) => format!("open loop at {rate} req/s"),
+        };
+        println!(
+            "community page, {mode}: {n} requests in {SECONDS} s over {CONNECTIONS} connections, {errors} errors"
+        );
+        for (label, key) in [("p50", "p50_ms"), ("p99", "p99_ms")] {
+            report(
+                &format!("community page {label}, {CONNECTIONS} connections, {mode}"),
+                result[key].as_f64().unwrap_or(f64::NAN),
+                "ms",
+                10.0,
+                false,
+            );
+        }
+        report(
+            &format!("community page throughput, {mode}"),
+            n / SECONDS as f64,
+            "req/s",
+            1.0,
+            true,
         );
     }
-    let result: serde_json::Value =
-        serde_json::from_slice(&output.stdout).context("load output")?;
-    let n = result["requests"].as_f64().unwrap_or(0.0);
-    let errors = result["errors"].as_u64().unwrap_or(0);
-    println!(
-        "community page: {n} requests in {SECONDS} s over {CONNECTIONS} connections, {errors} errors"
-    );
-    report(
-        "community page p50, 200 connections",
-        result["p50_ms"].as_f64().unwrap_or(f64::NAN),
-        "ms",
-        10.0,
-        false,
-    );
-    report(
-        "community page p99, 200 connections",
-        result["p99_ms"].as_f64().unwrap_or(f64::NAN),
-        "ms",
-        10.0,
-        false,
-    );
-    report(
-        "community page throughput",
-        n / SECONDS as f64,
-        "req/s",
-        1.0,
-        true,
-    );
     Ok(())
 }
 
-/// The load generator: `load ADDR PATH CONNECTIONS SECONDS`, prints JSON.
+/// The load generator: `load ADDR PATH CONNECTIONS SECONDS [RATE]`, prints
+/// JSON. Without RATE each connection loops as fast as answers come; with
+/// it, connection i sends at fixed times spread evenly over the run.
 pub async fn load(args: &[String]) -> anyhow::Result<()> {
-    let [address, path, connections, seconds] = args else {
-        bail!("usage: load ADDR PATH CONNECTIONS SECONDS");
+    let (address, path, connections, seconds, rate) = match args {
+        [address, path, connections, seconds] => (address, path, connections, seconds, None),
+        [address, path, connections, seconds, rate] => (
+            address,
+            path,
+            connections,
+            seconds,
+            Some(rate.parse::<f64>()?),
+        ),
+        _ => bail!("usage: load ADDR PATH CONNECTIONS SECONDS [RATE]"),
     };
     let connections: usize = connections.parse()?;
-    let deadline = Instant::now() + Duration::from_secs(seconds.parse()?);
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(seconds.parse()?);
+    // Each connection's interval between requests in open loop.
+    let interval = rate.map(|rate| Duration::from_secs_f64(connections as f64 / rate));
     let mut tasks = Vec::with_capacity(connections);
-    for _ in 0..connections {
+    for idx in 0..connections {
         let address = address.clone();
         let path = path.clone();
         tasks.push(tokio::spawn(async move {
@@ -178,18 +204,30 @@ pub async fn load(args: &[String]) -> anyhow::Result<()> {
                 return (latencies, 1);
             };
             tokio::spawn(connection);
-            while Instant::now() < deadline {
+            // Stagger open-loop connections so their sends interleave.
+            let mut due = match interval {
+                Some(interval) => start + interval.mul_f64(idx as f64 / connections as f64),
+                None => start,
+            };
+            while due < deadline {
+                if interval.is_some() {
+                    tokio::time::sleep_until(due.into()).await;
+                } else {
+                    due = Instant::now();
+                }
                 let request = hyper::Request::get(path.as_str())
                     .header("host", address.as_str())
                     .body(Empty::<Bytes>::new())
                     .expect("a GET request builds");
-                let started = Instant::now();
                 match sender.send_request(request).await {
                     Ok(response) if response.status().is_success() => {
                         let _ = response.into_body().collect().await;
-                        latencies.push(started.elapsed());
+                        latencies.push(due.elapsed());
                     }
                     _ => errors += 1,
+                }
+                if let Some(interval) = interval {
+                    due += interval;
                 }
             }
             (latencies, errors)

@@ -7,6 +7,7 @@ use commons_store::community::{CommunitySummary, MemberRow};
 use serde_json::json;
 
 use crate::accounts::User;
+use crate::snapshots::Snapshot;
 use crate::{Node, NodeError, now};
 
 /// A community as shown to one viewer.
@@ -102,8 +103,8 @@ impl Node {
             what: "community",
             name: id_or_name.to_owned(),
         };
-        let summary = self.store().community(id).await?.ok_or_else(not_found)?;
-        let view = self.view(summary, viewer).await?;
+        let snapshot = self.snapshot(id).await?.ok_or_else(not_found)?;
+        let view = self.view_of(&snapshot, viewer);
         if view.visibility == Visibility::Private && view.role.is_none() && !view.pending {
             let invited = match viewer {
                 Some(user) => self.store().is_invited(id, user.public_key).await?,
@@ -159,30 +160,48 @@ impl Node {
         viewer: Option<&User>,
     ) -> Result<CommunityView, NodeError> {
         let membership = match viewer {
-            Some(user) => {
-                self.store()
-                    .membership(summary.info.id, user.public_key)
-                    .await?
-            }
+            Some(user) => self
+                .store()
+                .membership(summary.info.id, user.public_key)
+                .await?
+                .map(|m| (m.role, m.status)),
             None => None,
         };
-        Ok(CommunityView {
-            id: summary.info.id,
-            name: summary.info.name,
-            home: summary.info.home,
-            is_home: summary.info.home == self.node_key(),
-            visibility: summary.info.visibility,
-            policy: summary.info.policy,
+        Ok(self.build_view(&summary, membership))
+    }
+
+    /// The view from a snapshot, whose member list holds the viewer's standing.
+    fn view_of(&self, snapshot: &Snapshot, viewer: Option<&User>) -> CommunityView {
+        let membership = viewer.and_then(|user| {
+            snapshot
+                .members
+                .iter()
+                .find(|member| member.key == user.public_key)
+                .map(|member| (member.role, member.status))
+        });
+        self.build_view(&snapshot.summary, membership)
+    }
+
+    fn build_view(
+        &self,
+        summary: &CommunitySummary,
+        membership: Option<(Role, MemberStatus)>,
+    ) -> CommunityView {
+        let info = &summary.info;
+        CommunityView {
+            id: info.id,
+            name: info.name.clone(),
+            home: info.home,
+            is_home: info.home == self.node_key(),
+            visibility: info.visibility,
+            policy: info.policy.clone(),
             members: summary.members,
             entries: summary.entries,
             role: membership
-                .as_ref()
-                .filter(|m| m.is_active())
-                .map(|m| m.role),
-            pending: membership
-                .as_ref()
-                .is_some_and(|m| m.status == MemberStatus::Pending),
-        })
+                .filter(|(_, status)| *status == MemberStatus::Active)
+                .map(|(role, _)| role),
+            pending: membership.is_some_and(|(_, status)| status == MemberStatus::Pending),
+        }
     }
 
     /// Members and pending requests, if the viewer may see the community.
@@ -192,7 +211,10 @@ impl Node {
         viewer: Option<&User>,
     ) -> Result<Vec<MemberRow>, NodeError> {
         let view = self.community(id_or_name, viewer).await?;
-        Ok(self.store().members(view.id).await?)
+        match self.snapshot(view.id).await? {
+            Some(snapshot) => Ok(snapshot.members.clone()),
+            None => Ok(self.store().members(view.id).await?),
+        }
     }
 
     /// Joins, or asks to join, under the community's join rule.

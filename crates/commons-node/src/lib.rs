@@ -13,6 +13,7 @@ pub mod communities;
 pub mod control;
 pub mod records;
 pub mod secrets;
+pub mod snapshots;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -61,6 +62,7 @@ struct Inner {
     node_key: SecretKey,
     wrap: secrets::KeyWrap,
     data_dir: PathBuf,
+    snapshots: snapshots::Snapshots,
 }
 
 /// What a first start created, to be shown to the operator once.
@@ -192,6 +194,7 @@ impl Node {
                 node_key,
                 wrap,
                 data_dir: config.data_dir.clone(),
+                snapshots: snapshots::Snapshots::default(),
             }),
         };
         let first = node.initialize(config).await?;

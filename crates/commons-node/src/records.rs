@@ -56,10 +56,12 @@ impl Node {
         records: Vec<SignedRecord>,
     ) -> Result<Vec<Entry>, NodeError> {
         let key = self.community_secret(community).await?;
-        Ok(self
+        let entries = self
             .store()
             .append(self.registry(), &key, records, now())
-            .await?)
+            .await?;
+        self.inner.snapshots.invalidate();
+        Ok(entries)
     }
 
     async fn community_secret(&self, community: CommunityId) -> Result<SecretKey, NodeError> {
@@ -95,6 +97,16 @@ impl Node {
         limit: u32,
     ) -> Result<Vec<LogRow>, NodeError> {
         let view = self.community(id_or_name, viewer).await?;
+        if limit <= crate::snapshots::SNAPSHOT_ENTRIES
+            && let Some(snapshot) = self.snapshot(view.id).await?
+        {
+            return Ok(snapshot
+                .recent
+                .iter()
+                .take(limit as usize)
+                .cloned()
+                .collect());
+        }
         Ok(self
             .store()
             .recent_entries(view.id, limit.min(1000))
@@ -122,7 +134,9 @@ impl Node {
 
     /// Rebuilds every projection from the logs; returns the entries replayed.
     pub async fn replay(&self) -> Result<u64, NodeError> {
-        Ok(self.store().replay(self.registry()).await?)
+        let replayed = self.store().replay(self.registry()).await?;
+        self.inner.snapshots.invalidate();
+        Ok(replayed)
     }
 
     /// Log lengths in entries and bytes, per community (for metrics).
