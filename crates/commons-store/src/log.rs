@@ -369,43 +369,43 @@ impl Store {
             }
         }
         const PAGE: i64 = 5_000;
+        let communities: Vec<String> =
+            sqlx::query("SELECT community_id FROM log_heads ORDER BY community_id")
+                .fetch_all(tx.conn())
+                .await?
+                .iter()
+                .map(|row| row.try_get("community_id"))
+                .collect::<Result<_, _>>()?;
         let mut count = 0u64;
-        let mut cursor: Option<(String, i64)> = None;
-        loop {
-            let rows = match &cursor {
-                None => sqlx::query(&format!(
-                    "SELECT {ENTRY_COLUMNS} FROM log_entries ORDER BY community_id, seq LIMIT $1"
+        // One community at a time, by primary-key ranges, so each page is an
+        // index range scan however long the logs are.
+        for community in communities {
+            let mut from = 0i64;
+            loop {
+                let rows = sqlx::query(&format!(
+                    "SELECT {ENTRY_COLUMNS} FROM log_entries \
+                     WHERE community_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3"
                 ))
+                .bind(&community)
+                .bind(from)
                 .bind(PAGE)
                 .fetch_all(tx.conn())
-                .await?,
-                Some((community, seq)) => {
-                    sqlx::query(&format!(
-                        "SELECT {ENTRY_COLUMNS} FROM log_entries \
-                         WHERE community_id > $1 OR (community_id = $1 AND seq > $2) \
-                         ORDER BY community_id, seq LIMIT $3"
-                    ))
-                    .bind(community)
-                    .bind(seq)
-                    .bind(PAGE)
-                    .fetch_all(tx.conn())
-                    .await?
+                .await?;
+                if rows.is_empty() {
+                    break;
                 }
-            };
-            let Some(last) = rows.last() else { break };
-            cursor = Some((last.try_get("community_id")?, last.try_get("seq")?));
-            let entries = rows
-                .iter()
-                .map(|row| trusted_entry(&log_row(row)?))
-                .collect::<Result<Vec<Entry>, StoreError>>()?;
-            for run in runs(&entries) {
-                let kind = &run[0].record().record().kind;
-                let capability = registry.get(kind.capability()).ok_or_else(|| {
-                    StoreError::Corrupt(format!("no capability registered for kind {kind}"))
-                })?;
-                capability.reduce(tx.conn(), run).await?;
+                let rows = rows.iter().map(log_row).collect::<Result<Vec<_>, _>>()?;
+                let entries = parse_entries(&rows)?;
+                for run in runs(&entries) {
+                    let kind = &run[0].record().record().kind;
+                    let capability = registry.get(kind.capability()).ok_or_else(|| {
+                        StoreError::Corrupt(format!("no capability registered for kind {kind}"))
+                    })?;
+                    capability.reduce(tx.conn(), run).await?;
+                }
+                count += entries.len() as u64;
+                from += rows.len() as i64;
             }
-            count += entries.len() as u64;
         }
         tx.commit().await?;
         Ok(count)
@@ -516,6 +516,17 @@ fn runs(entries: &[Entry]) -> impl Iterator<Item = &[Entry]> {
         let (a, b) = (a.record().record(), b.record().record());
         a.community == b.community && a.kind.capability() == b.kind.capability()
     })
+}
+
+/// Rebuilds stored entries without re-checking signatures (replay trusts
+/// what `verify` checks separately), decoding their JSON on every core.
+fn parse_entries(rows: &[LogRow]) -> Result<Vec<Entry>, StoreError> {
+    use rayon::prelude::*;
+
+    rows.par_iter()
+        .with_min_len(256)
+        .map(trusted_entry)
+        .collect()
 }
 
 /// Rebuilds a stored entry without re-checking signatures (replay trusts
