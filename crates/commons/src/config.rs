@@ -21,7 +21,8 @@ pub struct Config {
     pub database_url: Option<String>,
     /// The URL users reach the node at (for links the node prints).
     pub public_url: Option<String>,
-    /// Set cookies `Secure` (serve behind TLS).
+    /// Set cookies `Secure` (serve behind TLS); implied by an `https://`
+    /// `public_url`.
     pub secure_cookies: bool,
     /// Let anyone register from the web UI.
     pub open_registration: bool,

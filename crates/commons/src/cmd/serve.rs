@@ -63,7 +63,13 @@ pub async fn run(_args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> 
     let state = AppState::new(
         node.clone(),
         WebConfig {
-            secure_cookies: config.secure_cookies,
+            // Behind TLS the public URL says so; the flag covers proxies
+            // that terminate TLS under another name.
+            secure_cookies: config.secure_cookies
+                || config
+                    .public_url
+                    .as_deref()
+                    .is_some_and(|url| url.starts_with("https://")),
             open_registration: config.open_registration,
             rate_limits: RateLimitConfig {
                 per_second: config.rate_limit_per_second,
