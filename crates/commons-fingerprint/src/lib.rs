@@ -40,20 +40,28 @@
 //!   contains the pattern's code, so an exact copy always matches fully.
 #![warn(missing_docs)]
 
+mod corpus;
 mod error;
 mod fingerprint;
 mod language;
+mod library;
 mod normalize;
+mod share;
 mod vocab;
 mod winnow;
 
 #[cfg(test)]
 mod tests;
 
+pub use corpus::{CorpusError, MIN_STORED_DOCUMENTS, ReferenceCorpus};
 pub use error::FingerprintError;
 pub use fingerprint::{Fingerprint, Gram, Scheme, fingerprint, fingerprint_lines};
 pub use language::{Language, UnknownLanguage};
+pub use library::{Library, LibraryError, Match, scan_source};
 pub use normalize::{Normalized, normalize};
+pub use share::{
+    CommunityKey, ExportError, GateReport, KEYED_HASH, SharedFingerprint, SharedProblem,
+};
 
 /// Version of the fingerprint format (the structures in `FORMAT.md`).
 pub const FORMAT_VERSION: u32 = 1;

@@ -50,8 +50,8 @@ pub struct Normalized {
     pub(crate) name_count: u32,
 }
 
-/// One token. `symbol` indexes the language's code table (kind ids first,
-/// then vocabulary names) or is [`ABSTRACT`]; `name` numbers abstract names
+/// One token. `symbol` indexes the language's code table (kind ids, error
+/// nodes, vocabulary names) or is [`ABSTRACT`]; `name` numbers abstract names
 /// in order of first appearance in the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Token {
@@ -81,9 +81,13 @@ pub(crate) enum Class {
 
 /// Per-language tables, built once per process.
 pub(crate) struct Grammar {
+    pub(crate) lang: Language,
     pub(crate) language: tree_sitter::Language,
     pub(crate) classes: Vec<Class>,
-    /// Token codes by symbol: every kind id, then every vocabulary name.
+    /// Whether each kind id is a named node kind.
+    named: Vec<bool>,
+    /// Token codes by symbol: every kind id, error nodes, then every
+    /// vocabulary name.
     pub(crate) codes: Vec<u64>,
     pub(crate) kind_count: u32,
     pub(crate) vocabulary: &'static Vocabulary,
@@ -141,6 +145,7 @@ impl Grammar {
         let vocabulary = Vocabulary::of(language);
         let kind_count = grammar.node_kind_count();
         let mut classes = Vec::with_capacity(kind_count);
+        let mut named_kinds = Vec::with_capacity(kind_count);
         let mut codes = Vec::with_capacity(kind_count + vocabulary.names.len());
         for id in 0..kind_count {
             let id = u16::try_from(id).expect("tree-sitter kind ids are u16");
@@ -153,16 +158,29 @@ impl Grammar {
                 (false, _) => "token",
             };
             classes.push(class);
+            named_kinds.push(named);
             codes.push(code(tag, kind));
         }
+        // The symbol right after the kinds stands for error nodes, whose kind
+        // id (u16::MAX) is outside the table.
+        codes.push(code("kind", "ERROR"));
         codes.extend(vocabulary.names.iter().map(|name| code("name", name)));
         Grammar {
+            lang: language,
             language: grammar,
             classes,
+            named: named_kinds,
             codes,
             kind_count: kind_count as u32,
             vocabulary,
         }
+    }
+
+    fn named(&self, kind_id: u16) -> bool {
+        self.named
+            .get(usize::from(kind_id))
+            .copied()
+            .unwrap_or(true)
     }
 
     fn class(&self, kind_id: u16) -> Class {
@@ -178,8 +196,11 @@ impl Grammar {
         if token.symbol == ABSTRACT {
             return format!("${}", token.name + 1);
         }
-        if token.symbol >= self.kind_count {
-            let idx = (token.symbol - self.kind_count) as usize;
+        if token.symbol == self.kind_count {
+            return "ERROR".to_string();
+        }
+        if token.symbol > self.kind_count {
+            let idx = (token.symbol - self.kind_count - 1) as usize;
             return format!("@{}", self.vocabulary.names.get(idx).unwrap_or(&"?"));
         }
         let id = u16::try_from(token.symbol).unwrap_or(u16::MAX);
@@ -301,7 +322,8 @@ fn walk(
     let mut state = Walk {
         grammar,
         source,
-        tokens: Vec::with_capacity(source.len() / 4),
+        // About one token per ten bytes of typical code.
+        tokens: Vec::with_capacity(source.len() / 8),
         names: FxHashMap::default(),
         modes: Vec::new(),
     };
@@ -350,12 +372,8 @@ impl<'a> Walk<'a> {
         while self.modes.last().is_some_and(|(at, _)| *at >= depth) {
             self.modes.pop();
         }
-        if node.is_missing() {
-            return false;
-        }
         let kind_id = node.kind_id();
         let class = self.grammar.class(kind_id);
-        let has_children = node.child_count() > 0;
         let in_literal = self.modes.last().is_some_and(|(_, literal)| *literal);
         if in_literal {
             if class == Class::Interpolation {
@@ -363,35 +381,63 @@ impl<'a> Walk<'a> {
                 self.modes.push((depth, false));
                 return true;
             }
-            return has_children;
+            return node.child_count() > 0;
         }
         match class {
             Class::Skip => false,
             Class::Literal => {
                 self.push_kind(node, kind_id);
                 self.modes.push((depth, true));
-                has_children
+                // Walking a literal's parts only pays when it may hold code.
+                node.child_count() > 0 && self.may_interpolate(node)
             }
             // Anonymous nodes are single tokens even when the grammar gives
-            // them parts (Python's `is not`).
-            _ if !node.is_named() => {
-                self.push_kind(node, kind_id);
+            // them parts (Python's `is not`). Tokens the parser invented to
+            // recover from an error (`is_missing`) are not in the source.
+            _ if !self.grammar.named(kind_id) => {
+                if !node.is_missing() {
+                    self.push_kind(node, kind_id);
+                }
                 false
             }
-            _ if has_children => {
+            _ if node.child_count() > 0 => {
                 self.push_kind(node, kind_id);
                 true
             }
             _ => {
-                self.push_leaf(node, kind_id, class);
+                if !node.is_missing() {
+                    self.push_leaf(node, kind_id, class);
+                }
                 false
             }
         }
     }
 
+    /// Whether a literal's text can contain an interpolation; `false` only
+    /// when it certainly cannot.
+    fn may_interpolate(&self, node: Node<'_>) -> bool {
+        let text = self.source.get(node.byte_range()).unwrap_or_default();
+        let contains = |needle: &[u8]| text.windows(needle.len()).any(|it| it == needle);
+        match self.grammar.lang {
+            Language::Python => {
+                let prefix = text
+                    .iter()
+                    .take_while(|byte| !matches!(byte, b'"' | b'\''))
+                    .copied();
+                let formatted = prefix.clone().any(|byte| byte == b'f' || byte == b'F');
+                formatted || node.kind() == "format_specifier"
+            }
+            Language::JavaScript | Language::TypeScript | Language::Tsx => contains(b"${"),
+            Language::Java => contains(b"\\{"),
+            Language::CSharp => contains(b"{"),
+            Language::Rust | Language::Go | Language::C | Language::Cpp => false,
+        }
+    }
+
     fn push_kind(&mut self, node: Node<'_>, kind_id: u16) {
+        let symbol = u32::from(kind_id).min(self.grammar.kind_count);
         self.tokens.push(Token {
-            symbol: u32::from(kind_id),
+            symbol,
             name: 0,
             line: line_of(node),
         });
@@ -403,7 +449,7 @@ impl<'a> Walk<'a> {
         let line = line_of(node);
         if let Some(idx) = self.grammar.vocabulary.get(text) {
             self.tokens.push(Token {
-                symbol: self.grammar.kind_count + idx,
+                symbol: self.grammar.kind_count + 1 + idx,
                 name: 0,
                 line,
             });

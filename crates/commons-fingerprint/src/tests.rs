@@ -240,3 +240,211 @@ fn kinds_that_look_like_literals_are_classified() {
     }
     assert_eq!(unclassified, Vec::<String>::new());
 }
+
+#[track_caller]
+fn check_render(language: Language, source: &str, expect: &str) {
+    let normalized =
+        crate::normalize(language, source.as_bytes(), &crate::Limits::default()).unwrap();
+    assert_eq!(normalized.render(), expect.trim_matches('\n'));
+}
+
+#[test]
+fn python_keeps_structure_operators_and_api_names() {
+    check_render(
+        Language::Python,
+        r#"
+import hashlib
+def find_user(conn, user_id):  # a comment
+    cur = conn.cursor()
+    cur.execute("SELECT * FROM users WHERE id = " + str(user_id))
+    return hashlib.md5(cur.fetchone()).hexdigest() if user_id is not None else 0.5
+"#,
+        r#"
+    2: import_statement 'import' dotted_name @hashlib
+    3: function_definition 'def' $1 parameters $2 $3
+    4: block expression_statement assignment $4 '=' call attribute $2 @cursor argument_list
+    5: expression_statement call attribute $4 @execute argument_list binary_operator #string '+' call @str argument_list $3
+    6: return_statement 'return' conditional_expression call attribute call attribute @hashlib @md5 argument_list call attribute $4 @fetchone argument_list @hexdigest argument_list 'if' comparison_operator $3 'is not' @None 'else' #float
+"#,
+    );
+}
+
+#[test]
+fn python_walks_code_inside_f_strings_only() {
+    check_render(
+        Language::Python,
+        r#"x = f"id={user!r:>{width}} {'nested'}" + "plain {not_code}""#,
+        "    1: expression_statement assignment $1 '=' binary_operator #string interpolation $2 \
+         type_conversion #format_specifier format_expression $3 interpolation #string '+' #string",
+    );
+}
+
+#[test]
+fn javascript_template_substitutions_are_code() {
+    check_render(
+        Language::JavaScript,
+        "db.query(`SELECT * FROM t WHERE id = ${req.query.id}`); // done",
+        "    1: expression_statement call_expression member_expression $1 @query arguments \
+         #template_string template_substitution '${' member_expression member_expression @req \
+         @query $2",
+    );
+}
+
+#[test]
+fn rust_macros_and_paths() {
+    check_render(
+        Language::Rust,
+        "fn main() { let total: u64 = items.iter().sum(); println!(\"{total}\"); }",
+        "    1: function_item 'fn' $1 parameters block let_declaration 'let' $2 @u64 '=' \
+         call_expression field_expression call_expression field_expression $3 @iter arguments \
+         @sum arguments expression_statement macro_invocation @println '!' token_tree \
+         #string_literal",
+    );
+}
+
+#[test]
+fn syntax_errors_still_produce_tokens() {
+    let source = "def broken(:\n    return eval(payload\nx = 1 +\n";
+    let normalized = crate::normalize(
+        Language::Python,
+        source.as_bytes(),
+        &crate::Limits::default(),
+    )
+    .unwrap();
+    let rendered = normalized.render();
+    assert!(rendered.contains("ERROR"), "{rendered}");
+    assert!(rendered.contains("@eval"), "{rendered}");
+}
+
+#[test]
+fn comments_and_layout_do_not_matter() {
+    let a = "def f(a, b):\n    return a+b\n";
+    let b = "def f( a,\n       b ):   # sum\n\n    # really\n    return (a\n            + b)\n";
+    let limits = crate::Limits::default();
+    let tokens = |source: &str| {
+        let normalized = crate::normalize(Language::Python, source.as_bytes(), &limits).unwrap();
+        normalized
+            .tokens
+            .iter()
+            .map(|it| (it.symbol, it.name))
+            .collect::<Vec<_>>()
+    };
+    // The parenthesized expression is structure, so it adds one node.
+    let (with, without) = (tokens(b), tokens(a));
+    assert_eq!(with.len(), without.len() + 1);
+}
+
+/// The reference the rolling hash must agree with: each gram coded from
+/// scratch, abstract names linked to their previous use inside the gram.
+fn naive_gram_hashes(tokens: &[crate::normalize::Token], codes: &[u64], k: usize) -> Vec<u64> {
+    use crate::normalize::ABSTRACT;
+    let fresh = xxhash_rust::xxh3::xxh3_64(b"name\0first");
+    let linked = |d: usize| xxhash_rust::xxh3::xxh3_64(format!("name\0back {d}").as_bytes());
+    let base: u64 = 0x9e37_79b9_7f4a_7c15;
+    if tokens.len() < k {
+        return Vec::new();
+    }
+    (0..=tokens.len() - k)
+        .map(|start| {
+            let gram = &tokens[start..start + k];
+            let mut hash = 0u64;
+            for (idx, token) in gram.iter().enumerate() {
+                let value = if token.symbol == ABSTRACT {
+                    match gram[..idx]
+                        .iter()
+                        .rposition(|it| it.symbol == ABSTRACT && it.name == token.name)
+                    {
+                        Some(prev) => linked(idx - prev),
+                        None => fresh,
+                    }
+                } else {
+                    codes[token.symbol as usize]
+                };
+                hash = hash.wrapping_mul(base).wrapping_add(value);
+            }
+            let mut x = hash;
+            x ^= x >> 33;
+            x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+            x ^= x >> 33;
+            x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+            x ^ (x >> 33)
+        })
+        .collect()
+}
+
+fn token_strategy() -> impl proptest::strategy::Strategy<Value = Vec<crate::normalize::Token>> {
+    use proptest::prelude::*;
+    proptest::collection::vec((0u32..6, 0u32..5), 0..80).prop_map(|pairs| {
+        pairs
+            .into_iter()
+            .map(|(symbol, name)| crate::normalize::Token {
+                // Symbols 0 and 1 stand for abstract names.
+                symbol: if symbol < 2 {
+                    crate::normalize::ABSTRACT
+                } else {
+                    symbol
+                },
+                name,
+                line: 1,
+            })
+            .collect()
+    })
+}
+
+proptest::proptest! {
+    #[test]
+    fn rolling_hash_equals_hashing_each_gram(tokens in token_strategy(), k in 1usize..12) {
+        let codes: Vec<u64> = (0..8u64).map(|it| it.wrapping_mul(0x1234_5678_9abc_def1) ^ 77).collect();
+        let rolling = crate::winnow::gram_hashes(&tokens, &codes, 5, k);
+        proptest::prop_assert_eq!(rolling, naive_gram_hashes(&tokens, &codes, k));
+    }
+
+    #[test]
+    fn renaming_abstract_names_keeps_every_hash(tokens in token_strategy(), shift in 1u32..4) {
+        let codes: Vec<u64> = (0..8u64).map(|it| it.wrapping_mul(0x1234_5678_9abc_def1)).collect();
+        let renamed: Vec<_> = tokens
+            .iter()
+            .map(|it| crate::normalize::Token { name: (it.name + shift) % 5, ..*it })
+            .collect();
+        proptest::prop_assert_eq!(
+            crate::winnow::gram_hashes(&tokens, &codes, 5, 6),
+            crate::winnow::gram_hashes(&renamed, &codes, 5, 6)
+        );
+    }
+
+    #[test]
+    fn winnowing_selects_every_window_minimum(hashes in proptest::collection::vec(0u64..50, 0..200), window in 1usize..10) {
+        let selected = crate::winnow::winnow(&hashes, window);
+        let mut sorted = selected.clone();
+        sorted.dedup();
+        proptest::prop_assert_eq!(&sorted, &selected);
+        proptest::prop_assert!(selected.windows(2).all(|it| it[0] < it[1]));
+        if hashes.len() >= window {
+            for start in 0..=hashes.len() - window {
+                let chunk = &hashes[start..start + window];
+                let min = *chunk.iter().min().unwrap();
+                let rightmost = start + chunk.iter().rposition(|it| *it == min).unwrap();
+                proptest::prop_assert!(selected.contains(&(rightmost as u32)));
+            }
+        } else if !hashes.is_empty() {
+            proptest::prop_assert_eq!(selected.len(), 1);
+        }
+    }
+
+    #[test]
+    fn rewinnowing_a_small_window_equals_winnowing_with_a_large_one(
+        hashes in proptest::collection::vec(0u64..50, 0..200),
+        small in 1usize..6,
+        extra in 0usize..8,
+    ) {
+        let large = small + extra;
+        let selected: Vec<(u32, u64)> = crate::winnow::winnow(&hashes, small)
+            .into_iter()
+            .map(|position| (position, hashes[position as usize]))
+            .collect();
+        proptest::prop_assert_eq!(
+            crate::winnow::winnow_sparse(&selected, hashes.len(), large),
+            crate::winnow::winnow(&hashes, large)
+        );
+    }
+}

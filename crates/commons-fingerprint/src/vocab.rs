@@ -89,6 +89,7 @@ impl Vocabulary {
 }
 
 /// Every problem in every vocabulary file.
+#[cfg(test)]
 pub(crate) fn problems() -> Vec<VocabularyProblem> {
     Language::ALL
         .iter()
