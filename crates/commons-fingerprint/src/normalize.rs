@@ -9,7 +9,13 @@
 //!   dots, colons, quotes) is dropped: the node kinds already carry the
 //!   structure it delimits;
 //! * a **vocabulary name**: an identifier (or other leaf) whose text is a
-//!   public API name listed in the language's vocabulary (`execute`, `md5`);
+//!   public API name listed in the language's vocabulary (`execute`, `md5`).
+//!   A vocabulary lists *globals*, kept wherever they appear (`len`,
+//!   `println`), and *members*, kept only where the code names a member of
+//!   something (after `.`, `->`, `::`), names an argument (`shell=True`),
+//!   imports it, or uses a name it imported. So `cursor = db.cursor()` keeps
+//!   the second `cursor` and abstracts the first: a local variable's name is
+//!   the user's choice even when it happens to be an API word;
 //! * an **abstract name**: any other identifier. The stream records which
 //!   abstract names are the same name, so data flow survives renaming; the
 //!   text itself is dropped;
@@ -28,7 +34,7 @@ use std::fmt::Write as _;
 use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 use tree_sitter::{Node, ParseOptions, Parser, Tree, TreeCursor};
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -79,13 +85,29 @@ pub(crate) enum Class {
     Identifier,
 }
 
+/// What the walk needs to know about a node kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct KindInfo {
+    pub(crate) class: Class,
+    pub(crate) named: bool,
+    /// An operator that selects a member: `.`, `->`, `::`, `?.`.
+    member_access: bool,
+    /// An import, `use` or `using` construct: names inside are imported.
+    import: bool,
+    /// A node whose first child names an argument or field
+    /// (`keyword_argument` in `f(shell=True)`).
+    names_argument: bool,
+}
+
+/// The kind id no node has; stands for "no previous sibling".
+const NO_KIND: u16 = u16::MAX - 1;
+
 /// Per-language tables, built once per process.
 pub(crate) struct Grammar {
     pub(crate) lang: Language,
     pub(crate) language: tree_sitter::Language,
-    pub(crate) classes: Vec<Class>,
-    /// Whether each kind id is a named node kind.
-    named: Vec<bool>,
+    /// What the walk needs to know about each kind id.
+    pub(crate) kinds: Vec<KindInfo>,
     /// Token codes by symbol: every kind id, error nodes, then every
     /// vocabulary name.
     pub(crate) codes: Vec<u64>,
@@ -144,8 +166,7 @@ impl Grammar {
         let grammar = language.grammar();
         let vocabulary = Vocabulary::of(language);
         let kind_count = grammar.node_kind_count();
-        let mut classes = Vec::with_capacity(kind_count);
-        let mut named_kinds = Vec::with_capacity(kind_count);
+        let mut kinds = Vec::with_capacity(kind_count);
         let mut codes = Vec::with_capacity(kind_count + vocabulary.names.len());
         for id in 0..kind_count {
             let id = u16::try_from(id).expect("tree-sitter kind ids are u16");
@@ -157,8 +178,19 @@ impl Grammar {
                 (true, _) => "kind",
                 (false, _) => "token",
             };
-            classes.push(class);
-            named_kinds.push(named);
+            kinds.push(KindInfo {
+                class,
+                named,
+                member_access: !named && matches!(kind, "." | "->" | "::" | "?." | ".*" | "->*"),
+                import: named
+                    && (kind.contains("import")
+                        || matches!(kind, "use_declaration" | "using_directive")),
+                names_argument: named
+                    && matches!(
+                        kind,
+                        "keyword_argument" | "name_colon" | "pair" | "field_initializer"
+                    ),
+            });
             codes.push(code(tag, kind));
         }
         // The symbol right after the kinds stands for error nodes, whose kind
@@ -168,26 +200,26 @@ impl Grammar {
         Grammar {
             lang: language,
             language: grammar,
-            classes,
-            named: named_kinds,
+            kinds,
             codes,
             kind_count: kind_count as u32,
             vocabulary,
         }
     }
 
-    fn named(&self, kind_id: u16) -> bool {
-        self.named
+    /// The kind's info; error nodes and out-of-table ids are plain named
+    /// kinds.
+    pub(crate) fn kind(&self, kind_id: u16) -> KindInfo {
+        self.kinds
             .get(usize::from(kind_id))
             .copied()
-            .unwrap_or(true)
-    }
-
-    fn class(&self, kind_id: u16) -> Class {
-        self.classes
-            .get(usize::from(kind_id))
-            .copied()
-            .unwrap_or(Class::Plain)
+            .unwrap_or(KindInfo {
+                class: Class::Plain,
+                named: true,
+                member_access: false,
+                import: false,
+                names_argument: false,
+            })
     }
 
     /// How [`Normalized::render`] shows a token; abstract names are numbered
@@ -205,7 +237,7 @@ impl Grammar {
         }
         let id = u16::try_from(token.symbol).unwrap_or(u16::MAX);
         let kind = self.language.node_kind_for_id(id).unwrap_or("?");
-        match (self.class(id), self.language.node_kind_is_named(id)) {
+        match (self.kind(id).class, self.language.node_kind_is_named(id)) {
             (Class::Literal, _) => format!("#{kind}"),
             (_, true) => kind.to_string(),
             (_, false) => format!("'{kind}'"),
@@ -310,6 +342,14 @@ struct Walk<'a> {
     /// Nodes whose subtree is in literal mode (`true`) or back in normal
     /// mode (`false`, an interpolation), by depth.
     modes: Vec<(usize, bool)>,
+    /// The kind of the node last visited at each depth: the parent of the
+    /// current node one level up, its previous sibling (or [`NO_KIND`]) at
+    /// its own level.
+    path: Vec<u16>,
+    /// Depth of the import construct being walked, if any.
+    import_at: Option<usize>,
+    /// Member names this file imported.
+    imported: FxHashSet<&'a [u8]>,
 }
 
 fn walk(
@@ -326,6 +366,9 @@ fn walk(
         tokens: Vec::with_capacity(source.len() / 8),
         names: FxHashMap::default(),
         modes: Vec::new(),
+        path: vec![tree.root_node().kind_id()],
+        import_at: None,
+        imported: FxHashSet::default(),
     };
     let mut cursor: TreeCursor<'_> = tree.walk();
     let mut depth = 0usize;
@@ -335,6 +378,11 @@ fn walk(
     loop {
         if descend && cursor.goto_first_child() {
             depth += 1;
+            if state.path.len() <= depth {
+                state.path.push(NO_KIND);
+            } else {
+                state.path[depth] = NO_KIND;
+            }
         } else {
             loop {
                 if cursor.goto_next_sibling() {
@@ -372,18 +420,25 @@ impl<'a> Walk<'a> {
         while self.modes.last().is_some_and(|(at, _)| *at >= depth) {
             self.modes.pop();
         }
+        if self.import_at.is_some_and(|at| at >= depth) {
+            self.import_at = None;
+        }
         let kind_id = node.kind_id();
-        let class = self.grammar.class(kind_id);
+        let info = self.grammar.kind(kind_id);
+        let previous = std::mem::replace(&mut self.path[depth], kind_id);
         let in_literal = self.modes.last().is_some_and(|(_, literal)| *literal);
         if in_literal {
-            if class == Class::Interpolation {
+            if info.class == Class::Interpolation {
                 self.push_kind(node, kind_id);
                 self.modes.push((depth, false));
                 return true;
             }
             return node.child_count() > 0;
         }
-        match class {
+        if info.import && self.import_at.is_none() {
+            self.import_at = Some(depth);
+        }
+        match info.class {
             Class::Skip => false,
             Class::Literal => {
                 self.push_kind(node, kind_id);
@@ -394,7 +449,7 @@ impl<'a> Walk<'a> {
             // Anonymous nodes are single tokens even when the grammar gives
             // them parts (Python's `is not`). Tokens the parser invented to
             // recover from an error (`is_missing`) are not in the source.
-            _ if !self.grammar.named(kind_id) => {
+            _ if !info.named => {
                 if !node.is_missing() {
                     self.push_kind(node, kind_id);
                 }
@@ -406,7 +461,10 @@ impl<'a> Walk<'a> {
             }
             _ => {
                 if !node.is_missing() {
-                    self.push_leaf(node, kind_id, class);
+                    let parent = self.grammar.kind(self.path[depth - 1]);
+                    let member = self.grammar.kind(previous).member_access
+                        || (previous == NO_KIND && parent.names_argument);
+                    self.push_leaf(node, kind_id, info.class, member);
                 }
                 false
             }
@@ -444,12 +502,25 @@ impl<'a> Walk<'a> {
     }
 
     /// A named leaf: a vocabulary name, an abstract name, or its kind.
-    fn push_leaf(&mut self, node: Node<'_>, kind_id: u16, class: Class) {
+    /// `member` tells whether the leaf names a member or an argument.
+    fn push_leaf(&mut self, node: Node<'_>, kind_id: u16, class: Class, member: bool) {
         let text = self.source.get(node.byte_range()).unwrap_or_default();
         let line = line_of(node);
-        if let Some(idx) = self.grammar.vocabulary.get(text) {
+        let listed = self.grammar.vocabulary.get(text).filter(|entry| {
+            // Leaves that are not identifiers (`primitive_type`) only ever
+            // hold grammar-fixed text, so any listed name is kept.
+            entry.global
+                || class != Class::Identifier
+                || member
+                || self.import_at.is_some()
+                || self.imported.contains(text)
+        });
+        if let Some(entry) = listed {
+            if self.import_at.is_some() {
+                self.imported.insert(text);
+            }
             self.tokens.push(Token {
-                symbol: self.grammar.kind_count + 1 + idx,
+                symbol: self.grammar.kind_count + 1 + entry.idx,
                 name: 0,
                 line,
             });

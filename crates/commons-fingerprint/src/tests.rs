@@ -232,7 +232,7 @@ fn kinds_that_look_like_literals_are_classified() {
             if !suggestive || kind.starts_with('_') {
                 continue;
             }
-            let classified = grammar.classes[id as usize] == Class::Literal;
+            let classified = grammar.kinds[id as usize].class == Class::Literal;
             if !(classified || parts_of_literals.contains(&kind) || structural.contains(&kind)) {
                 unclassified.push(format!("{language}: {kind}"));
             }
@@ -285,8 +285,8 @@ fn javascript_template_substitutions_are_code() {
         Language::JavaScript,
         "db.query(`SELECT * FROM t WHERE id = ${req.query.id}`); // done",
         "    1: expression_statement call_expression member_expression $1 @query arguments \
-         #template_string template_substitution '${' member_expression member_expression @req \
-         @query $2",
+         #template_string template_substitution '${' member_expression member_expression $2 \
+         @query $3",
     );
 }
 
@@ -447,4 +447,18 @@ proptest::proptest! {
             crate::winnow::winnow(&hashes, large)
         );
     }
+}
+
+#[test]
+fn api_words_used_as_local_names_are_abstracted() {
+    check_render(
+        Language::Python,
+        "import pickle\nfrom json import loads\ncursor = db.cursor()\n\
+         profile = pickle.loads(loads(raw))\nsubprocess.run(cmd, shell=True)\n",
+        "    1: import_statement 'import' dotted_name @pickle
+    2: import_from_statement 'from' dotted_name @json 'import' dotted_name @loads
+    3: expression_statement assignment $1 '=' call attribute $2 @cursor argument_list
+    4: expression_statement assignment $3 '=' call attribute @pickle @loads argument_list call @loads argument_list $4
+    5: expression_statement call attribute $5 @run argument_list $6 keyword_argument @shell '=' @True",
+    );
 }

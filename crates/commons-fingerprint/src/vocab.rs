@@ -29,7 +29,15 @@ pub(crate) struct Vocabulary {
     /// `python 1`, or `c 1 + cpp 1` for a language that reads two files.
     pub(crate) version: String,
     pub(crate) names: Vec<&'static str>,
-    index: FxHashMap<&'static [u8], u32>,
+    index: FxHashMap<&'static [u8], Entry>,
+}
+
+/// A listed name: its index and whether it is kept everywhere (a global)
+/// or only in member positions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Entry {
+    pub(crate) idx: u32,
+    pub(crate) global: bool,
 }
 
 /// A problem in a vocabulary file; only tests see these, since the files are
@@ -52,8 +60,8 @@ impl Vocabulary {
         })
     }
 
-    /// The symbol of `text` if it is a listed name.
-    pub(crate) fn get(&self, text: &[u8]) -> Option<u32> {
+    /// The entry of `text` if it is a listed name.
+    pub(crate) fn get(&self, text: &[u8]) -> Option<Entry> {
         self.index.get(text).copied()
     }
 
@@ -70,12 +78,19 @@ impl Vocabulary {
                 .unwrap_or_default();
             let (version, file_names) = parse_file(stem, text, &mut problems);
             versions.push(format!("{stem} {version}"));
-            for name in file_names {
-                if let std::collections::hash_map::Entry::Vacant(entry) =
-                    index.entry(name.as_bytes())
-                {
-                    entry.insert(names.len() as u32);
-                    names.push(name);
+            for (name, global) in file_names {
+                match index.entry(name.as_bytes()) {
+                    std::collections::hash_map::Entry::Vacant(entry) => {
+                        entry.insert(Entry {
+                            idx: names.len() as u32,
+                            global,
+                        });
+                        names.push(name);
+                    }
+                    // Listed in both sections (or two files): global wins.
+                    std::collections::hash_map::Entry::Occupied(mut entry) => {
+                        entry.get_mut().global |= global;
+                    }
                 }
             }
         }
@@ -110,15 +125,17 @@ fn files_of(language: Language) -> &'static [&'static str] {
     }
 }
 
-/// Splits a file into its version and its names; a name is any run of
-/// non-space characters outside comments.
+/// Splits a file into its version and its names, each with whether it is in
+/// the `[globals]` section; a name is any run of non-space characters outside
+/// comments.
 fn parse_file(
     file: &'static str,
     text: &'static str,
     problems: &mut Vec<VocabularyProblem>,
-) -> (u32, Vec<&'static str>) {
+) -> (u32, Vec<(&'static str, bool)>) {
     let mut version = None;
     let mut names = Vec::new();
+    let mut section = None;
     for line in text.lines() {
         let content = line.split('#').next().unwrap_or_default().trim();
         if content.is_empty() {
@@ -137,7 +154,17 @@ fn parse_file(
             }
             continue;
         }
-        names.extend(content.split_whitespace());
+        match content {
+            "[globals]" => section = Some(true),
+            "[members]" => section = Some(false),
+            _ => match section {
+                Some(global) => names.extend(content.split_whitespace().map(|it| (it, global))),
+                None => problems.push(VocabularyProblem {
+                    file,
+                    message: format!("names before `[globals]` or `[members]`: `{content}`"),
+                }),
+            },
+        }
     }
     if version.is_none() {
         problems.push(VocabularyProblem {

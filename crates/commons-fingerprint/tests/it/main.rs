@@ -15,7 +15,7 @@ fn key() -> CommunityKey {
 }
 
 fn print(language: Language, source: &str) -> Fingerprint {
-    fingerprint(language, source.as_bytes(), &Config::default()).unwrap()
+    fingerprint(language, source.as_bytes(), &Config::default()).expect("test sources fingerprint")
 }
 
 /// Every gram hash the fingerprint selected, as a sorted set.
