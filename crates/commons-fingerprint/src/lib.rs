@@ -1,0 +1,174 @@
+//! Code fingerprints: a pure function from a language and a source text to a
+//! set of hashes that survives renaming and re-layout but forgets the code.
+//!
+//! # Model
+//!
+//! 1. **Parse** with the language's official tree-sitter grammar
+//!    ([`Language`]). Syntax errors do not stop anything: tree-sitter's error
+//!    recovery still yields a tree.
+//! 2. **Normalize** the tree into tokens ([`normalize`]): node kinds,
+//!    keywords and operators, public API names from a shipped vocabulary;
+//!    every other identifier becomes an abstract name and every literal its
+//!    kind; comments and layout vanish.
+//! 3. **Hash** every run of `k` tokens (a gram) to 64 bits, coding abstract
+//!    names relative to the gram so the same data flow under other names
+//!    gives the same hash, and **winnow** (keep the minimum of every window
+//!    of `w` consecutive gram hashes). The result is a [`Fingerprint`], with
+//!    a line map that stays local.
+//! 4. **Export** ([`Fingerprint::export`]) for sharing: a sorted set of
+//!    64-bit BLAKE3-keyed hashes under the community's key
+//!    ([`CommunityKey`]), token count and scheme ids, with no order, position
+//!    or line; grams common in a public [`ReferenceCorpus`] are dropped and
+//!    uninformative patterns refused.
+//! 5. **Match** ([`Library`]): an inverted index from keyed hash to patterns;
+//!    scanning a file costs one lookup per selected gram however many
+//!    patterns the library holds, and reports each pattern whose hashes are
+//!    contained in a region of the file ([`Match`]).
+//!
+//! The on-disk and on-wire format is documented in `FORMAT.md` beside this
+//! crate's manifest.
+//!
+//! # Design decisions
+//!
+//! * Sans-IO: functions take bytes and values. The caller reads files, walks
+//!   directories, runs threads and caches.
+//! * No panic on any input: oversize, binary, non-UTF-8, absurdly nested or
+//!   parser-hostile input returns a [`FingerprintError`]; the parser runs
+//!   under a deterministic work budget ([`Limits`]).
+//! * The scan side may winnow with a smaller window than the share side:
+//!   every gram a pattern shares is then also selected in any file that
+//!   contains the pattern's code, so an exact copy always matches fully.
+#![warn(missing_docs)]
+
+mod corpus;
+mod error;
+mod fingerprint;
+mod language;
+mod library;
+mod normalize;
+mod share;
+mod vocab;
+mod winnow;
+
+#[cfg(test)]
+mod tests;
+
+pub use corpus::{CorpusError, MIN_STORED_DOCUMENTS, ReferenceCorpus};
+pub use error::FingerprintError;
+pub use fingerprint::{Fingerprint, Gram, Scheme, fingerprint, fingerprint_lines};
+pub use language::{Language, UnknownLanguage};
+pub use library::{Library, LibraryError, Match, scan_source};
+pub use normalize::{Normalized, normalize};
+pub use share::{
+    CommunityKey, ExportError, GateReport, KEYED_HASH, SharedFingerprint, SharedProblem,
+};
+
+/// Version of the fingerprint format (the structures in `FORMAT.md`).
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Version of the normalization rules: bump on any change to what a token is,
+/// how grams are hashed or how hashes are keyed.
+pub const NORMALIZER_VERSION: u32 = 1;
+
+/// Default tokens per gram. See `FORMAT.md` for how it was chosen.
+pub const DEFAULT_K: u32 = 24;
+
+/// Default winnowing window for local fingerprints and scanning, in grams.
+pub const DEFAULT_WINDOW: u32 = 4;
+
+/// Default winnowing window for exported (shared) fingerprints, in grams.
+pub const DEFAULT_SHARE_WINDOW: u32 = 8;
+
+/// Every tunable of the engine, with defaults chosen by the evaluation in
+/// `examples/`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Tokens per gram.
+    pub k: u32,
+    /// Winnowing window of local fingerprints (and so of scanning).
+    pub window: u32,
+    /// Winnowing window of exported fingerprints; at least `window`.
+    pub share_window: u32,
+    /// Input limits.
+    pub limits: Limits,
+    /// The privacy gate applied on export.
+    pub gate: GateConfig,
+    /// Smallest containment of a pattern's hashes in a file region that is
+    /// reported as a match, in `0.0..=1.0`.
+    pub min_similarity: f64,
+}
+
+/// Bounds on the input, so bad files cost bounded time and memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest source accepted, in bytes.
+    pub max_bytes: usize,
+    /// Deepest syntax-tree nesting accepted.
+    pub max_depth: usize,
+    /// Most tokens a source may normalize to.
+    pub max_tokens: usize,
+    /// Parser work budget per source byte, in units of 100 parser operations
+    /// (tree-sitter checks its progress callback that often); a source gets
+    /// at least [`Limits::min_parse_steps`].
+    pub parse_steps_per_byte: u64,
+    /// Budget floor for small sources.
+    pub min_parse_steps: u64,
+}
+
+/// Thresholds of the privacy gate (see [`Fingerprint::export`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateConfig {
+    /// A gram is common when more than this fraction of the reference
+    /// corpus's documents (of the same language) contain it; common grams are
+    /// dropped from exports.
+    pub common_fraction: f64,
+    /// An export is refused as uninformative when more than this fraction of
+    /// its grams is common.
+    pub max_common_share: f64,
+    /// An export is refused when fewer hashes than this remain.
+    pub min_hashes: usize,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            k: DEFAULT_K,
+            window: DEFAULT_WINDOW,
+            share_window: DEFAULT_SHARE_WINDOW,
+            limits: Limits::default(),
+            gate: GateConfig::default(),
+            min_similarity: 0.5,
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_bytes: 4 << 20,
+            max_depth: 10_000,
+            max_tokens: 4 << 20,
+            parse_steps_per_byte: 64,
+            min_parse_steps: 100_000,
+        }
+    }
+}
+
+impl Limits {
+    /// The parser work budget for a source of `len` bytes.
+    pub(crate) fn parse_budget(&self, len: usize) -> u64 {
+        (len as u64)
+            .saturating_mul(self.parse_steps_per_byte)
+            .max(self.min_parse_steps)
+    }
+}
+
+impl Default for GateConfig {
+    fn default() -> GateConfig {
+        GateConfig {
+            common_fraction: 0.01,
+            max_common_share: 0.5,
+            min_hashes: 4,
+        }
+    }
+}
