@@ -269,6 +269,20 @@ impl Node {
     }
 }
 
+/// The key this node hashes fingerprints with for local use (trying a
+/// pattern with `commons scan --patterns` before submitting it): derived
+/// from the node key, so it never leaves the data directory and differs on
+/// every node. Creates the node key on a fresh data directory.
+pub fn local_pattern_key(data_dir: &Path) -> Result<[u8; 32], NodeError> {
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| NodeError::BadInput(format!("cannot create {}: {e}", data_dir.display())))?;
+    let node_key = load_or_create_key(&data_dir.join(NODE_KEY_FILE))?;
+    Ok(blake3::derive_key(
+        "commons 2026 local pattern key",
+        &node_key.to_bytes(),
+    ))
+}
+
 /// The current time.
 pub fn now() -> Timestamp {
     let millis = std::time::SystemTime::now()

@@ -5,6 +5,8 @@ mod backup;
 mod community;
 mod identity;
 mod log;
+mod pattern;
+mod scan;
 mod serve;
 mod token;
 mod user;
@@ -48,6 +50,11 @@ pub enum Command {
     Restore(backup::RestoreArgs),
     /// Rebuild every projection table from the logs
     Replay,
+    /// Turn code into a shareable fingerprint, locally
+    #[command(subcommand)]
+    Pattern(pattern::PatternCommand),
+    /// Scan a tree for patterns, locally (exit 1 on --fail-on, 2 on error)
+    Scan(scan::ScanArgs),
 }
 
 /// Runs a subcommand.
@@ -55,6 +62,8 @@ pub async fn run(command: Command, config: &Config, json: bool) -> anyhow::Resul
     match command {
         Command::Serve(args) => serve::run(args, config).await,
         Command::Restore(args) => backup::restore(args, config, json).await,
+        Command::Pattern(command) => pattern::run(command, config, json),
+        Command::Scan(args) => scan::run(args, config, json),
         other => {
             let target = Target::connect(config).await?;
             let result = dispatch(other, &target, json).await;
@@ -80,7 +89,9 @@ async fn dispatch(command: Command, target: &Target, json: bool) -> anyhow::Resu
             });
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve(_) | Command::Restore(_) => unreachable!("handled before connecting"),
+        Command::Serve(_) | Command::Restore(_) | Command::Pattern(_) | Command::Scan(_) => {
+            unreachable!("handled before connecting")
+        }
     }
 }
 

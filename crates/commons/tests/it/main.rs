@@ -315,6 +315,155 @@ fn membership_commands_follow_the_policy() {
     );
 }
 
+const CONCATENATED_QUERY: &str = "import sqlite3\n\ndef find_user(conn, name):\n    cursor = conn.cursor()\n    cursor.execute(\"SELECT * FROM users WHERE name = '\" + name + \"' AND active = 1\")\n    rows = cursor.fetchall()\n    for row in rows:\n        print(row[0], row[1])\n    return rows\n";
+
+/// The same code with every name and literal changed, and its fix.
+const RENAMED_AND_FIXED: &str = "import sqlite3\n\ndef lookup(db, login):\n    c = db.cursor()\n    c.execute(\"SELECT id FROM accounts WHERE login = '\" + login + \"' AND enabled = 0\")\n    result = c.fetchall()\n    for r in result:\n        print(r[3], r[4])\n    return result\n\ndef safe(db, login):\n    c = db.cursor()\n    c.execute(\"SELECT id FROM accounts WHERE login = ?\", (login,))\n    return c.fetchall()\n";
+
+#[test]
+fn pattern_abstract_and_scan() {
+    let cli = Cli::new();
+    let tree = cli.dir.path().join("tree");
+    std::fs::create_dir_all(tree.join("src")).expect("mkdir");
+    std::fs::write(tree.join("src/db.py"), CONCATENATED_QUERY).expect("write");
+    std::fs::write(tree.join("src/other.py"), RENAMED_AND_FIXED).expect("write");
+    std::fs::write(tree.join("src/blob.py"), b"binary\0data").expect("write");
+    std::fs::write(tree.join("src/bad.py"), [0xff, 0xfe, b'x']).expect("write");
+    std::fs::write(tree.join("notes.txt"), "not code").expect("write");
+    std::fs::write(tree.join(".ignore"), "skipped.py\n").expect("write");
+    std::fs::write(tree.join("skipped.py"), CONCATENATED_QUERY).expect("write");
+
+    let source = tree.join("src/db.py");
+    let pattern = cli.json(&[
+        "pattern",
+        "abstract",
+        &format!("{}:3-9", source.display()),
+        "--title",
+        "SQL built by concatenation",
+        "--severity",
+        "high",
+    ]);
+    // What would be shared names nothing of the code.
+    let shared = pattern["fingerprint"].to_string();
+    for secret in [
+        "find_user",
+        "users",
+        "active",
+        "rows",
+        "SELECT",
+        "db.py",
+        "\"line",
+    ] {
+        assert!(!shared.contains(secret), "{secret} leaked into {shared}");
+    }
+    assert!(
+        pattern["fingerprint"]["hashes"]
+            .as_array()
+            .expect("hashes")
+            .len()
+            >= 4
+    );
+    let patterns = cli.dir.path().join("patterns");
+    std::fs::create_dir_all(&patterns).expect("mkdir");
+    std::fs::write(patterns.join("sql.json"), pattern.to_string()).expect("write");
+
+    let tree_arg = tree.to_str().expect("utf-8 path");
+    let patterns_arg = patterns.to_str().expect("utf-8 path");
+    let report = cli.json(&["scan", tree_arg, "--patterns", patterns_arg]);
+    let found: Vec<(String, u64)> = report["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["file"].as_str().expect("file").to_owned(),
+                f["first_line"].as_u64().expect("line"),
+            )
+        })
+        .collect();
+    // The renamed copy matches; its parameterized fix below does not; the
+    // ignored file is not read.
+    assert_eq!(
+        found,
+        [("src/db.py".to_owned(), 3), ("src/other.py".to_owned(), 3)]
+    );
+    assert_eq!(report["summary"]["scanned"], 2);
+    assert_eq!(report["summary"]["skipped"]["binary"], 1);
+    assert_eq!(report["summary"]["skipped"]["invalid UTF-8"], 1);
+    assert_eq!(report["summary"]["unsupported"], 1);
+
+    let sarif: Value = serde_json::from_str(&cli.ok(
+        &[
+            "scan",
+            tree_arg,
+            "--patterns",
+            patterns_arg,
+            "--format",
+            "sarif",
+        ],
+        None,
+    ))
+    .expect("SARIF is JSON");
+    assert_eq!(sarif["version"], "2.1.0");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    assert_eq!(results.len(), 2);
+    assert_eq!(results[0]["level"], "error");
+    assert_eq!(
+        results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
+        3
+    );
+    assert_eq!(
+        sarif["runs"][0]["tool"]["driver"]["rules"][0]["id"],
+        results[0]["ruleId"]
+    );
+
+    let output = cli.run(
+        &[
+            "scan",
+            tree_arg,
+            "--patterns",
+            patterns_arg,
+            "--fail-on",
+            "high",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let output = cli.run(
+        &[
+            "scan",
+            tree_arg,
+            "--patterns",
+            patterns_arg,
+            "--fail-on",
+            "critical",
+        ],
+        None,
+    );
+    assert_eq!(output.status.code(), Some(0));
+
+    cli.fails(&["scan", tree_arg], None, "no patterns to scan for");
+    cli.fails(
+        &["scan", "/no/such/dir", "--patterns", patterns_arg],
+        None,
+        "does not exist",
+    );
+    cli.fails(
+        &[
+            "pattern",
+            "abstract",
+            tree.join("notes.txt").to_str().expect("utf-8"),
+        ],
+        None,
+        "pass --language",
+    );
+    cli.fails(
+        &["pattern", "abstract", &format!("{}:9-3", source.display())],
+        None,
+        "invalid line range",
+    );
+}
+
 #[test]
 fn bad_input_is_a_clear_error() {
     let cli = Cli::new();

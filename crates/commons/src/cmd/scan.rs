@@ -1,0 +1,347 @@
+//! `commons scan`: fingerprint every supported file under a path, in
+//! parallel and honouring `.gitignore`, and report where library patterns
+//! match, as text, JSON or SARIF 2.1.0.
+
+mod sarif;
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Mutex;
+
+use anyhow::{Context, bail};
+use clap::{Args, ValueEnum};
+use commons_fingerprint::{CommunityKey, Config, FingerprintError, Language, Library};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use super::pattern::{PATTERN_FORMAT, PatternFile, Severity, local_key};
+use crate::config::Config as NodeConfig;
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// The directory or file to scan
+    path: PathBuf,
+    /// Pattern files (`commons pattern abstract --json` output) or
+    /// directories of them; repeatable
+    #[arg(long = "patterns", value_name = "FILE_OR_DIR")]
+    patterns: Vec<PathBuf>,
+    /// Output format
+    #[arg(long, value_enum, default_value = "text")]
+    format: Format,
+    /// Exit with 1 when a match of this severity or worse is found
+    #[arg(long, value_enum)]
+    fail_on: Option<Severity>,
+    /// Worker threads (default: one per core)
+    #[arg(long)]
+    threads: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// One line per match and a summary
+    Text,
+    /// One JSON document
+    Json,
+    /// SARIF 2.1.0, for code-scanning dashboards
+    Sarif,
+}
+
+/// One match of one pattern in one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// Path relative to the scanned root.
+    pub file: String,
+    /// First line.
+    pub first_line: u32,
+    /// Last line.
+    pub last_line: u32,
+    /// The pattern's title.
+    pub pattern: String,
+    /// The pattern's severity.
+    pub severity: Severity,
+    /// Share of the pattern's hashes found, 0–1.
+    pub similarity: f64,
+}
+
+/// What the scan read and why it skipped what it skipped.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Summary {
+    /// Files fingerprinted.
+    pub scanned: u64,
+    /// Files without a supported language (not counted as skipped).
+    pub unsupported: u64,
+    /// Files skipped, by reason.
+    pub skipped: std::collections::BTreeMap<String, u64>,
+    /// Patterns loaded.
+    pub patterns: usize,
+}
+
+pub fn run(args: ScanArgs, config: &NodeConfig, json: bool) -> anyhow::Result<ExitCode> {
+    let format = if json { Format::Json } else { args.format };
+    if !args.path.exists() {
+        bail!(
+            "{} does not exist; give a directory or file to scan",
+            args.path.display()
+        );
+    }
+    let key = local_key(config)?;
+    let (library, patterns) = load_patterns(&args.patterns)?;
+    if patterns.is_empty() {
+        bail!(
+            "no patterns to scan for; pass --patterns FILE_OR_DIR with the output of `commons pattern abstract --json`"
+        );
+    }
+    let files = walk(&args.path);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(args.threads.unwrap_or(0))
+        .build()
+        .context("cannot start the scan threads")?;
+    let progress = progress_bar(files.len() as u64);
+    let summary = Mutex::new(Summary {
+        patterns: patterns.len(),
+        ..Summary::default()
+    });
+    let engine = Config::default();
+    let mut findings: Vec<Finding> = pool.install(|| {
+        files
+            .par_iter()
+            .flat_map_iter(|entry| {
+                let found = scan_file(
+                    &args.path, entry, &library, &patterns, &key, &engine, &summary,
+                );
+                if let Some(progress) = &progress {
+                    progress.inc(1);
+                }
+                found
+            })
+            .collect()
+    });
+    if let Some(progress) = progress {
+        progress.finish_and_clear();
+    }
+    findings.sort_by(|a, b| {
+        (&a.file, a.first_line, &a.pattern).cmp(&(&b.file, b.first_line, &b.pattern))
+    });
+    let summary = summary
+        .into_inner()
+        .expect("no scan thread panics while holding the summary");
+    match format {
+        Format::Text => print_text(&findings, &summary),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({ "findings": findings, "summary": summary })
+            )?
+        ),
+        Format::Sarif => println!(
+            "{}",
+            serde_json::to_string_pretty(&sarif::report(&findings, &patterns))?
+        ),
+    }
+    let failed = args
+        .fail_on
+        .is_some_and(|threshold| findings.iter().any(|finding| finding.severity >= threshold));
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// Files under `root` honouring `.gitignore`, `.ignore` and hidden-file rules;
+/// walk errors (unreadable directories, symlink loops) become entries that
+/// are counted as skipped.
+fn walk(root: &Path) -> Vec<Result<PathBuf, String>> {
+    ignore::WalkBuilder::new(root)
+        .follow_links(true)
+        .build()
+        .filter_map(|entry| match entry {
+            Ok(entry) if entry.file_type().is_some_and(|t| t.is_file()) => {
+                Some(Ok(entry.into_path()))
+            }
+            Ok(_) => None,
+            Err(error) => Some(Err(walk_reason(&error))),
+        })
+        .collect()
+}
+
+fn walk_reason(error: &ignore::Error) -> String {
+    let text = error.to_string();
+    if text.contains("loop") {
+        "symlink loop".to_owned()
+    } else {
+        "unreadable path".to_owned()
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scan_file(
+    root: &Path,
+    entry: &Result<PathBuf, String>,
+    library: &Library,
+    patterns: &[PatternFile],
+    key: &CommunityKey,
+    engine: &Config,
+    summary: &Mutex<Summary>,
+) -> Vec<Finding> {
+    let count = |reason: Option<&str>| {
+        let mut summary = summary
+            .lock()
+            .expect("no scan thread panics while holding the summary");
+        match reason {
+            None => summary.scanned += 1,
+            Some("unsupported") => summary.unsupported += 1,
+            Some(reason) => *summary.skipped.entry(reason.to_owned()).or_default() += 1,
+        }
+    };
+    let path = match entry {
+        Ok(path) => path,
+        Err(reason) => {
+            count(Some(reason));
+            return Vec::new();
+        }
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    let Some(language) = Language::from_path(&name) else {
+        count(Some("unsupported"));
+        return Vec::new();
+    };
+    let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    if size > engine.limits.max_bytes as u64 {
+        count(Some("over the size limit"));
+        return Vec::new();
+    }
+    let Ok(source) = std::fs::read(path) else {
+        count(Some("unreadable file"));
+        return Vec::new();
+    };
+    let matches = match commons_fingerprint::scan_source(language, &source, library, key, engine) {
+        Ok(matches) => matches,
+        Err(error) => {
+            count(Some(skip_reason(&error)));
+            return Vec::new();
+        }
+    };
+    count(None);
+    let file = path
+        .strip_prefix(root)
+        .unwrap_or(path)
+        .to_string_lossy()
+        .into_owned();
+    let file = if file.is_empty() {
+        name.into_owned()
+    } else {
+        file
+    };
+    matches
+        .into_iter()
+        .filter_map(|found| {
+            let pattern = patterns.get(usize::try_from(found.pattern).ok()?)?;
+            Some(Finding {
+                file: file.clone(),
+                first_line: found.first_line,
+                last_line: found.last_line,
+                pattern: pattern.title.clone(),
+                severity: pattern.severity,
+                similarity: (found.similarity * 1000.0).round() / 1000.0,
+            })
+        })
+        .collect()
+}
+
+fn skip_reason(error: &FingerprintError) -> &'static str {
+    match error {
+        FingerprintError::TooLarge { .. } => "over the size limit",
+        FingerprintError::Binary { .. } => "binary",
+        FingerprintError::InvalidUtf8 { .. } => "invalid UTF-8",
+        FingerprintError::TooDeep { .. } => "nesting too deep",
+        FingerprintError::TooManyTokens { .. } => "too many tokens",
+        FingerprintError::ParseBudgetExceeded { .. } => "parser gave up",
+        _ => "could not fingerprint",
+    }
+}
+
+/// Reads pattern files (or every `.json` file of directories) into a library
+/// whose ids index the returned list.
+fn load_patterns(paths: &[PathBuf]) -> anyhow::Result<(Library, Vec<PatternFile>)> {
+    let mut files = Vec::new();
+    for path in paths {
+        if path.is_dir() {
+            let mut found: Vec<PathBuf> = std::fs::read_dir(path)
+                .with_context(|| format!("cannot read pattern directory {}", path.display()))?
+                .filter_map(|entry| entry.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|e| e == "json"))
+                .collect();
+            found.sort();
+            files.extend(found);
+        } else {
+            files.push(path.clone());
+        }
+    }
+    let mut library = Library::new();
+    let mut patterns = Vec::with_capacity(files.len());
+    for path in files {
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read pattern file {}", path.display()))?;
+        let pattern: PatternFile = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is not a pattern file (the output of `commons pattern abstract --json`)",
+                path.display()
+            )
+        })?;
+        if pattern.format != PATTERN_FORMAT {
+            bail!(
+                "{}: unsupported pattern format {:?}",
+                path.display(),
+                pattern.format
+            );
+        }
+        library
+            .insert(patterns.len() as u64, &pattern.fingerprint)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        patterns.push(pattern);
+    }
+    Ok((library, patterns))
+}
+
+fn progress_bar(files: u64) -> Option<indicatif::ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(files);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
+
+fn print_text(findings: &[Finding], summary: &Summary) {
+    for finding in findings {
+        println!(
+            "{}:{}-{}\t{:?}\t{}\t{:.0}%",
+            finding.file,
+            finding.first_line,
+            finding.last_line,
+            finding.severity,
+            finding.pattern,
+            finding.similarity * 100.0
+        );
+    }
+    let skipped: u64 = summary.skipped.values().sum();
+    println!(
+        "{} matches in {} files scanned against {} patterns; {} unsupported, {} skipped",
+        findings.len(),
+        summary.scanned,
+        summary.patterns,
+        summary.unsupported,
+        skipped
+    );
+    for (reason, n) in &summary.skipped {
+        println!("  skipped {n}: {reason}");
+    }
+}
