@@ -25,13 +25,16 @@ pub mod evaluate;
 mod identifier;
 pub mod model;
 pub mod net;
+mod observation;
 pub mod pattern;
 mod timestamp;
 pub mod validate;
 pub mod vocab;
 
+pub use evaluate::{CompiledPattern, Evaluation, evaluate};
 pub use identifier::{Identifier, IdentifierError};
 pub use model::{Bundle, StixError, StixObject};
+pub use observation::{Observation, ObservationError, observations_from_json};
 pub use pattern::{Pattern, PatternError, parse_pattern};
 pub use timestamp::{Timestamp, TimestampError};
 pub use validate::{Finding, Severity, validate};

@@ -1,5 +1,6 @@
 //! Unit tests, one module per feature, with shared fixtures here.
 
+mod evaluate;
 mod model;
 mod pattern;
 mod validate;

@@ -585,7 +585,7 @@ fn custom_objects_get_common_checks_only() {
 }
 
 /// Arbitrary JSON, biased towards STIX-looking keys.
-fn arbitrary_json() -> impl Strategy<Value = Value> {
+pub(super) fn arbitrary_json() -> impl Strategy<Value = Value> {
     let keys = prop_oneof![
         Just("type".to_string()),
         Just("id".to_string()),
