@@ -23,6 +23,7 @@
 
 pub mod evaluate;
 mod identifier;
+pub mod matcher;
 pub mod model;
 pub mod net;
 mod observation;
@@ -33,6 +34,7 @@ pub mod vocab;
 
 pub use evaluate::{CompiledPattern, Evaluation, evaluate};
 pub use identifier::{Identifier, IdentifierError};
+pub use matcher::{Matcher, MatcherBuilder, Observable, PatternId};
 pub use model::{Bundle, StixError, StixObject};
 pub use observation::{Observation, ObservationError, observations_from_json};
 pub use pattern::{Pattern, PatternError, parse_pattern};

@@ -1,6 +1,7 @@
 //! Unit tests, one module per feature, with shared fixtures here.
 
 mod evaluate;
+mod matcher;
 mod model;
 mod pattern;
 mod validate;
