@@ -21,6 +21,7 @@
 //!   sightings and false positives, and a batch re-scorer.
 #![warn(missing_docs)]
 
+pub mod confidence;
 pub mod evaluate;
 mod identifier;
 pub mod matcher;

@@ -1,5 +1,6 @@
 //! Unit tests, one module per feature, with shared fixtures here.
 
+mod confidence;
 mod evaluate;
 mod matcher;
 mod model;
