@@ -472,27 +472,32 @@ impl Matcher {
     /// Evaluates the non-indexed patterns about the observable's type
     /// against an observation of just that object.
     fn lookup_evaluated(&self, observable: Observable<'_>, out: &mut Vec<PatternId>) {
-        let object = match observable {
-            Observable::Ipv4(addr) => {
-                serde_json::json!({"type": "ipv4-addr", "value": addr.to_string()})
-            }
-            Observable::Ipv6(addr) => {
-                serde_json::json!({"type": "ipv6-addr", "value": addr.to_string()})
-            }
-            Observable::DomainName(value) => {
-                serde_json::json!({"type": "domain-name", "value": value})
-            }
-            Observable::Url(value) => serde_json::json!({"type": "url", "value": value}),
-            Observable::EmailAddr(value) => {
-                serde_json::json!({"type": "email-addr", "value": value})
-            }
-            Observable::FileHash { algorithm, value } => {
-                serde_json::json!({"type": "file", "hashes": {algorithm: value}})
-            }
+        let object_type = match observable {
+            Observable::Ipv4(_) => "ipv4-addr",
+            Observable::Ipv6(_) => "ipv6-addr",
+            Observable::DomainName(_) => "domain-name",
+            Observable::Url(_) => "url",
+            Observable::EmailAddr(_) => "email-addr",
+            Observable::FileHash { .. } => "file",
         };
-        let object_type = object["type"].as_str().unwrap_or_default();
         let Some(patterns) = self.single_by_type.get(object_type) else {
             return;
+        };
+        let object = match observable {
+            Observable::Ipv4(addr) => {
+                serde_json::json!({"type": object_type, "value": addr.to_string()})
+            }
+            Observable::Ipv6(addr) => {
+                serde_json::json!({"type": object_type, "value": addr.to_string()})
+            }
+            Observable::DomainName(value)
+            | Observable::Url(value)
+            | Observable::EmailAddr(value) => {
+                serde_json::json!({"type": object_type, "value": value})
+            }
+            Observable::FileHash { algorithm, value } => {
+                serde_json::json!({"type": object_type, "hashes": {algorithm: value}})
+            }
         };
         let observation = Observation::new(
             Timestamp::from_unix(0, 0).expect("the epoch is in range"),
@@ -563,12 +568,18 @@ impl Matcher {
     }
 }
 
-/// Sorts and deduplicates `out[start..]`.
+/// Sorts and deduplicates `out[start..]` in place.
 fn finish(out: &mut Vec<PatternId>, start: usize) {
-    out[start..].sort_unstable();
-    let mut tail = out.split_off(start);
-    tail.dedup();
-    out.extend(tail);
+    let tail = &mut out[start..];
+    tail.sort_unstable();
+    let mut kept = 0;
+    for idx in 0..tail.len() {
+        if idx == 0 || tail[idx] != tail[kept - 1] {
+            tail[kept] = tail[idx];
+            kept += 1;
+        }
+    }
+    out.truncate(start + kept);
 }
 
 /// The string at `keys` inside `object`.

@@ -26,6 +26,10 @@
 //! `REPEATS` and qualifiers over single observations is therefore one flow
 //! per anchor; only nested choices multiply, and a step budget bounds those.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use super::flow::{self, Demand};
 
 /// An observation expression with the pattern's qualifiers folded in.
@@ -45,7 +49,7 @@ pub(super) enum Plan {
 
 /// Bounds on the observations a leaf may bind: `first_observed ≤ first_max`
 /// and `last_observed ≥ last_min`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 struct Filter {
     first_max: i128,
     last_min: i128,
@@ -117,6 +121,7 @@ pub(super) fn search(problem: &Problem, plan: &Plan, max_steps: u64) -> Outcome 
         branches_created: 0,
         next_group: 0,
         exhausted: false,
+        windows: RefCell::default(),
     };
     let mut state = State::default();
     let expanded = searcher.expand(plan, Filter::ALL, &mut state, &mut None);
@@ -190,6 +195,9 @@ struct State<'p> {
     decided: Vec<(CopyTag, usize)>,
 }
 
+/// A `WITHIN` node (by address), its duration and its outer bounds.
+type WindowKey = (usize, i128, Filter);
+
 struct Searcher<'a> {
     problem: &'a Problem,
     steps: u64,
@@ -197,6 +205,9 @@ struct Searcher<'a> {
     branches_created: usize,
     next_group: u32,
     exhausted: bool,
+    /// Viable windows by (plan node address, duration, outer bounds):
+    /// copies of a repeated expression ask for the same ones.
+    windows: RefCell<HashMap<WindowKey, Rc<[Filter]>>>,
 }
 
 impl<'a> Searcher<'a> {
@@ -308,7 +319,7 @@ impl<'a> Searcher<'a> {
         }
         let mut relaxed = state.slots.clone();
         for branch in &state.pending {
-            relax_branch(branch, &mut relaxed);
+            self.relax_branch(branch, &state.decided, &mut relaxed);
         }
         let assignment = self.assign(&relaxed)?;
         if state.pending.is_empty() {
@@ -381,6 +392,58 @@ impl<'a> Searcher<'a> {
         Ok(best.unwrap_or_else(|| (0, 0, self.choices(&state.pending[0]))))
     }
 
+    /// Adds what `branch` will need whichever way it is decided (sound,
+    /// not exact: `OR` contributes nothing). A `WITHIN` binds inside one of
+    /// its viable windows, and a copy of a repeated one inside a window no
+    /// earlier than its predecessors' (options are in anchor order), so it
+    /// needs its leaves within the hull of those windows.
+    fn relax_branch(&self, branch: &Branch<'_>, decided: &[(CopyTag, usize)], out: &mut Vec<Slot>) {
+        match &branch.kind {
+            BranchKind::Or(_) => {}
+            BranchKind::Within(child, duration) => {
+                let windows = self.viable_windows(child, *duration, branch.filter);
+                let earliest = branch.copy.and_then(|tag| {
+                    decided
+                        .iter()
+                        .filter(|(it, _)| it.group == tag.group && it.copy < tag.copy)
+                        .map(|(_, option)| *option)
+                        .max()
+                });
+                let usable = &windows[earliest.unwrap_or(0).min(windows.len())..];
+                let hull = usable.iter().fold(None, |hull: Option<Filter>, window| {
+                    Some(match hull {
+                        None => *window,
+                        Some(hull) => Filter {
+                            first_max: hull.first_max.max(window.first_max),
+                            last_min: hull.last_min.min(window.last_min),
+                        },
+                    })
+                });
+                match hull {
+                    Some(hull) => relax(child, hull, 1, out),
+                    // No window left: demand what nothing can supply.
+                    None => out.push(Slot {
+                        leaf: 0,
+                        demand: 1,
+                        filter: Filter {
+                            first_max: i128::MIN,
+                            last_min: i128::MAX,
+                        },
+                    }),
+                }
+            }
+            BranchKind::FollowedBy { groups, lower } => {
+                let filter = match lower {
+                    Some(lower) => branch.filter.last_at_least(*lower),
+                    None => branch.filter,
+                };
+                for group in *groups {
+                    relax(group, filter, 1, out);
+                }
+            }
+        }
+    }
+
     /// The ways to make `branch`, in a fixed order.
     fn choices<'p>(&self, branch: &Branch<'p>) -> Vec<Choice<'p>> {
         match &branch.kind {
@@ -389,9 +452,9 @@ impl<'a> Searcher<'a> {
                 .map(|item| Choice::Plan(item, branch.filter))
                 .collect(),
             BranchKind::Within(child, duration) => self
-                .anchors(child, *duration, branch.filter)
-                .into_iter()
-                .map(|filter| Choice::Plan(child, filter))
+                .viable_windows(child, *duration, branch.filter)
+                .iter()
+                .map(|window| Choice::Plan(child, *window))
                 .collect(),
             BranchKind::FollowedBy { groups, lower } => {
                 let Some((first, rest)) = groups.split_first() else {
@@ -425,6 +488,26 @@ impl<'a> Searcher<'a> {
         }
     }
 
+    /// The windows of [`Searcher::anchors`] in which `child` could be bound
+    /// alone (its relaxation fits), ascending by anchor; cached.
+    fn viable_windows(&self, child: &Plan, duration: i128, filter: Filter) -> Rc<[Filter]> {
+        let key = (std::ptr::from_ref(child) as usize, duration, filter);
+        if let Some(found) = self.windows.borrow().get(&key) {
+            return Rc::clone(found);
+        }
+        let viable: Rc<[Filter]> = self
+            .anchors(child, duration, filter)
+            .into_iter()
+            .filter(|window| {
+                let mut slots = Vec::new();
+                relax(child, *window, 1, &mut slots);
+                self.assign(&slots).is_some()
+            })
+            .collect();
+        self.windows.borrow_mut().insert(key, Rc::clone(&viable));
+        viable
+    }
+
     /// The windows worth trying for `WITHIN duration` over `child`: one per
     /// distinct `last_observed` of an eligible observation, minus windows
     /// admitting a subset of what a neighbouring window admits.
@@ -436,10 +519,10 @@ impl<'a> Searcher<'a> {
             .collect();
         starts.sort_unstable();
         starts.dedup();
-        let windows = starts.into_iter().map(|start| {
+        let windows = starts.into_iter().map(|anchor| {
             filter.and(Filter {
-                first_max: start.saturating_add(duration),
-                last_min: start,
+                first_max: anchor.saturating_add(duration),
+                last_min: anchor,
             })
         });
         // Pruning costs a pass over the candidates per window; past a few
@@ -560,24 +643,6 @@ fn merged(slots: &[Slot]) -> Vec<Slot> {
         }
     }
     result
-}
-
-/// What `branch` will need whichever way it is decided (sound, not exact:
-/// `OR` contributes nothing).
-fn relax_branch(branch: &Branch<'_>, out: &mut Vec<Slot>) {
-    match &branch.kind {
-        BranchKind::Or(_) => {}
-        BranchKind::Within(child, _) => relax(child, branch.filter, 1, out),
-        BranchKind::FollowedBy { groups, lower } => {
-            let filter = match lower {
-                Some(lower) => branch.filter.last_at_least(*lower),
-                None => branch.filter,
-            };
-            for group in *groups {
-                relax(group, filter, 1, out);
-            }
-        }
-    }
 }
 
 fn relax(plan: &Plan, filter: Filter, times: u64, out: &mut Vec<Slot>) {

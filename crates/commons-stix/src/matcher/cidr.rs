@@ -7,7 +7,7 @@
 //! is a binary search for the range, then a walk up the innermost block's
 //! ancestors — O(log n + matches), about 24 bytes per block for IPv4.
 
-use super::postings::Postings;
+use super::postings::DenseIds;
 
 /// An unsigned address type (`u32` for IPv4, `u128` for IPv6).
 pub(super) trait Address: Copy + Ord + std::fmt::Debug {
@@ -62,7 +62,7 @@ pub(super) struct CidrIndex<A> {
     innermost: Vec<u32>,
     blocks: Vec<Block>,
     /// Pattern ids per block.
-    ids: Postings<u32>,
+    ids: DenseIds,
 }
 
 impl<A: Address> CidrBuilder<A> {
@@ -80,15 +80,14 @@ impl<A: Address> CidrBuilder<A> {
             starts: Vec::new(),
             innermost: Vec::new(),
             blocks: Vec::new(),
-            ids: Postings::default(),
+            ids: DenseIds::default(),
         };
         // Open blocks, outermost first: (block, last address).
         let mut open: Vec<(u32, A)> = Vec::new();
         let mut previous: Option<(A, u8)> = None;
         for (network, prefix, id) in self.entries {
             if previous == Some((network, prefix)) {
-                let block = u32::try_from(index.blocks.len() - 1).expect("fewer than 2^32 blocks");
-                index.ids.insert(block, id);
+                index.ids.insert(index.blocks.len() - 1, id);
                 continue;
             }
             previous = Some((network, prefix));
@@ -106,7 +105,7 @@ impl<A: Address> CidrBuilder<A> {
                 prefix,
                 parent: open.last().map_or(NONE, |(parent, _)| *parent),
             });
-            index.ids.insert(block, id);
+            index.ids.push_key(id);
             index.boundary(Some(network), block);
             open.push((block, network.block_end(prefix)));
         }
@@ -144,7 +143,7 @@ impl<A: Address> CidrIndex<A> {
         while block != NONE {
             let found = &self.blocks[block as usize];
             if found.prefix <= prefix {
-                self.ids.get(&block, out);
+                self.ids.get(block as usize, out);
             }
             block = found.parent;
         }

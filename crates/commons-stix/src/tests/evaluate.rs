@@ -924,6 +924,31 @@ proptest! {
     }
 
     #[test]
+    fn repeated_windows_agree_with_brute_force(
+        inner in small_pattern(),
+        seconds in 0u64..4,
+        count in 2u64..4,
+        observations in prop::collection::vec(small_observation(), 0..6),
+    ) {
+        let qualifiers = if seconds == 0 {
+            vec![Qualifier::Repeats(count)]
+        } else {
+            vec![Qualifier::Within(Seconds::Int(seconds)), Qualifier::Repeats(count)]
+        };
+        let pattern = crate::Pattern {
+            expression: ObservationExpr::Qualified { expr: Box::new(inner), qualifiers },
+        };
+        let evaluation = CompiledPattern::new(&pattern).evaluate(&observations);
+        let leaf_matches = |comparison: &ComparisonExpr, observation: &Observation| {
+            CompiledPattern::new(&crate::Pattern { expression: ObservationExpr::Observation(comparison.clone()) })
+                .matches_one(observation)
+        };
+        let expected = !brute_bindings(&pattern.expression, &observations, &leaf_matches).is_empty();
+        prop_assert!(!evaluation.exhausted);
+        prop_assert_eq!(evaluation.matched, expected, "{}", pattern);
+    }
+
+    #[test]
     fn arbitrary_observation_json_never_panics(value in super::validate::arbitrary_json()) {
         if let Ok(observations) = observations_from_json(&value) {
             let pattern = parse_pattern("[x-t:v = 1] AND [ipv4-addr:value ISSUBSET '10.0.0.0/8']").expect("valid");
