@@ -107,7 +107,7 @@ pub(super) enum Outcome {
 
 /// Most copies a compound `REPEATS` may expand to, and most choices a
 /// search may create; beyond them the search gives up as exhausted.
-const MAX_BRANCHES: usize = 4_096;
+const MAX_BRANCHES: usize = 1_024;
 
 /// Up to how many candidate observations `WITHIN` windows are pruned.
 const PRUNE_WINDOWS_UP_TO: usize = 2_000;

@@ -956,3 +956,25 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn deep_searches_stay_within_the_stack() {
+    // Every copy of the OR is a choice, so the search nests a thousand
+    // decisions deep; it must neither overflow a test thread's stack nor
+    // take long.
+    let observations: Vec<Observation> = (0..1_000).map(a).collect();
+    check(
+        &format!("({A} OR {B}) REPEATS 1000 TIMES"),
+        &observations,
+        true,
+    );
+    check(
+        &format!("({A} OR {B}) REPEATS 1001 TIMES"),
+        &observations,
+        false,
+    );
+    let pattern = parse_pattern(&format!("({A} OR {B}) REPEATS 5000 TIMES")).expect("valid");
+    let many: Vec<Observation> = (0..5_000).map(a).collect();
+    let evaluation = evaluate(&pattern, &many);
+    assert!(evaluation.exhausted);
+}
