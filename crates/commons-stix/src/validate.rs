@@ -47,18 +47,28 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding at `pointer`.
+    pub fn new(
+        pointer: impl Into<String>,
+        severity: Severity,
+        code: &'static str,
+        message: impl Into<String>,
+    ) -> Finding {
+        Finding {
+            pointer: pointer.into(),
+            severity,
+            code,
+            message: message.into(),
+        }
+    }
+
     /// An error at `pointer`.
     pub fn error(
         pointer: impl Into<String>,
         code: &'static str,
         message: impl Into<String>,
     ) -> Finding {
-        Finding {
-            pointer: pointer.into(),
-            severity: Severity::Error,
-            code,
-            message: message.into(),
-        }
+        Finding::new(pointer, Severity::Error, code, message)
     }
 
     /// A warning at `pointer`.
@@ -67,12 +77,7 @@ impl Finding {
         code: &'static str,
         message: impl Into<String>,
     ) -> Finding {
-        Finding {
-            pointer: pointer.into(),
-            severity: Severity::Warning,
-            code,
-            message: message.into(),
-        }
+        Finding::new(pointer, Severity::Warning, code, message)
     }
 }
 

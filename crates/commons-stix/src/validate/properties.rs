@@ -127,6 +127,19 @@ pub(super) fn common(category: Category) -> &'static [Prop] {
     }
 }
 
+/// The properties of `ipv4-addr` and `ipv6-addr`.
+const ADDRESS: &[Prop] = &[
+    req("value", Kind::Str),
+    opt(
+        "resolves_to_refs",
+        Kind::RefList(Targets::Types(&["mac-addr"])),
+    ),
+    opt(
+        "belongs_to_refs",
+        Kind::RefList(Targets::Types(&["autonomous-system"])),
+    ),
+];
+
 /// The specific properties of each type whose properties are all known.
 const SPECIFIC: &[(&str, &[Prop])] = &[
     (
@@ -401,34 +414,8 @@ const SPECIFIC: &[(&str, &[Prop])] = &[
             opt("definition", Kind::Dictionary),
         ],
     ),
-    (
-        "ipv4-addr",
-        &[
-            req("value", Kind::Str),
-            opt(
-                "resolves_to_refs",
-                Kind::RefList(Targets::Types(&["mac-addr"])),
-            ),
-            opt(
-                "belongs_to_refs",
-                Kind::RefList(Targets::Types(&["autonomous-system"])),
-            ),
-        ],
-    ),
-    (
-        "ipv6-addr",
-        &[
-            req("value", Kind::Str),
-            opt(
-                "resolves_to_refs",
-                Kind::RefList(Targets::Types(&["mac-addr"])),
-            ),
-            opt(
-                "belongs_to_refs",
-                Kind::RefList(Targets::Types(&["autonomous-system"])),
-            ),
-        ],
-    ),
+    ("ipv4-addr", ADDRESS),
+    ("ipv6-addr", ADDRESS),
     (
         "domain-name",
         &[

@@ -83,11 +83,33 @@ pub(super) fn check(
                 findings.error(pointer, "co-required", "latitude and longitude go together");
             }
         }
-        "ipv4-addr" => check_address(object, pointer, IpFamily::V4, findings),
-        "ipv6-addr" => check_address(object, pointer, IpFamily::V6, findings),
-        "domain-name" => check_domain_name(object, pointer, findings),
-        "url" => check_url(object, pointer, findings),
-        "email-addr" => check_email(object, pointer, findings),
+        "ipv4-addr" => check_value_format(
+            object,
+            pointer,
+            findings,
+            "an IPv4 address or CIDR block",
+            is_ipv4,
+        ),
+        "ipv6-addr" => check_value_format(
+            object,
+            pointer,
+            findings,
+            "an IPv6 address or CIDR block",
+            is_ipv6,
+        ),
+        "domain-name" => {
+            check_value_format(object, pointer, findings, "a domain name", is_domain_name)
+        }
+        "url" => check_value_format(
+            object,
+            pointer,
+            findings,
+            "a URL (RFC 3986: a scheme, no spaces)",
+            is_url,
+        ),
+        "email-addr" => {
+            check_value_format(object, pointer, findings, "an e-mail address", is_email)
+        }
         "file" if !object.contains_key("hashes") && !object.contains_key("name") => {
             findings.error(pointer, "required", "a file needs hashes or name");
         }
@@ -375,31 +397,20 @@ fn same_marking(object: &Map<String, Value>, canonical: &Value) -> bool {
         })
 }
 
-#[derive(Clone, Copy, PartialEq)]
-enum IpFamily {
-    V4,
-    V6,
-}
-
-fn check_address(
+/// An observable's `value` must have its type's format; `defanged` values
+/// (`example[.]com`, `198.51.100[.]3`) are exempt.
+fn check_value_format(
     object: &Map<String, Value>,
     pointer: &str,
-    family: IpFamily,
     findings: &mut Findings,
+    what: &str,
+    valid: fn(&str) -> bool,
 ) {
     let Some(value) = object.get("value").and_then(Value::as_str) else {
         return;
     };
-    let parsed = IpNet::parse(value);
-    let ok = matches!(
-        (family, parsed),
-        (IpFamily::V4, Some(IpNet::V4 { .. })) | (IpFamily::V6, Some(IpNet::V6 { .. }))
-    );
-    if !ok {
-        let what = match family {
-            IpFamily::V4 => "an IPv4 address or CIDR block",
-            IpFamily::V6 => "an IPv6 address or CIDR block",
-        };
+    let defanged = object.get("defanged") == Some(&Value::Bool(true));
+    if !defanged && !valid(value) {
         findings.error(
             &child(pointer, "value"),
             "value-format",
@@ -408,10 +419,15 @@ fn check_address(
     }
 }
 
-fn check_domain_name(object: &Map<String, Value>, pointer: &str, findings: &mut Findings) {
-    let Some(value) = object.get("value").and_then(Value::as_str) else {
-        return;
-    };
+fn is_ipv4(value: &str) -> bool {
+    matches!(IpNet::parse(value), Some(IpNet::V4 { .. }))
+}
+
+fn is_ipv6(value: &str) -> bool {
+    matches!(IpNet::parse(value), Some(IpNet::V6 { .. }))
+}
+
+fn is_domain_name(value: &str) -> bool {
     let name = value.strip_suffix('.').unwrap_or(value);
     let label_ok = |label: &str| {
         !label.is_empty()
@@ -422,47 +438,21 @@ fn check_domain_name(object: &Map<String, Value>, pointer: &str, findings: &mut 
                 .chars()
                 .all(|c| c.is_alphanumeric() || c == '-' || c == '_')
     };
-    let defanged = object.get("defanged") == Some(&Value::Bool(true));
-    if !defanged && (name.is_empty() || name.len() > 253 || !name.split('.').all(label_ok)) {
-        findings.error(
-            &child(pointer, "value"),
-            "value-format",
-            format!("'{value}' is not a domain name"),
-        );
-    }
+    !name.is_empty() && name.len() <= 253 && name.split('.').all(label_ok)
 }
 
-fn check_url(object: &Map<String, Value>, pointer: &str, findings: &mut Findings) {
-    let Some(value) = object.get("value").and_then(Value::as_str) else {
-        return;
-    };
+fn is_url(value: &str) -> bool {
     let scheme_ok = value.split_once(':').is_some_and(|(scheme, _)| {
         let mut chars = scheme.chars();
         chars.next().is_some_and(|c| c.is_ascii_alphabetic())
             && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
     });
-    let defanged = object.get("defanged") == Some(&Value::Bool(true));
-    if !defanged && (!scheme_ok || value.chars().any(char::is_whitespace)) {
-        findings.error(
-            &child(pointer, "value"),
-            "value-format",
-            format!("'{value}' is not a URL (RFC 3986: a scheme, no spaces)"),
-        );
-    }
+    scheme_ok && !value.chars().any(char::is_whitespace)
 }
 
-fn check_email(object: &Map<String, Value>, pointer: &str, findings: &mut Findings) {
-    let Some(value) = object.get("value").and_then(Value::as_str) else {
-        return;
-    };
-    let ok = value.rsplit_once('@').is_some_and(|(local, domain)| {
-        !local.is_empty() && !domain.is_empty() && !value.chars().any(char::is_whitespace)
-    });
-    if !ok {
-        findings.error(
-            &child(pointer, "value"),
-            "value-format",
-            format!("'{value}' is not an e-mail address"),
-        );
-    }
+fn is_email(value: &str) -> bool {
+    value
+        .rsplit_once('@')
+        .is_some_and(|(local, domain)| !local.is_empty() && !domain.is_empty())
+        && !value.chars().any(char::is_whitespace)
 }
