@@ -3,7 +3,7 @@
 //!
 //! Accepted columns (JSON keys), matched case-insensitively; the first name
 //! is the canonical one, the others are aliases used by common exporters
-//! (Zeek, nfdump, nProbe, AWS VPC, Suricata). Unknown columns are ignored.
+//! (Zeek, nfdump, nProbe, Argus, AWS VPC, Suricata). Unknown columns are ignored.
 //!
 //! | Column | Aliases | Value |
 //! |---|---|---|
@@ -12,15 +12,15 @@
 //! | `src_port` | `srcport`, `sport`, `sp`, `source_port`, `id.orig_p`, `l4_src_port` | integer |
 //! | `dst_port` | `dstport`, `dport`, `dp`, `dest_port`, `destination_port`, `id.resp_p`, `l4_dst_port` | integer |
 //! | `proto` | `protocol`, `pr`, `ip_proto`, `proto_name` | number (6) or name (`tcp`, `udp`, `icmp`, `icmpv6`, …) |
-//! | `start` | `ts`, `first_seen`, `start_time`, `stime`, `flow_start`, `timestamp`, `ts_start` | time (below) |
-//! | `end` | `last_seen`, `end_time`, `etime`, `te`, `flow_end`, `ts_end` | time |
+//! | `start` | `ts`, `first_seen`, `start_time`, `stime`, `flow_start`, `timestamp`, `ts_start`, `StartTime` | time (below) |
+//! | `end` | `last_seen`, `end_time`, `etime`, `te`, `flow_end`, `ts_end`, `LastTime` | time |
 //! | `duration` | `dur`, `td` | seconds (decimal); sets `end` from `start` when `end` is absent |
-//! | `orig_bytes` | `src_bytes`, `sbytes`, `bytes_toserver`, `in_bytes`, `orig_ip_bytes` | bytes originator → responder |
-//! | `resp_bytes` | `dst_bytes`, `dbytes`, `bytes_toclient`, `out_bytes`, `resp_ip_bytes` | bytes responder → originator |
-//! | `orig_pkts` | `src_pkts`, `src_packets`, `spkts`, `pkts_toserver`, `in_pkts` | packets originator → responder |
-//! | `resp_pkts` | `dst_pkts`, `dst_packets`, `dpkts`, `pkts_toclient`, `out_pkts` | packets responder → originator |
-//! | `bytes` | `octets`, `ibyt` | total bytes, when the record has no per-direction counts (counted as the originator's) |
-//! | `packets` | `pkts`, `ipkt` | total packets, likewise |
+//! | `orig_bytes` | `src_bytes`, `sbytes`, `bytes_toserver`, `in_bytes`, `orig_ip_bytes`, `SrcBytes` | bytes originator → responder |
+//! | `resp_bytes` | `dst_bytes`, `dbytes`, `bytes_toclient`, `out_bytes`, `resp_ip_bytes`, `DstBytes` | bytes responder → originator |
+//! | `orig_pkts` | `src_pkts`, `src_packets`, `spkts`, `pkts_toserver`, `in_pkts`, `SrcPkts` | packets originator → responder |
+//! | `resp_pkts` | `dst_pkts`, `dst_packets`, `dpkts`, `pkts_toclient`, `out_pkts`, `DstPkts` | packets responder → originator |
+//! | `bytes` | `octets`, `ibyt`, `TotBytes` | total bytes, when the record has no per-direction counts (counted as the originator's) |
+//! | `packets` | `pkts`, `ipkt`, `TotPkts` | total packets, likewise |
 //!
 //! A time is seconds since the epoch (integer or decimal), or an integer in
 //! milliseconds, microseconds or nanoseconds told apart by magnitude (see
@@ -69,21 +69,20 @@ impl Column {
             | b"id.resp_p" | b"l4_dst_port" => Column::DstPort,
             b"proto" | b"protocol" | b"pr" | b"ip_proto" | b"proto_name" => Column::Proto,
             b"start" | b"ts" | b"first_seen" | b"start_time" | b"stime" | b"flow_start"
-            | b"timestamp" | b"ts_start" => Column::Start,
-            b"end" | b"last_seen" | b"end_time" | b"etime" | b"te" | b"flow_end" | b"ts_end" => {
-                Column::End
-            }
+            | b"timestamp" | b"ts_start" | b"starttime" => Column::Start,
+            b"end" | b"last_seen" | b"end_time" | b"etime" | b"te" | b"flow_end" | b"ts_end"
+            | b"lasttime" => Column::End,
             b"duration" | b"dur" | b"td" => Column::Duration,
             b"orig_bytes" | b"src_bytes" | b"sbytes" | b"bytes_toserver" | b"in_bytes"
-            | b"orig_ip_bytes" => Column::OrigBytes,
+            | b"orig_ip_bytes" | b"srcbytes" => Column::OrigBytes,
             b"resp_bytes" | b"dst_bytes" | b"dbytes" | b"bytes_toclient" | b"out_bytes"
-            | b"resp_ip_bytes" => Column::RespBytes,
+            | b"resp_ip_bytes" | b"dstbytes" => Column::RespBytes,
             b"orig_pkts" | b"src_pkts" | b"src_packets" | b"spkts" | b"pkts_toserver"
-            | b"in_pkts" => Column::OrigPkts,
+            | b"in_pkts" | b"srcpkts" => Column::OrigPkts,
             b"resp_pkts" | b"dst_pkts" | b"dst_packets" | b"dpkts" | b"pkts_toclient"
-            | b"out_pkts" => Column::RespPkts,
-            b"bytes" | b"octets" | b"ibyt" => Column::Bytes,
-            b"packets" | b"pkts" | b"ipkt" => Column::Packets,
+            | b"out_pkts" | b"dstpkts" => Column::RespPkts,
+            b"bytes" | b"octets" | b"ibyt" | b"totbytes" => Column::Bytes,
+            b"packets" | b"pkts" | b"ipkt" | b"totpkts" => Column::Packets,
             _ => return None,
         })
     }

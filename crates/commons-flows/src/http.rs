@@ -65,11 +65,28 @@ pub(crate) fn parse_request(payload: &[u8]) -> Option<Request<'_>> {
         }
         rest = &rest[end + 1..];
     }
+    let uri = std::str::from_utf8(uri).ok()?;
     Some(Request {
         method: std::str::from_utf8(method).ok()?,
-        uri: std::str::from_utf8(uri).ok()?,
-        host: host.filter(|it| !it.is_empty()),
+        uri,
+        host: host
+            .filter(|it| !it.is_empty())
+            .or_else(|| absolute_uri_host(uri)),
     })
+}
+
+/// The authority of an absolute request target (`GET http://host/path`, as
+/// sent to proxies), without user information.
+fn absolute_uri_host(uri: &str) -> Option<&str> {
+    let (scheme, rest) = uri.split_once("://")?;
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return None;
+    }
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host = authority
+        .rsplit_once('@')
+        .map_or(authority, |(_, host)| host);
+    (!host.is_empty()).then_some(host)
 }
 
 fn trim_cr(line: &[u8]) -> &[u8] {

@@ -220,3 +220,42 @@ impl PcapNg {
         self.bytes.clone()
     }
 }
+
+/// A TLS 1.3-style ClientHello record carrying `sni` (if any), padded with a
+/// key share of `key_share_len` bytes placed before the server_name
+/// extension, as browsers that shuffle extensions may do.
+pub(crate) fn client_hello(sni: Option<&str>, key_share_len: usize) -> Vec<u8> {
+    let mut extensions = Vec::new();
+    // supported_groups: x25519.
+    extensions.extend_from_slice(&[0x00, 0x0a, 0x00, 0x04, 0x00, 0x02, 0x00, 0x1d]);
+    if key_share_len > 0 {
+        extensions.extend_from_slice(&[0x00, 0x33]);
+        extensions.extend_from_slice(&((key_share_len + 2) as u16).to_be_bytes());
+        extensions.extend_from_slice(&(key_share_len as u16).to_be_bytes());
+        extensions.extend(std::iter::repeat_n(0x42, key_share_len));
+    }
+    if let Some(name) = sni {
+        let name = name.as_bytes();
+        extensions.extend_from_slice(&[0x00, 0x00]);
+        extensions.extend_from_slice(&((name.len() + 5) as u16).to_be_bytes());
+        extensions.extend_from_slice(&((name.len() + 3) as u16).to_be_bytes());
+        extensions.push(0);
+        extensions.extend_from_slice(&(name.len() as u16).to_be_bytes());
+        extensions.extend_from_slice(name);
+    }
+    let mut body = vec![0x03, 0x03];
+    body.extend_from_slice(&[0x11; 32]);
+    body.push(32);
+    body.extend_from_slice(&[0x22; 32]);
+    body.extend_from_slice(&[0x00, 0x04, 0x13, 0x01, 0x13, 0x02]);
+    body.extend_from_slice(&[0x01, 0x00]);
+    body.extend_from_slice(&(extensions.len() as u16).to_be_bytes());
+    body.extend_from_slice(&extensions);
+    let mut handshake = vec![0x01];
+    handshake.extend_from_slice(&(body.len() as u32).to_be_bytes()[1..]);
+    handshake.extend_from_slice(&body);
+    let mut record = vec![0x16, 0x03, 0x01];
+    record.extend_from_slice(&(handshake.len() as u16).to_be_bytes());
+    record.extend_from_slice(&handshake);
+    record
+}
