@@ -15,6 +15,18 @@ pub(crate) struct WordHasher {
     state: u64,
 }
 
+impl WordHasher {
+    /// A hasher continuing from an earlier state (for hashes built in steps).
+    pub(crate) fn with_state(state: u64) -> WordHasher {
+        WordHasher { state }
+    }
+
+    /// The state before the final mix, to continue from later.
+    pub(crate) fn state(&self) -> u64 {
+        self.state
+    }
+}
+
 impl Hasher for WordHasher {
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);

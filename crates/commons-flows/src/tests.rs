@@ -52,3 +52,5 @@ pub(crate) fn render(event: &Event) -> String {
         Event::Hash(hash) => format!("hash {} {}", hash.tuple, hash.hash),
     }
 }
+mod indicators;
+mod matching;
