@@ -6,6 +6,7 @@ mod dns;
 pub mod event;
 pub mod flowlog;
 mod flows;
+pub mod generate;
 mod hash;
 mod http;
 pub mod indicators;
