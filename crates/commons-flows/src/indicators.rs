@@ -160,6 +160,9 @@ pub struct IndicatorSet {
     ipv6_ids: Vec<u32>,
     cidr6: Ranges<u128>,
     domains: Names,
+    /// Fewest and most labels among the domains: suffixes outside this
+    /// range cannot match, so lookups skip them.
+    domain_labels: (usize, usize),
     urls: Names,
     hashes: Names,
     /// (port, id), sorted.
@@ -206,6 +209,7 @@ impl IndicatorSet {
         let mut cidr4: Vec<Block<u32>> = Vec::new();
         let mut cidr6: Vec<Block<u128>> = Vec::new();
         let mut domains = NamesBuilder::default();
+        let mut domain_labels = (usize::MAX, 0);
         let mut urls = NamesBuilder::default();
         let mut hashes = NamesBuilder::default();
         let mut ports = Vec::new();
@@ -226,7 +230,9 @@ impl IndicatorSet {
                 },
                 IndicatorKind::Domain(domain) => match normalize_domain(&domain) {
                     Some(name) => {
-                        domains.push(names::domain_hash(name.as_bytes()), name.as_bytes(), id)
+                        let labels = names::label_count(name.as_bytes());
+                        domain_labels = (domain_labels.0.min(labels), domain_labels.1.max(labels));
+                        domains.push(names::domain_hash(name.as_bytes()), name.as_bytes(), id);
                     }
                     None => reject(IndicatorError::InvalidDomain(domain)),
                 },
@@ -257,6 +263,7 @@ impl IndicatorSet {
             ipv6_ids: ipv6.iter().map(|it| it.1).collect(),
             cidr6: Ranges::new(cidr6),
             domains: domains.build(),
+            domain_labels,
             urls: urls.build(),
             hashes: hashes.build(),
             ports,
@@ -350,8 +357,9 @@ impl IndicatorSet {
         };
         lower.copy_from_slice(name);
         lower.make_ascii_lowercase();
-        names::domain_suffixes(lower, |hash, suffix| {
-            self.domains.lookup(hash, suffix, &mut found)
+        let (fewest, most) = self.domain_labels;
+        names::domain_suffixes(lower, fewest..=most, |hash, suffix| {
+            self.domains.lookup(hash, suffix, &mut found);
         });
     }
 

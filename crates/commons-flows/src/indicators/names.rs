@@ -13,6 +13,10 @@ use crate::hash::{WordHasher, mix64};
 /// An index of strings by hash.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Names {
+    /// One bit per value of the hashes' top bits, about 16 bits per entry:
+    /// most misses are answered by this one cache line.
+    filter: Vec<u64>,
+    filter_bits: u32,
     hashes: Sorted<u64>,
     ids: Vec<u32>,
     /// `arena[offsets[i]..offsets[i + 1]]` is the string of entry `i`.
@@ -52,7 +56,15 @@ impl NamesBuilder {
             ids.push(id);
         }
         offsets.push(arena.len() as u32);
+        let filter_bits = (usize::BITS - hashes.len().leading_zeros() + 4).clamp(6, 24);
+        let mut filter = vec![0u64; (1usize << filter_bits) / 64];
+        for &hash in &hashes {
+            let slot = hash >> (64 - filter_bits);
+            filter[(slot / 64) as usize] |= 1 << (slot % 64);
+        }
         Names {
+            filter,
+            filter_bits,
             hashes: Sorted::new(hashes),
             ids,
             offsets,
@@ -65,6 +77,14 @@ impl Names {
     /// Calls `found` with the id of every entry whose hash is `hash` and
     /// whose string is `name`.
     pub(crate) fn lookup(&self, hash: u64, name: &[u8], found: &mut impl FnMut(u32)) {
+        let slot = hash >> (64 - self.filter_bits);
+        let present = self
+            .filter
+            .get((slot / 64) as usize)
+            .is_some_and(|word| word & (1 << (slot % 64)) != 0);
+        if !present {
+            return;
+        }
         for index in self.hashes.equal(hash) {
             let start = self.offsets[index] as usize;
             let end = self.offsets[index + 1] as usize;
@@ -79,7 +99,8 @@ impl Names {
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
-        self.hashes.heap_bytes()
+        self.filter.capacity() * size_of::<u64>()
+            + self.hashes.heap_bytes()
             + self.ids.capacity() * size_of::<u32>()
             + self.offsets.capacity() * size_of::<u32>()
             + self.arena.capacity()
@@ -110,20 +131,34 @@ pub(crate) fn domain_hash(domain: &[u8]) -> u64 {
     mix64(state)
 }
 
-/// Calls `probe(hash, suffix)` for each label suffix of `name`, shortest first.
-pub(crate) fn domain_suffixes(name: &[u8], mut probe: impl FnMut(u64, &[u8])) {
+/// Calls `probe(hash, suffix)` for each label suffix of `name` with
+/// between `labels.start()` and `labels.end()` labels, shortest first.
+pub(crate) fn domain_suffixes(
+    name: &[u8],
+    labels: std::ops::RangeInclusive<usize>,
+    mut probe: impl FnMut(u64, &[u8]),
+) {
     let mut state = 0;
     let mut end = name.len();
-    loop {
+    let mut count = 0;
+    while count < *labels.end() {
         let start = name[..end]
             .iter()
             .rposition(|&it| it == b'.')
             .map_or(0, |dot| dot + 1);
         state = label_state(state, &name[start..end]);
-        probe(mix64(state), &name[start..]);
+        count += 1;
+        if count >= *labels.start() {
+            probe(mix64(state), &name[start..]);
+        }
         if start == 0 {
             return;
         }
         end = start - 1;
     }
+}
+
+/// How many labels a (normalised) domain has.
+pub(crate) fn label_count(domain: &[u8]) -> usize {
+    1 + domain.iter().filter(|&&it| it == b'.').count()
 }
