@@ -28,7 +28,7 @@
 //! In JSON, numbers may also be written as strings.
 
 use std::borrow::Cow;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::event::{Direction, Event, FiveTuple, Flow, ICMP, ICMPV6};
 use crate::json;
@@ -103,8 +103,8 @@ impl Column {
 /// A record's fields as they are read, before the flow is assembled.
 #[derive(Debug, Default)]
 struct Partial {
-    src: Option<IpAddr>,
-    dst: Option<IpAddr>,
+    src: Option<Address>,
+    dst: Option<Address>,
     src_port: u16,
     dst_port: u16,
     proto: u8,
@@ -119,16 +119,48 @@ struct Partial {
     packets: Option<u64>,
 }
 
+/// An address as a record is read: an aligned word rather than `IpAddr`,
+/// whose odd layout makes the stores of a hot loop stall.
+#[derive(Debug, Clone, Copy)]
+enum Address {
+    V4(u32),
+    V6(u128),
+}
+
+impl Address {
+    fn parse(text: &[u8]) -> Option<Address> {
+        match text::parse_ipv4(text) {
+            Some(v4) => Some(Address::V4(v4)),
+            None => match text::parse_ip(text)? {
+                IpAddr::V4(v4) => Some(Address::V4(v4.to_bits())),
+                IpAddr::V6(v6) => Some(Address::V6(v6.to_bits())),
+            },
+        }
+    }
+
+    fn ip(self) -> IpAddr {
+        match self {
+            Address::V4(v4) => IpAddr::V4(Ipv4Addr::from_bits(v4)),
+            Address::V6(v6) => IpAddr::V6(Ipv6Addr::from_bits(v6)),
+        }
+    }
+}
+
 impl Partial {
     fn set(&mut self, column: Column, value: &[u8]) -> Result<(), SkipReason> {
-        let value = value.trim_ascii();
+        let value = match value {
+            [first, .., last] if !first.is_ascii_whitespace() && !last.is_ascii_whitespace() => {
+                value
+            }
+            _ => value.trim_ascii(),
+        };
         if value.is_empty() || value == b"-" {
             return Ok(());
         }
         let bad = SkipReason::BadValue;
         match column {
-            Column::SrcIp => self.src = Some(text::parse_ip(value).ok_or(bad)?),
-            Column::DstIp => self.dst = Some(text::parse_ip(value).ok_or(bad)?),
+            Column::SrcIp => self.src = Some(Address::parse(value).ok_or(bad)?),
+            Column::DstIp => self.dst = Some(Address::parse(value).ok_or(bad)?),
             Column::SrcPort => self.src_port = text::parse_port(value).ok_or(bad)?,
             Column::DstPort => self.dst_port = text::parse_port(value).ok_or(bad)?,
             Column::Proto => self.proto = text::parse_proto(value).ok_or(bad)?,
@@ -147,10 +179,79 @@ impl Partial {
         Ok(())
     }
 
+    /// Reads the plain form of a value at the start of `rest` (see
+    /// `text::lead_u64` and friends) and returns its length; `None` when
+    /// the value is not in plain form and `set` must judge it.
+    fn set_lead(&mut self, column: Column, rest: &[u8]) -> Option<usize> {
+        Some(match column {
+            Column::SrcIp | Column::DstIp => {
+                let (address, len) = text::lead_ipv4(rest)?;
+                let address = Some(Address::V4(address));
+                if column == Column::SrcIp {
+                    self.src = address;
+                } else {
+                    self.dst = address;
+                }
+                len
+            }
+            Column::Proto if rest.first().is_some_and(u8::is_ascii_alphabetic) => {
+                let len = rest
+                    .iter()
+                    .position(|it| !it.is_ascii_alphanumeric() && *it != b'-')
+                    .unwrap_or(rest.len());
+                self.proto = text::parse_proto(&rest[..len])?;
+                len
+            }
+            Column::SrcPort | Column::DstPort | Column::Proto => {
+                let (value, len) = text::lead_u64(rest)?;
+                match column {
+                    Column::SrcPort => self.src_port = u16::try_from(value).ok()?,
+                    Column::DstPort => self.dst_port = u16::try_from(value).ok()?,
+                    _ => self.proto = u8::try_from(value).ok()?,
+                }
+                len
+            }
+            Column::Start | Column::End => {
+                let (ns, len) = text::lead_time(rest)?;
+                if column == Column::Start {
+                    self.start = Some(ns);
+                } else {
+                    self.end = Some(ns);
+                }
+                len
+            }
+            Column::Duration => {
+                let (whole, nanos, _, len) = text::lead_decimal(rest)?;
+                let ns = i64::try_from(whole).ok()?.checked_mul(1_000_000_000)?;
+                self.duration = Some(ns + nanos);
+                len
+            }
+            Column::OrigBytes
+            | Column::RespBytes
+            | Column::OrigPkts
+            | Column::RespPkts
+            | Column::Bytes
+            | Column::Packets => {
+                let (value, len) = text::lead_u64(rest)?;
+                let slot = match column {
+                    Column::OrigBytes => &mut self.orig_bytes,
+                    Column::RespBytes => &mut self.resp_bytes,
+                    Column::OrigPkts => &mut self.orig_pkts,
+                    Column::RespPkts => &mut self.resp_pkts,
+                    Column::Bytes => &mut self.bytes,
+                    _ => &mut self.packets,
+                };
+                *slot = Some(value);
+                len
+            }
+        })
+    }
+
     fn flow(self) -> Result<Flow, SkipReason> {
         let (Some(src), Some(dst)) = (self.src, self.dst) else {
             return Err(SkipReason::MissingField);
         };
+        let (src, dst) = (src.ip(), dst.ip());
         let proto = match self.proto {
             ICMP if src.is_ipv6() => ICMPV6,
             proto => proto,
@@ -202,14 +303,6 @@ impl CsvHeader {
 /// Calls `field` with each field's index and (unquoted) value; returns the
 /// number of fields.
 fn for_each_csv_field(line: &[u8], mut field: impl FnMut(usize, Cow<'_, [u8]>)) -> usize {
-    if memchr::memchr(b'"', line).is_none() {
-        let mut count = 0;
-        for (index, value) in line.split(|&it| it == b',').enumerate() {
-            field(index, Cow::Borrowed(value));
-            count += 1;
-        }
-        return count;
-    }
     // RFC 4180: quoted fields may hold commas and doubled quotes.
     let mut count = 0;
     let mut pos = 0;
@@ -252,8 +345,8 @@ fn for_each_csv_field(line: &[u8], mut field: impl FnMut(usize, Cow<'_, [u8]>)) 
     }
 }
 
-/// One data line of a CSV flow log.
-pub(crate) fn csv_line<F: FnMut(Event)>(
+/// A CSV line with quoted fields, read field by field by the general reader.
+fn quoted_csv_line<F: FnMut(Event)>(
     header: &CsvHeader,
     line: &[u8],
     sink: &mut Sink<F>,
@@ -275,15 +368,161 @@ pub(crate) fn csv_line<F: FnMut(Event)>(
     Ok(())
 }
 
-/// One line of a JSON-lines flow log.
-pub(crate) fn json_line<F: FnMut(Event)>(line: &[u8], sink: &mut Sink<F>) -> LineResult {
+/// One data line of a CSV flow log.
+pub(crate) fn csv_line<F: FnMut(Event)>(
+    header: &CsvHeader,
+    line: &[u8],
+    sink: &mut Sink<F>,
+) -> LineResult {
     let mut partial = Partial::default();
     let mut result = Ok(());
+    let mut count = 0;
+    let mut rest = line;
+    loop {
+        if rest.first() == Some(&b'"') {
+            // Quoted fields: the general reader takes the whole line.
+            return quoted_csv_line(header, line, sink);
+        }
+        let column = header.columns.get(count).copied().flatten();
+        let lead = column
+            .and_then(|column| partial.set_lead(column, rest))
+            .filter(|&len| matches!(rest.get(len), None | Some(b',')));
+        let end = match lead {
+            Some(len) => len,
+            None => {
+                let end = rest.iter().position(|&it| it == b',').unwrap_or(rest.len());
+                if let Some(column) = column
+                    && let Err(reason) = partial.set(column, &rest[..end])
+                {
+                    result = Err(reason);
+                }
+                end
+            }
+        };
+        count += 1;
+        match rest.get(end + 1..) {
+            Some(next) => rest = next,
+            None => break,
+        }
+    }
+    if count != header.columns.len() {
+        return Err(SkipReason::GarbageLine);
+    }
+    result?;
+    sink.event(Event::Flow(partial.flow()?));
+    Ok(())
+}
+
+/// The shape of the last JSON line: its keys in order, with their columns.
+/// Exporters write every line with the same keys in the same order, so a
+/// line is first read against that shape: each key is compared as bytes
+/// and each value read by the one-pass readers, without tokenising. Any
+/// difference (another key, whitespace, an escape, a nested value, a value
+/// not in plain form) sends the line to the general reader, which also
+/// learns its shape for the next lines.
+#[derive(Debug, Default)]
+pub(crate) struct KeyCache {
+    keys: Vec<(Vec<u8>, Option<Column>)>,
+    /// Whether `keys` is the whole shape of a line read without problems.
+    complete: bool,
+}
+
+/// Objects with more members than this are not learnt as a shape.
+const MAX_SHAPE: usize = 64;
+
+impl KeyCache {
+    fn column(&mut self, position: usize, key: &[u8]) -> Option<Column> {
+        match self.keys.get_mut(position) {
+            Some((cached, column)) if cached.as_slice() == key => *column,
+            Some(slot) => {
+                *slot = (key.to_vec(), Column::from_name(key));
+                slot.1
+            }
+            None => {
+                let column = Column::from_name(key);
+                if position == self.keys.len() && position < MAX_SHAPE {
+                    self.keys.push((key.to_vec(), column));
+                }
+                column
+            }
+        }
+    }
+
+    /// Reads a line of the learnt shape; `None` if it is not of that shape
+    /// or has a value the fast readers do not take.
+    fn read_shaped(&self, line: &[u8]) -> Option<Partial> {
+        let spaces = |rest: &[u8]| -> usize { rest.iter().take_while(|it| **it == b' ').count() };
+        let mut partial = Partial::default();
+        let mut rest = line.strip_prefix(b"{")?;
+        for (index, (key, column)) in self.keys.iter().enumerate() {
+            if index > 0 {
+                rest = rest.strip_prefix(b",")?;
+            }
+            rest = &rest[spaces(rest)..];
+            rest = rest
+                .strip_prefix(b"\"")?
+                .strip_prefix(key.as_slice())?
+                .strip_prefix(b"\":")?;
+            rest = &rest[spaces(rest)..];
+            let quoted = rest.first() == Some(&b'"');
+            let value = if quoted { &rest[1..] } else { rest };
+            let len = match column {
+                Some(column) => partial.set_lead(*column, value)?,
+                None => plain_value_len(value, quoted)?,
+            };
+            rest = &value[len..];
+            if quoted {
+                rest = rest.strip_prefix(b"\"")?;
+            }
+            rest = &rest[spaces(rest)..];
+            if !matches!(rest.first(), Some(b',' | b'}')) {
+                return None;
+            }
+        }
+        rest = rest.strip_prefix(b"}")?;
+        rest.trim_ascii().is_empty().then_some(partial)
+    }
+}
+
+/// The length of a string's contents (without escapes) or of a number or
+/// literal; `None` for anything else.
+fn plain_value_len(value: &[u8], quoted: bool) -> Option<usize> {
+    if quoted {
+        let end = memchr::memchr2(b'"', b'\\', value)?;
+        return (value[end] == b'"').then_some(end);
+    }
+    let end = value
+        .iter()
+        .position(|it| matches!(it, b',' | b'}' | b'"' | b'{' | b'[' | b' '))?;
+    (end > 0 && matches!(value[end], b',' | b'}' | b' ')).then_some(end)
+}
+
+/// One line of a JSON-lines flow log.
+pub(crate) fn json_line<F: FnMut(Event)>(
+    keys: &mut KeyCache,
+    line: &[u8],
+    sink: &mut Sink<F>,
+) -> LineResult {
+    if keys.complete
+        && let Some(partial) = keys.read_shaped(line)
+        && let Ok(flow) = partial.flow()
+    {
+        sink.event(Event::Flow(flow));
+        return Ok(());
+    }
+    let mut partial = Partial::default();
+    let mut result = Ok(());
+    let mut position = 0;
+    let mut plain_keys = true;
     let parsed = json::for_each_member(line, |key, value| {
         let column = match key.raw() {
-            Some(raw) => Column::from_name(raw),
-            None => key.bytes().as_deref().and_then(Column::from_name),
+            Some(raw) => keys.column(position, raw),
+            None => {
+                plain_keys = false;
+                key.bytes().as_deref().and_then(Column::from_name)
+            }
         };
+        position += 1;
         let Some(column) = column else {
             return;
         };
@@ -298,6 +537,8 @@ pub(crate) fn json_line<F: FnMut(Event)>(line: &[u8], sink: &mut Sink<F>) -> Lin
             result = Err(reason);
         }
     });
+    keys.keys.truncate(position);
+    keys.complete = parsed.is_ok() && plain_keys && position <= MAX_SHAPE;
     if parsed.is_err() {
         return Err(SkipReason::GarbageLine);
     }

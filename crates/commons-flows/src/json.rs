@@ -90,7 +90,16 @@ impl<'a> Cursor<'a> {
         let mut escaped = false;
         loop {
             let rest = self.buf.get(self.pos..).ok_or(Malformed)?;
-            let at = memchr::memchr2(b'"', b'\\', rest).ok_or(Malformed)?;
+            // Keys and most values are short: a plain loop finds their end
+            // before a vectorised search would have set up.
+            let short = rest
+                .iter()
+                .take(24)
+                .position(|&it| it == b'"' || it == b'\\');
+            let at = match short {
+                Some(at) => at,
+                None => memchr::memchr2(b'"', b'\\', rest).ok_or(Malformed)?,
+            };
             self.pos += at;
             if rest[at] == b'"' {
                 let raw = &self.buf[start..self.pos];

@@ -103,6 +103,41 @@ pub struct Matcher<'s> {
     alerts: HashMap<AlertKey, (u64, Alert), BuildWordHasher>,
     next_serial: u64,
     hits: Vec<(Observable, u32, String)>,
+    misses: Misses,
+}
+
+/// IPv4 addresses recently found to match nothing, in a small two-way
+/// set-associative table (256 KiB, most recent first in each set) that stays
+/// in the second-level cache. Traffic repeats addresses (clients, popular
+/// servers), and a miss in the set's indexes costs a trip to memory; the
+/// set never changes, so a remembered miss stays true.
+#[derive(Debug)]
+struct Misses {
+    /// 0.0.0.0 marks an empty way (and is never remembered).
+    sets: Vec<[u32; 2]>,
+}
+
+const MISS_SETS: usize = 32_768;
+
+impl Misses {
+    fn new() -> Misses {
+        Misses {
+            sets: vec![[0; 2]; MISS_SETS],
+        }
+    }
+
+    fn set(address: u32) -> usize {
+        (address.wrapping_mul(0x9e37_79b1) >> 17) as usize % MISS_SETS
+    }
+
+    fn known(&self, address: u32) -> bool {
+        address != 0 && self.sets[Misses::set(address)].contains(&address)
+    }
+
+    fn remember(&mut self, address: u32) {
+        let ways = &mut self.sets[Misses::set(address)];
+        *ways = [address, ways[0]];
+    }
 }
 
 impl<'s> Matcher<'s> {
@@ -113,6 +148,7 @@ impl<'s> Matcher<'s> {
             alerts: HashMap::with_hasher(BuildWordHasher),
             next_serial: 0,
             hits: Vec::new(),
+            misses: Misses::new(),
         }
     }
 
@@ -121,7 +157,7 @@ impl<'s> Matcher<'s> {
         let set = self.set;
         let hits = &mut self.hits;
         match event {
-            Event::Flow(flow) => match_flow(set, flow, hits),
+            Event::Flow(flow) => match_flow(set, &mut self.misses, flow, hits),
             Event::Dns(dns) => {
                 domain(set, Observable::DnsQuery, &dns.query, hits);
                 for answer in &dns.answers {
@@ -221,10 +257,31 @@ pub fn match_events<'a>(
     matcher.finish()
 }
 
-fn match_flow(set: &IndicatorSet, flow: &Flow, hits: &mut Vec<(Observable, u32, String)>) {
+fn match_flow(
+    set: &IndicatorSet,
+    misses: &mut Misses,
+    flow: &Flow,
+    hits: &mut Vec<(Observable, u32, String)>,
+) {
     let tuple = &flow.tuple;
-    address(set, Observable::SrcIp, tuple.src, hits);
-    address(set, Observable::DstIp, tuple.dst, hits);
+    for (observable, ip) in [
+        (Observable::SrcIp, tuple.src),
+        (Observable::DstIp, tuple.dst),
+    ] {
+        let IpAddr::V4(v4) = ip else {
+            address(set, observable, ip, hits);
+            continue;
+        };
+        let v4 = v4.to_bits();
+        if misses.known(v4) {
+            continue;
+        }
+        let before = hits.len();
+        address(set, observable, ip, hits);
+        if hits.len() == before {
+            misses.remember(v4);
+        }
+    }
     if tuple.src_port != 0 || tuple.dst_port != 0 {
         set.port_matches(tuple.src_port, |id| {
             hits.push((Observable::SrcPort, id, tuple.src_port.to_string()))

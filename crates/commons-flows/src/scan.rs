@@ -224,7 +224,7 @@ fn scan_capture<S: Source, F: FnMut(Event)>(
 enum LineParser {
     ZeekTsv(zeek::TsvHeader),
     ZeekJson,
-    FlowJson,
+    FlowJson(flowlog::KeyCache),
     FlowCsv(Option<flowlog::CsvHeader>),
 }
 
@@ -234,7 +234,9 @@ impl LineParser {
             Format::ZeekTsv => LineParser::ZeekTsv(zeek::TsvHeader::default()),
             Format::ZeekJson => LineParser::ZeekJson,
             Format::FlowCsv => LineParser::FlowCsv(None),
-            Format::FlowJson | Format::Pcap | Format::PcapNg => LineParser::FlowJson,
+            Format::FlowJson | Format::Pcap | Format::PcapNg => {
+                LineParser::FlowJson(flowlog::KeyCache::default())
+            }
         }
     }
 
@@ -251,7 +253,7 @@ impl LineParser {
                 zeek::tsv_line(header, line, sink)
             }
             LineParser::ZeekJson => zeek::json_line(line, sink),
-            LineParser::FlowJson => flowlog::json_line(line, sink),
+            LineParser::FlowJson(keys) => flowlog::json_line(keys, line, sink),
             LineParser::FlowCsv(header) => match header {
                 _ if line.starts_with(b"#") => return,
                 None => {

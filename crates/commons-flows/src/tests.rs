@@ -54,3 +54,4 @@ pub(crate) fn render(event: &Event) -> String {
 }
 mod indicators;
 mod matching;
+mod text;

@@ -80,57 +80,86 @@ pub(crate) fn parse_port(text: &[u8]) -> Option<u16> {
     u16::try_from(parse_count(text)?).ok()
 }
 
-/// Seconds since the epoch, as an integer or decimal (`1591367999.305988`),
-/// to nanoseconds without going through a float when it can be helped.
-pub(crate) fn parse_epoch_seconds(text: &[u8]) -> Option<i64> {
+/// A plain decimal `[-]digits[.digits]`, read in one pass: the sign, the
+/// integer part (at most 19 digits), the fraction as nanoseconds (digits
+/// past the ninth are dropped), and whether there was a point. `None` for
+/// anything else (exponents, signs inside, empty parts).
+fn decimal(text: &[u8]) -> Option<(bool, u64, i64, bool)> {
     let (negative, digits) = match text.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, text),
     };
-    let (whole, fraction) = match memchr::memchr(b'.', digits) {
-        Some(dot) => (&digits[..dot], &digits[dot + 1..]),
-        None => (digits, &b""[..]),
+    let mut whole: u64 = 0;
+    let mut at = 0;
+    while let Some(&byte) = digits.get(at) {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        whole = whole * 10 + u64::from(digit);
+        at += 1;
+        if at > 19 {
+            return None;
+        }
+    }
+    if at == 0 {
+        return None;
+    }
+    let Some(rest) = digits.get(at..).filter(|it| !it.is_empty()) else {
+        return Some((negative, whole, 0, false));
     };
-    let exact = !whole.is_empty() && whole.len() <= 12 && fraction.iter().all(u8::is_ascii_digit);
-    if !exact {
-        let value: f64 = std::str::from_utf8(text).ok()?.parse().ok()?;
-        let ns = value * 1e9;
-        return (ns.is_finite() && ns.abs() < 9.2e18).then_some(ns as i64);
-    }
-    let seconds = parse_u64(whole)? as i64;
+    let fraction = rest.strip_prefix(b".")?;
     let mut nanos: i64 = 0;
-    for position in 0..9 {
-        let digit = fraction.get(position).map_or(0, |it| i64::from(it - b'0'));
-        nanos = nanos * 10 + digit;
+    let mut scale: i64 = 100_000_000;
+    for &byte in fraction {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        nanos += i64::from(digit) * scale;
+        scale /= 10;
     }
-    let ns = seconds * 1_000_000_000 + nanos;
-    Some(if negative { -ns } else { ns })
+    Some((negative, whole, nanos, true))
+}
+
+/// Seconds since the epoch, as an integer or decimal (`1591367999.305988`),
+/// to nanoseconds without going through a float when it can be helped.
+pub(crate) fn parse_epoch_seconds(text: &[u8]) -> Option<i64> {
+    match decimal(text) {
+        Some((negative, whole, nanos, _)) => {
+            let ns = i64::try_from(whole)
+                .ok()?
+                .checked_mul(1_000_000_000)?
+                .checked_add(nanos)?;
+            Some(if negative { -ns } else { ns })
+        }
+        None => {
+            let value: f64 = std::str::from_utf8(text).ok()?.parse().ok()?;
+            let ns = value * 1e9;
+            (ns.is_finite() && ns.abs() < 9.2e18).then_some(ns as i64)
+        }
+    }
 }
 
 /// A number of seconds, milliseconds, microseconds or nanoseconds since the
-/// epoch, told apart by magnitude: values below 10^11 are seconds (up to the
-/// year 5138), below 10^14 milliseconds, below 10^17 microseconds, above that
-/// nanoseconds. Or an RFC 3339 time.
+/// epoch, told apart by magnitude: integers below 10^11 are seconds (up to
+/// the year 5138), below 10^14 milliseconds, below 10^17 microseconds,
+/// above that nanoseconds; decimals are seconds. Or an RFC 3339 time.
 pub(crate) fn parse_time(text: &[u8]) -> Option<i64> {
     if text.len() >= 10 && text[4] == b'-' {
         return parse_rfc3339(text);
     }
-    if !text.contains(&b'.')
-        && !text.contains(&b'e')
-        && let Some(value) = parse_u64(text)
-    {
-        let value = i64::try_from(value).ok()?;
-        return Some(if value < 100_000_000_000 {
-            value * 1_000_000_000
-        } else if value < 100_000_000_000_000 {
-            value * 1_000_000
-        } else if value < 100_000_000_000_000_000 {
-            value * 1_000
-        } else {
-            value
-        });
+    match decimal(text) {
+        Some((false, value, _, false)) => Some(integer_time(i64::try_from(value).ok()?)),
+        Some((negative, whole, nanos, true)) => {
+            let ns = i64::try_from(whole)
+                .ok()?
+                .checked_mul(1_000_000_000)?
+                .checked_add(nanos)?;
+            Some(if negative { -ns } else { ns })
+        }
+        _ => parse_epoch_seconds(text),
     }
-    parse_epoch_seconds(text)
 }
 
 /// An RFC 3339 (ISO 8601 profile) timestamp: `2024-01-31T12:00:00.5Z`,
@@ -241,4 +270,107 @@ pub(crate) fn lines(input: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
         rest = next;
         Some((line_no, line.strip_suffix(b"\r").unwrap_or(line)))
     })
+}
+
+// Fast paths. Each reads the plain form of a value at the start of `bytes`
+// and returns it with the number of bytes it took, leaving the caller to
+// check what follows (a comma, a quote, the end). `None` means "not the
+// plain form": the caller falls back to the general parser above, which
+// also decides whether the value is bad. They parse and find the value's end
+// in one pass, which is most of the cost of reading a flow record.
+
+/// Up to 19 decimal digits (so no overflow check is needed).
+pub(crate) fn lead_u64(bytes: &[u8]) -> Option<(u64, usize)> {
+    let mut value: u64 = 0;
+    let mut at = 0;
+    while let Some(&byte) = bytes.get(at) {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        value = value * 10 + u64::from(digit);
+        at += 1;
+        if at > 19 {
+            return None;
+        }
+    }
+    (at > 0).then_some((value, at))
+}
+
+/// A dotted quad.
+pub(crate) fn lead_ipv4(bytes: &[u8]) -> Option<(u32, usize)> {
+    let mut value: u32 = 0;
+    let mut at = 0;
+    for part in 0..4 {
+        if part > 0 {
+            if bytes.get(at) != Some(&b'.') {
+                return None;
+            }
+            at += 1;
+        }
+        let mut octet: u32 = 0;
+        let start = at;
+        while let Some(&byte) = bytes.get(at) {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 || at - start == 3 {
+                break;
+            }
+            octet = octet * 10 + u32::from(digit);
+            at += 1;
+        }
+        if at == start || octet > 255 {
+            return None;
+        }
+        value = value << 8 | octet;
+    }
+    Some((value, at))
+}
+
+/// Unsigned `digits[.digits]`: the integer part, the fraction in
+/// nanoseconds (digits past the ninth dropped), whether there was a point,
+/// and the length.
+pub(crate) fn lead_decimal(bytes: &[u8]) -> Option<(u64, i64, bool, usize)> {
+    let (whole, mut at) = lead_u64(bytes)?;
+    if bytes.get(at) != Some(&b'.') {
+        return Some((whole, 0, false, at));
+    }
+    at += 1;
+    let mut nanos: i64 = 0;
+    let mut scale: i64 = 100_000_000;
+    while let Some(&byte) = bytes.get(at) {
+        let digit = byte.wrapping_sub(b'0');
+        if digit > 9 {
+            break;
+        }
+        nanos += i64::from(digit) * scale;
+        scale /= 10;
+        at += 1;
+    }
+    Some((whole, nanos, true, at))
+}
+
+/// A time in the plain forms `parse_time` reads (no RFC 3339, no sign).
+pub(crate) fn lead_time(bytes: &[u8]) -> Option<(i64, usize)> {
+    let (whole, nanos, point, len) = lead_decimal(bytes)?;
+    let whole = i64::try_from(whole).ok()?;
+    let ns = if point {
+        whole.checked_mul(1_000_000_000)?.checked_add(nanos)?
+    } else {
+        integer_time(whole)
+    };
+    Some((ns, len))
+}
+
+/// An integer time in seconds, milliseconds, microseconds or nanoseconds
+/// (see `parse_time`), in nanoseconds.
+pub(crate) fn integer_time(value: i64) -> i64 {
+    if value < 100_000_000_000 {
+        value * 1_000_000_000
+    } else if value < 100_000_000_000_000 {
+        value * 1_000_000
+    } else if value < 100_000_000_000_000_000 {
+        value * 1_000
+    } else {
+        value
+    }
 }

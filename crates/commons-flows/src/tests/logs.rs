@@ -463,3 +463,87 @@ mod properties {
         }
     }
 }
+
+mod shapes {
+    //! JSON lines read against the shape of the line before must give what
+    //! the general reader gives, line by line.
+    use proptest::prelude::*;
+
+    use crate::scan::{Format, ScanConfig, scan_events};
+
+    /// One flow record with a few formatting and value variations.
+    fn record() -> impl Strategy<Value = String> {
+        let key_order = any::<bool>();
+        let space = prop_oneof![Just(""), Just(" ")];
+        let port = prop_oneof![
+            (0u32..70_000).prop_map(|it| it.to_string()),
+            (0u32..70_000).prop_map(|it| format!("\"{it}\"")),
+            Just("null".to_string()),
+            Just("-1".to_string()),
+        ];
+        let address = prop_oneof![
+            any::<u32>().prop_map(|it| format!("\"{}\"", std::net::Ipv4Addr::from(it))),
+            Just("\"2001:db8::1\"".to_string()),
+            Just("\"10.0.0.300\"".to_string()),
+            Just("\"10.0.0.1\\u0020\"".to_string()),
+        ];
+        let time = prop_oneof![
+            (1_000_000_000u64..2_000_000_000).prop_map(|it| it.to_string()),
+            (1_000_000_000u64..2_000_000_000, 0u32..1_000_000)
+                .prop_map(|(s, f)| format!("{s}.{f:06}")),
+            Just("\"2023-11-14T22:13:20Z\"".to_string()),
+            Just("1.7e9".to_string()),
+        ];
+        let proto = prop_oneof![Just("6"), Just("\"udp\""), Just("\"TCP\""), Just("300")];
+        let extra = prop_oneof![
+            Just(""),
+            Just(",\"note\":\"x\""),
+            Just(",\"tags\":[1,2]"),
+            Just(",\"ok\":true")
+        ];
+        (
+            key_order,
+            space,
+            port,
+            address.clone(),
+            address,
+            time,
+            proto,
+            extra,
+        )
+            .prop_map(|(order, space, port, src, dst, time, proto, extra)| {
+                let members = [
+                    format!("\"src_ip\":{space}{src}"),
+                    format!("\"dst_ip\":{space}{dst}"),
+                    format!("\"dst_port\":{space}{port}"),
+                    format!("\"ts\":{space}{time}"),
+                    format!("\"proto\":{space}{proto}"),
+                ];
+                let joined = if order {
+                    members.join(&format!(",{space}"))
+                } else {
+                    members.iter().rev().cloned().collect::<Vec<_>>().join(",")
+                };
+                format!("{{{joined}{extra}}}")
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn shaped_reading_equals_line_by_line(lines in proptest::collection::vec(record(), 1..12)) {
+            let config = ScanConfig::default();
+            let log = lines.join("\n");
+            let together = scan_events(log.as_bytes(), Format::FlowJson, &config).unwrap();
+            let mut events = Vec::new();
+            let mut skipped = Vec::new();
+            for line in &lines {
+                let alone = scan_events(line.as_bytes(), Format::FlowJson, &config).unwrap();
+                events.extend(alone.events);
+                skipped.extend(alone.summary.samples().iter().map(|it| it.reason));
+            }
+            prop_assert_eq!(together.events, events);
+            let together_skipped: Vec<_> = together.summary.samples().iter().map(|it| it.reason).collect();
+            prop_assert_eq!(together_skipped, skipped);
+        }
+    }
+}
