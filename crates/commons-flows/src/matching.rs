@@ -88,21 +88,49 @@ pub struct Alert {
     pub count: u64,
 }
 
+/// A matched value as seen, kept unformatted until the alerts are handed
+/// out: a flow log with many matches should not pay for text per hit.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Seen {
+    Ip(IpAddr),
+    Port(u16),
+    Text(String),
+}
+
+impl Seen {
+    fn render(self) -> String {
+        match self {
+            Seen::Ip(ip) => ip.to_string(),
+            Seen::Port(port) => port.to_string(),
+            Seen::Text(text) => text,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 struct AlertKey {
     indicator: u32,
     observable: Observable,
-    value: String,
+    value: Seen,
     flow: FiveTuple,
+}
+
+/// An alert being aggregated: its order of first sighting, times and count.
+#[derive(Debug, Clone, Copy)]
+struct Tally {
+    serial: u64,
+    first_seen_ns: i64,
+    last_seen_ns: i64,
+    count: u64,
 }
 
 /// Matches a stream of events, aggregating alerts.
 #[derive(Debug)]
 pub struct Matcher<'s> {
     set: &'s IndicatorSet,
-    alerts: HashMap<AlertKey, (u64, Alert), BuildWordHasher>,
+    alerts: HashMap<AlertKey, Tally, BuildWordHasher>,
     next_serial: u64,
-    hits: Vec<(Observable, u32, String)>,
+    hits: Vec<(Observable, u32, Seen)>,
     misses: Misses,
 }
 
@@ -184,12 +212,12 @@ impl<'s> Matcher<'s> {
                     } else {
                         http.uri.clone()
                     };
-                    hits.push((Observable::HttpUrl, id, url));
+                    hits.push((Observable::HttpUrl, id, Seen::Text(url)));
                 });
             }
             Event::Hash(hash) => {
                 set.hash_matches(&hash.hash, |id| {
-                    hits.push((Observable::FileHash, id, hash.hash.clone()))
+                    hits.push((Observable::FileHash, id, Seen::Text(hash.hash.clone())))
                 });
             }
         }
@@ -208,22 +236,18 @@ impl<'s> Matcher<'s> {
                 flow,
             };
             let serial = &mut self.next_serial;
-            let (_, alert) = self.alerts.entry(key).or_insert_with_key(|key| {
+            let tally = self.alerts.entry(key).or_insert_with(|| {
                 *serial += 1;
-                let alert = Alert {
-                    indicator: key.indicator,
-                    observable: key.observable,
-                    value: key.value.clone(),
-                    flow: key.flow,
+                Tally {
+                    serial: *serial,
                     first_seen_ns: first,
                     last_seen_ns: last,
                     count: 0,
-                };
-                (*serial, alert)
+                }
             });
-            alert.count += 1;
-            alert.first_seen_ns = alert.first_seen_ns.min(first);
-            alert.last_seen_ns = alert.last_seen_ns.max(last);
+            tally.count += 1;
+            tally.first_seen_ns = tally.first_seen_ns.min(first);
+            tally.last_seen_ns = tally.last_seen_ns.max(last);
         }
     }
 
@@ -239,9 +263,20 @@ impl<'s> Matcher<'s> {
 
     /// The alerts, in the order they were first raised.
     pub fn finish(self) -> Vec<Alert> {
-        let mut alerts: Vec<(u64, Alert)> = self.alerts.into_values().collect();
-        alerts.sort_unstable_by_key(|(serial, _)| *serial);
-        alerts.into_iter().map(|(_, alert)| alert).collect()
+        let mut alerts: Vec<(AlertKey, Tally)> = self.alerts.into_iter().collect();
+        alerts.sort_unstable_by_key(|(_, tally)| tally.serial);
+        alerts
+            .into_iter()
+            .map(|(key, tally)| Alert {
+                indicator: key.indicator,
+                observable: key.observable,
+                value: key.value.render(),
+                flow: key.flow,
+                first_seen_ns: tally.first_seen_ns,
+                last_seen_ns: tally.last_seen_ns,
+                count: tally.count,
+            })
+            .collect()
     }
 }
 
@@ -261,7 +296,7 @@ fn match_flow(
     set: &IndicatorSet,
     misses: &mut Misses,
     flow: &Flow,
-    hits: &mut Vec<(Observable, u32, String)>,
+    hits: &mut Vec<(Observable, u32, Seen)>,
 ) {
     let tuple = &flow.tuple;
     for (observable, ip) in [
@@ -284,10 +319,10 @@ fn match_flow(
     }
     if tuple.src_port != 0 || tuple.dst_port != 0 {
         set.port_matches(tuple.src_port, |id| {
-            hits.push((Observable::SrcPort, id, tuple.src_port.to_string()))
+            hits.push((Observable::SrcPort, id, Seen::Port(tuple.src_port)))
         });
         set.port_matches(tuple.dst_port, |id| {
-            hits.push((Observable::DstPort, id, tuple.dst_port.to_string()))
+            hits.push((Observable::DstPort, id, Seen::Port(tuple.dst_port)))
         });
     }
 }
@@ -296,18 +331,20 @@ fn address(
     set: &IndicatorSet,
     observable: Observable,
     ip: IpAddr,
-    hits: &mut Vec<(Observable, u32, String)>,
+    hits: &mut Vec<(Observable, u32, Seen)>,
 ) {
-    set.ip_matches(ip, |id| hits.push((observable, id, ip.to_string())));
+    set.ip_matches(ip, |id| hits.push((observable, id, Seen::Ip(ip))));
 }
 
 fn domain(
     set: &IndicatorSet,
     observable: Observable,
     name: &str,
-    hits: &mut Vec<(Observable, u32, String)>,
+    hits: &mut Vec<(Observable, u32, Seen)>,
 ) {
-    set.domain_matches(name, |id| hits.push((observable, id, name.to_string())));
+    set.domain_matches(name, |id| {
+        hits.push((observable, id, Seen::Text(name.to_string())));
+    });
 }
 
 /// A Host header without its port (`[v6]:port` keeps the address).
