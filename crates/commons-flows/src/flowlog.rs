@@ -345,6 +345,23 @@ fn for_each_csv_field(line: &[u8], mut field: impl FnMut(usize, Cow<'_, [u8]>)) 
     }
 }
 
+/// Emits the flow of a CSV line once its fields are read: `count` fields
+/// were found, `result` holds the last field's problem if any.
+fn finish_csv<F: FnMut(Event)>(
+    header: &CsvHeader,
+    count: usize,
+    result: Result<(), SkipReason>,
+    partial: Partial,
+    sink: &mut Sink<F>,
+) -> LineResult {
+    if count != header.columns.len() {
+        return Err(SkipReason::GarbageLine);
+    }
+    result?;
+    sink.event(Event::Flow(partial.flow()?));
+    Ok(())
+}
+
 /// A CSV line with quoted fields, read field by field by the general reader.
 fn quoted_csv_line<F: FnMut(Event)>(
     header: &CsvHeader,
@@ -360,12 +377,7 @@ fn quoted_csv_line<F: FnMut(Event)>(
             result = Err(reason);
         }
     });
-    if count != header.columns.len() {
-        return Err(SkipReason::GarbageLine);
-    }
-    result?;
-    sink.event(Event::Flow(partial.flow()?));
-    Ok(())
+    finish_csv(header, count, result, partial, sink)
 }
 
 /// One data line of a CSV flow log.
@@ -405,12 +417,7 @@ pub(crate) fn csv_line<F: FnMut(Event)>(
             None => break,
         }
     }
-    if count != header.columns.len() {
-        return Err(SkipReason::GarbageLine);
-    }
-    result?;
-    sink.event(Event::Flow(partial.flow()?));
-    Ok(())
+    finish_csv(header, count, result, partial, sink)
 }
 
 /// The shape of the last JSON line: its keys in order, with their columns.

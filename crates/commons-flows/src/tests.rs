@@ -23,15 +23,7 @@ pub(crate) fn render(event: &Event) -> String {
             flow.last_seen_ns
         ),
         Event::Dns(dns) => {
-            let answers: Vec<String> = dns
-                .answers
-                .iter()
-                .map(|answer| match answer {
-                    DnsAnswer::A(ip) => format!("A {ip}"),
-                    DnsAnswer::Aaaa(ip) => format!("AAAA {ip}"),
-                    DnsAnswer::Cname(name) => format!("CNAME {name}"),
-                })
-                .collect();
+            let answers: Vec<String> = dns.answers.iter().map(render_answer).collect();
             format!(
                 "dns {} {} {} type={} [{}]",
                 dns.tuple,
@@ -55,3 +47,12 @@ pub(crate) fn render(event: &Event) -> String {
 mod indicators;
 mod matching;
 mod text;
+
+/// One DNS answer as `TYPE value`.
+pub(crate) fn render_answer(answer: &DnsAnswer) -> String {
+    match answer {
+        DnsAnswer::A(ip) => format!("A {ip}"),
+        DnsAnswer::Aaaa(ip) => format!("AAAA {ip}"),
+        DnsAnswer::Cname(name) => format!("CNAME {name}"),
+    }
+}

@@ -32,6 +32,20 @@ pub(super) struct State {
     interfaces: Vec<Interface>,
 }
 
+/// The fields of a packet block, offsets relative to the block body.
+#[derive(Debug, Clone, Copy)]
+struct PacketBlock {
+    /// Where the block starts in the input.
+    offset: u64,
+    block_len: usize,
+    interface_id: u32,
+    /// Timestamp (high, low words); Simple Packet Blocks have none.
+    ts: Option<(u32, u32)>,
+    data_start: usize,
+    data_len: usize,
+    orig_len: u32,
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Interface {
     link: LinkType,
@@ -123,8 +137,8 @@ impl State {
                     self.interfaces.push(self.interface(body));
                     None
                 }
-                EPB => Some(self.enhanced(body, block_len, offset)),
-                PB => Some(self.obsolete(body, block_len, offset)),
+                EPB => Some(self.timestamped(body, block_len, offset, true)),
+                PB => Some(self.timestamped(body, block_len, offset, false)),
                 SPB => Some(self.simple(body, block_len, offset)),
                 _ => None,
             };
@@ -195,47 +209,44 @@ impl State {
         interface
     }
 
-    /// A packet block: the interface, timestamp, lengths and data offset
-    /// (relative to the block body) are already decoded by the caller.
-    fn packet(
-        &self,
-        offset: u64,
-        block_len: usize,
-        interface_id: u32,
-        ts: Option<(u32, u32)>,
-        body_data: (usize, usize),
-        body_len: usize,
-        orig_len: u32,
-    ) -> Step {
-        let Some(interface) = self.interfaces.get(interface_id as usize) else {
+    /// A packet block whose fields the caller decoded.
+    fn packet(&self, block: PacketBlock, body_len: usize) -> Step {
+        let Some(interface) = self.interfaces.get(block.interface_id as usize) else {
             return Step::Skipped {
                 reason: SkipReason::UnknownInterface,
-                offset,
+                offset: block.offset,
             };
         };
-        let (data_start, data_len) = body_data;
-        if data_start + data_len > body_len {
+        if block.data_start + block.data_len > body_len {
             return Step::Skipped {
                 reason: SkipReason::CorruptRecord,
-                offset,
+                offset: block.offset,
             };
         }
         Step::Packet(PacketMeta {
-            record_len: block_len,
-            data_start: 8 + data_start,
-            data_len,
-            ts_ns: ts.map_or(0, |(high, low)| interface.ts_ns(high, low)),
-            interface: interface_id,
+            record_len: block.block_len,
+            data_start: 8 + block.data_start,
+            data_len: block.data_len,
+            ts_ns: block.ts.map_or(0, |(high, low)| interface.ts_ns(high, low)),
+            interface: block.interface_id,
             link: interface.link,
-            orig_len,
+            orig_len: block.orig_len,
         })
     }
 
-    fn enhanced(&self, body: &[u8], block_len: usize, offset: u64) -> Step {
+    /// An Enhanced Packet Block (32-bit interface id) or the obsolete Packet
+    /// Block (16-bit interface id and a 16-bit drop count): both then carry a
+    /// timestamp, the captured and original lengths, and the data.
+    fn timestamped(&self, body: &[u8], block_len: usize, offset: u64, wide_id: bool) -> Step {
         let big = self.big_endian;
+        let interface_id = if wide_id {
+            read_u32(body, 0, big)
+        } else {
+            read_u16(body, 0, big).map(u32::from)
+        };
         let fields = (|| {
             Some((
-                read_u32(body, 0, big)?,
+                interface_id?,
                 read_u32(body, 4, big)?,
                 read_u32(body, 8, big)?,
                 read_u32(body, 12, big)?,
@@ -248,43 +259,16 @@ impl State {
                 offset,
             };
         };
-        self.packet(
+        let block = PacketBlock {
             offset,
             block_len,
             interface_id,
-            Some((high, low)),
-            (20, captured as usize),
-            body.len(),
+            ts: Some((high, low)),
+            data_start: 20,
+            data_len: captured as usize,
             orig_len,
-        )
-    }
-
-    fn obsolete(&self, body: &[u8], block_len: usize, offset: u64) -> Step {
-        let big = self.big_endian;
-        let fields = (|| {
-            Some((
-                read_u16(body, 0, big)?,
-                read_u32(body, 4, big)?,
-                read_u32(body, 8, big)?,
-                read_u32(body, 12, big)?,
-                read_u32(body, 16, big)?,
-            ))
-        })();
-        let Some((interface_id, high, low, captured, orig_len)) = fields else {
-            return Step::Skipped {
-                reason: SkipReason::CorruptRecord,
-                offset,
-            };
         };
-        self.packet(
-            offset,
-            block_len,
-            u32::from(interface_id),
-            Some((high, low)),
-            (20, captured as usize),
-            body.len(),
-            orig_len,
-        )
+        self.packet(block, body.len())
     }
 
     /// A Simple Packet Block: interface 0, no timestamp, the captured length
@@ -306,15 +290,16 @@ impl State {
         let captured = (body.len() - 4)
             .min(orig_len as usize)
             .min(snaplen as usize);
-        self.packet(
+        let block = PacketBlock {
             offset,
             block_len,
-            0,
-            None,
-            (4, captured),
-            body.len(),
+            interface_id: 0,
+            ts: None,
+            data_start: 4,
+            data_len: captured,
             orig_len,
-        )
+        };
+        self.packet(block, body.len())
     }
 
     /// Skips to the next offset holding a known block type whose trailing

@@ -1,8 +1,8 @@
 //! Application parsers: DNS messages, TLS ClientHello, HTTP request heads.
 
 use super::build::client_hello;
+use super::render_answer;
 use crate::dns;
-use crate::event::DnsAnswer;
 use crate::http;
 use crate::tls::{self, Sni};
 
@@ -25,15 +25,7 @@ const RESPONSE: &[u8] = &[
 #[track_caller]
 fn check_dns(message: &[u8], expect: Option<(&str, u16, bool, &[&str])>) {
     let actual = dns::parse(message).map(|it| {
-        let answers: Vec<String> = it
-            .answers
-            .iter()
-            .map(|answer| match answer {
-                DnsAnswer::A(ip) => format!("A {ip}"),
-                DnsAnswer::Aaaa(ip) => format!("AAAA {ip}"),
-                DnsAnswer::Cname(name) => format!("CNAME {name}"),
-            })
-            .collect();
+        let answers: Vec<String> = it.answers.iter().map(render_answer).collect();
         (it.query, it.qtype, it.is_response, answers)
     });
     let expect = expect.map(|(query, qtype, response, answers)| {
