@@ -171,6 +171,65 @@ test('register, log out and in, create and join a community, switch language', a
   await assertAccessible(bob);
 });
 
+test('an admin invites, promotes and changes the rules; a moderator approves a join', async () => {
+  const admin = await newPage();
+  await register(admin, 'ada');
+  await admin.getByLabel('Name', { exact: true }).fill('workshop');
+  await admin.getByLabel('Rules').selectOption('invite-only');
+  await admin.getByRole('button', { name: 'Create community' }).click();
+  await admin.waitForURL(/\/c\/[0-9a-f]{32}$/);
+  const communityUrl = admin.url();
+  await assertAccessible(admin);
+
+  const carol = await newPage();
+  await register(carol, 'carol');
+
+  // Ada invites carol by name; carol's join then goes straight through.
+  await admin.getByLabel('Invite someone').fill('carol');
+  await admin.getByRole('button', { name: 'Send invitation' }).click();
+  await admin.waitForURL(communityUrl);
+  await admin.getByRole('cell', { name: 'community.invite' }).waitFor();
+  await carol.goto(communityUrl);
+  await carol.getByRole('button', { name: 'Ask to join' }).click();
+  await carol.waitForURL(communityUrl);
+  await carol.getByText('Your role: Member.').waitFor();
+
+  // Ada makes carol a moderator and opens joins to approval.
+  await admin.reload();
+  await admin.getByLabel('Role of carol').selectOption('moderator');
+  await admin.getByRole('listitem').filter({ hasText: 'carol' }).getByRole('button', { name: 'Change role' }).click();
+  await admin.waitForURL(communityUrl);
+  await admin.getByLabel('Who can join').selectOption('approval');
+  await admin.getByLabel('Net votes to accept a contribution').fill('3');
+  await admin.getByRole('button', { name: 'Save rules' }).click();
+  await admin.waitForURL(communityUrl);
+  await admin.locator('dl.facts').getByText('Moderators approve who joins.').waitFor();
+
+  // Dave asks to join; carol, now a moderator, approves him.
+  const dave = await newPage();
+  await register(dave, 'dave');
+  await dave.goto(communityUrl);
+  await dave.getByRole('button', { name: 'Ask to join' }).click();
+  await dave.waitForURL(communityUrl);
+  await dave.getByText('Your request to join is waiting for approval.').waitFor();
+  await carol.reload();
+  await carol.getByText('Your role: Moderator.').waitFor();
+  await assertAccessible(carol);
+  await carol.getByRole('listitem').filter({ hasText: 'dave' }).getByRole('button', { name: 'Approve' }).click();
+  await carol.waitForURL(communityUrl);
+  await dave.reload();
+  await dave.getByText('Your role: Member.').waitFor();
+
+  // A member who is not an admin cannot change the rules, even by hand.
+  const csrf = await dave.locator('input[name="csrf"]').first().inputValue();
+  const refused = await dave.request.post(`${communityUrl}/policy`, {
+    form: { csrf, join: 'open', votes_to_accept: '1', expert_approval: '', invite: 'member' },
+    maxRedirects: 0,
+  });
+  assert.equal(refused.status(), 422);
+  assert.match(await refused.text(), /at least admin is required/);
+});
+
 test('the language switcher works when logged out', async () => {
   const visitor = await newPage();
   await visitor.goto(`${base}/login`);

@@ -23,6 +23,7 @@ use commons_store::{AppendError, Registry, Store, StoreConfig, StoreError};
 
 pub use accounts::{ApiToken, Session, User};
 pub use commons_store::Backend;
+pub use commons_store::community::MemberRow;
 pub use communities::CommunityView;
 
 /// The capabilities this node runs. Adding a capability is one line here.

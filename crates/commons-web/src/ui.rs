@@ -6,6 +6,7 @@ mod accounts;
 mod audit;
 mod communities;
 mod home;
+mod manage;
 mod page;
 mod session;
 mod settings;
@@ -37,6 +38,11 @@ pub fn routes() -> Router<AppState> {
         .route("/c/{id}", get(communities::show))
         .route("/c/{id}/join", post(communities::join))
         .route("/c/{id}/leave", post(communities::leave))
+        .route("/c/{id}/invite", post(manage::invite))
+        .route("/c/{id}/approve", post(manage::approve))
+        .route("/c/{id}/remove", post(manage::remove))
+        .route("/c/{id}/role", post(manage::role))
+        .route("/c/{id}/policy", post(manage::policy))
         .route("/profile", get(settings::profile))
         .route(
             "/settings",

@@ -171,3 +171,20 @@ col-target = Target
 col-outcome = Outcome
 audit-older = Older entries
 error-too-many-logins = Too many login attempts. Wait a minute and try again.
+
+## Running a community: invitations, join requests, roles and the policy
+manage-title = Run this community
+manage-invite-label = Invite someone
+manage-invite-hint = Their user name on this node, or their public key.
+manage-invite = Send invitation
+manage-approve = Approve
+manage-remove = Remove
+manage-role-for = Role of { $name }
+manage-role-change = Change role
+manage-policy-title = Rules
+manage-policy-join = Who can join
+manage-policy-votes = Net votes to accept a contribution
+manage-policy-expert = Needs an expert's approval
+manage-policy-expert-hint = Record kinds or categories, separated by commas, e.g. security.
+manage-policy-invite = Least role that can invite
+manage-policy-save = Save rules

@@ -171,3 +171,20 @@ col-target = Mål
 col-outcome = Utfall
 audit-older = Äldre poster
 error-too-many-logins = För många inloggningsförsök. Vänta en minut och försök igen.
+
+## Running a community: invitations, join requests, roles and the policy
+manage-title = Driv den här gemenskapen
+manage-invite-label = Bjud in någon
+manage-invite-hint = Användarnamnet på den här noden, eller den publika nyckeln.
+manage-invite = Skicka inbjudan
+manage-approve = Godkänn
+manage-remove = Ta bort
+manage-role-for = Roll för { $name }
+manage-role-change = Byt roll
+manage-policy-title = Regler
+manage-policy-join = Vem kan gå med
+manage-policy-votes = Röster netto för att godta ett bidrag
+manage-policy-expert = Kräver en experts godkännande
+manage-policy-expert-hint = Posttyper eller kategorier, åtskilda med kommatecken, t.ex. security.
+manage-policy-invite = Lägsta roll som kan bjuda in
+manage-policy-save = Spara reglerna

@@ -10,11 +10,12 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use commons_kernel::community::TEMPLATES;
 use commons_kernel::{Handle, JoinRule, MemberStatus, Visibility};
-use commons_node::{CommunityView, NodeError, User};
+use commons_node::{CommunityView, NodeError};
 use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::ui::manage;
 use crate::ui::page::{self, Field, csrf_field, error_summary, role_id, short_key, visibility_id};
 use crate::ui::session::{Visitor, redirect_with_cookies};
 
@@ -275,10 +276,12 @@ pub async fn show(
                             @if member.status == MemberStatus::Active { (visitor.t(role_id(member.role))) }
                             @else { (visitor.t("role-pending")) }
                         }
+                        (manage::member_actions(&visitor, &community, member))
                     }
                 }
             }
         }
+        (manage::section(&visitor, &community))
         section aria-labelledby="log-title" {
             h2 #log-title { (visitor.t("community-log")) }
             @if entries.is_empty() {
@@ -351,12 +354,12 @@ pub async fn join(
     id: Result<Path<String>, PathRejection>,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
-    let (user, id) = match member_action(&visitor, id, form) {
+    let (user, id, _) = match manage::checked(&visitor, id, form, |form| &form.csrf) {
         Ok(checked) => checked,
         Err(response) => return *response,
     };
     let result = state.node.join(&user, &id).await.map(|_| ());
-    back_to_community(&state, &visitor, &id, result).await
+    manage::back(&state, &visitor, &id, result).await
 }
 
 pub async fn leave(
@@ -365,44 +368,10 @@ pub async fn leave(
     id: Result<Path<String>, PathRejection>,
     form: Result<Form<CsrfForm>, FormRejection>,
 ) -> Response {
-    let (user, id) = match member_action(&visitor, id, form) {
+    let (user, id, _) = match manage::checked(&visitor, id, form, |form| &form.csrf) {
         Ok(checked) => checked,
         Err(response) => return *response,
     };
     let result = state.node.leave(&user, &id).await;
-    back_to_community(&state, &visitor, &id, result).await
-}
-
-/// The acting user and community of a join or leave form, once the form is
-/// well-formed, the visitor logged in and the CSRF token right.
-fn member_action(
-    visitor: &Visitor,
-    id: Result<Path<String>, PathRejection>,
-    form: Result<Form<CsrfForm>, FormRejection>,
-) -> Result<(User, String), Box<Response>> {
-    let (Ok(Path(id)), Ok(Form(form))) = (id, form) else {
-        return Err(Box::new(page::bad_request(visitor)));
-    };
-    let Some(user) = visitor.user() else {
-        return Err(Box::new(redirect_with_cookies("/login", &[])));
-    };
-    if !visitor.csrf_matches(&form.csrf) {
-        return Err(Box::new(page::csrf_failed(visitor)));
-    }
-    Ok((user.clone(), id))
-}
-
-async fn back_to_community(
-    state: &AppState,
-    visitor: &Visitor,
-    id: &str,
-    result: Result<(), NodeError>,
-) -> Response {
-    if let Err(error) = result {
-        return page::node_error(visitor, error);
-    }
-    match state.node.resolve_community(id).await {
-        Ok(community) => redirect_with_cookies(&format!("/c/{}", community.to_hex()), &[]),
-        Err(error) => page::node_error(visitor, error),
-    }
+    manage::back(&state, &visitor, &id, result).await
 }

@@ -196,6 +196,12 @@ pub fn not_found(visitor: &Visitor) -> Response {
 
 /// The page for a node error the handler did not turn into an inline message.
 pub fn node_error(visitor: &Visitor, error: NodeError) -> Response {
+    // What the community's rules found is the visitor's to read: it says
+    // what to change (for example, which role a change needs).
+    let findings = match &error {
+        NodeError::Invalid(findings) => findings.0.iter().map(|f| f.message.clone()).collect(),
+        _ => Vec::new(),
+    };
     let (status, title, body) = match error {
         NodeError::NotFound { .. } => (
             StatusCode::NOT_FOUND,
@@ -235,7 +241,15 @@ pub fn node_error(visitor: &Visitor, error: NodeError) -> Response {
             )
         }
     };
-    error_page(visitor, status, title, body)
+    if findings.is_empty() {
+        return error_page(visitor, status, title, body);
+    }
+    let body = html! {
+        p { (visitor.t(body)) }
+        ul { @for finding in &findings { li { (finding) } } }
+        p { a href="/" { (visitor.t("error-back-home")) } }
+    };
+    render_status(visitor, status, &visitor.t(title), body)
 }
 
 /// A friendly error page from two message ids.
