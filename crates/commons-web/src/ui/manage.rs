@@ -8,6 +8,7 @@ use axum::extract::rejection::{FormRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::response::Response;
 use commons_kernel::{JoinRule, MemberStatus, Policy, Role};
+use commons_node::control::MemberAction;
 use commons_node::{CommunityView, MemberRow, NodeError, User};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -174,44 +175,51 @@ fn policy_form(visitor: &Visitor, policy: &Policy, action: &str) -> Markup {
 }
 
 pub async fn invite(
-    State(state): State<AppState>,
+    state: State<AppState>,
     visitor: Visitor,
     id: Result<Path<String>, PathRejection>,
     form: Result<Form<MemberForm>, FormRejection>,
 ) -> Response {
-    let (user, id, form) = match checked(&visitor, id, form, |form| &form.csrf) {
-        Ok(checked) => checked,
-        Err(response) => return *response,
-    };
-    let result = state.node.invite(&user, &id, form.member.trim()).await;
-    back(&state, &visitor, &id, result).await
+    member_record(state, visitor, id, form, MemberAction::Invite).await
 }
 
 pub async fn approve(
-    State(state): State<AppState>,
+    state: State<AppState>,
     visitor: Visitor,
     id: Result<Path<String>, PathRejection>,
     form: Result<Form<MemberForm>, FormRejection>,
 ) -> Response {
-    let (user, id, form) = match checked(&visitor, id, form, |form| &form.csrf) {
-        Ok(checked) => checked,
-        Err(response) => return *response,
-    };
-    let result = state.node.approve(&user, &id, &form.member).await;
-    back(&state, &visitor, &id, result).await
+    member_record(state, visitor, id, form, MemberAction::Approve).await
 }
 
 pub async fn remove(
+    state: State<AppState>,
+    visitor: Visitor,
+    id: Result<Path<String>, PathRejection>,
+    form: Result<Form<MemberForm>, FormRejection>,
+) -> Response {
+    member_record(state, visitor, id, form, MemberAction::Remove).await
+}
+
+/// Writes the record a member form asks for: an invitation, an approval
+/// or a removal of the named member.
+async fn member_record(
     State(state): State<AppState>,
     visitor: Visitor,
     id: Result<Path<String>, PathRejection>,
     form: Result<Form<MemberForm>, FormRejection>,
+    action: MemberAction,
 ) -> Response {
     let (user, id, form) = match checked(&visitor, id, form, |form| &form.csrf) {
         Ok(checked) => checked,
         Err(response) => return *response,
     };
-    let result = state.node.remove_member(&user, &id, &form.member).await;
+    let member = form.member.trim();
+    let result = match action {
+        MemberAction::Invite => state.node.invite(&user, &id, member).await,
+        MemberAction::Approve => state.node.approve(&user, &id, member).await,
+        MemberAction::Remove => state.node.remove_member(&user, &id, member).await,
+    };
     back(&state, &visitor, &id, result).await
 }
 
