@@ -80,8 +80,9 @@ fn check_stix(value: &serde_json::Value, path: &std::path::Path) -> anyhow::Resu
         .iter()
         .map(|finding| format!("  {finding}"))
         .collect();
+    let plural = if errors.len() == 1 { "" } else { "s" };
     anyhow::bail!(
-        "{} is not valid STIX 2.1 ({} errors):\n{}",
+        "{} is not valid STIX 2.1 ({} error{plural}):\n{}",
         path.display(),
         errors.len(),
         list.join("\n")
