@@ -62,7 +62,7 @@ fn read_json(path: &std::path::Path, what: &str) -> anyhow::Result<serde_json::V
 
 /// Validates STIX JSON and fails with every error finding; warnings are
 /// printed and do not stop the command.
-fn check_stix(value: &serde_json::Value, path: &std::path::Path) -> anyhow::Result<()> {
+fn check_stix(value: &serde_json::Value, label: &str) -> anyhow::Result<()> {
     let findings = commons_stix::validate(value);
     let errors: Vec<&commons_stix::Finding> = findings
         .iter()
@@ -70,7 +70,7 @@ fn check_stix(value: &serde_json::Value, path: &std::path::Path) -> anyhow::Resu
         .collect();
     for finding in &findings {
         if finding.severity == commons_stix::Severity::Warning {
-            eprintln!("{}: {finding}", path.display());
+            eprintln!("{label}: {finding}");
         }
     }
     if errors.is_empty() {
@@ -82,8 +82,7 @@ fn check_stix(value: &serde_json::Value, path: &std::path::Path) -> anyhow::Resu
         .collect();
     let plural = if errors.len() == 1 { "" } else { "s" };
     anyhow::bail!(
-        "{} is not valid STIX 2.1 ({} error{plural}):\n{}",
-        path.display(),
+        "{label} is not valid STIX 2.1 ({} error{plural}):\n{}",
         errors.len(),
         list.join("\n")
     )

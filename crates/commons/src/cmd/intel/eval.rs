@@ -25,7 +25,7 @@ pub struct EvalArgs {
 pub fn run(args: EvalArgs, json: bool) -> anyhow::Result<ExitCode> {
     let pattern = parse(&args.pattern)?;
     let value = read_json(&args.observed, "observed data")?;
-    check_stix(&value, &args.observed)?;
+    check_stix(&value, &args.observed.display().to_string())?;
     let observations = observations_from_json(&value)
         .map_err(|error| anyhow!("{}: {error}", args.observed.display()))?;
     let compiled = CompiledPattern::new(&pattern);

@@ -22,7 +22,6 @@
 //! on all of them at the end.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::path::Path;
 
 use anyhow::bail;
 use commons_flows::IndicatorKind as FlowKind;
@@ -32,7 +31,7 @@ use commons_stix::{CompiledPattern, MatcherBuilder, Pattern, Timestamp};
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{check_stix, eval, read_json};
+use super::{check_stix, eval};
 
 /// The standing a bundle's indicator gets when it states no `confidence`.
 const UNSTATED_CONFIDENCE: u8 = 50;
@@ -114,13 +113,13 @@ pub struct LoadOptions {
     pub include_inactive: bool,
 }
 
-/// Reads every bundle in `paths` and compiles their indicators.
-pub fn load(paths: &[&Path], options: LoadOptions) -> anyhow::Result<Compiled> {
+/// Validates every source (a label for messages, such as the file it came
+/// from, and its STIX JSON) and compiles their indicators.
+pub fn load(sources: &[(String, Value)], options: LoadOptions) -> anyhow::Result<Compiled> {
     let mut candidates = Vec::new();
-    for path in paths {
-        let value = read_json(path, "indicators")?;
-        check_stix(&value, path)?;
-        collect(&value, path, &mut candidates)?;
+    for (label, value) in sources {
+        check_stix(value, label)?;
+        collect(value, label, &mut candidates)?;
     }
     compile(candidates, options)
 }
@@ -131,7 +130,7 @@ struct Candidate {
     pattern: Option<Pattern>,
 }
 
-fn collect(value: &Value, path: &Path, out: &mut Vec<Candidate>) -> anyhow::Result<()> {
+fn collect(value: &Value, label: &str, out: &mut Vec<Candidate>) -> anyhow::Result<()> {
     let objects: &[Value] = match value {
         Value::Object(map) if map.get("type").and_then(Value::as_str) == Some("bundle") => map
             .get("objects")
@@ -139,10 +138,7 @@ fn collect(value: &Value, path: &Path, out: &mut Vec<Candidate>) -> anyhow::Resu
             .map_or(&[], Vec::as_slice),
         Value::Array(items) => items,
         Value::Object(_) => std::slice::from_ref(value),
-        _ => bail!(
-            "{}: expected a STIX bundle, an object or a list of objects",
-            path.display()
-        ),
+        _ => bail!("{label}: expected a STIX bundle, an object or a list of objects"),
     };
     for object in objects {
         if object.get("type").and_then(Value::as_str) != Some("indicator") {
@@ -154,9 +150,10 @@ fn collect(value: &Value, path: &Path, out: &mut Vec<Candidate>) -> anyhow::Resu
                 .and_then(Value::as_str)
                 .unwrap_or_default();
             let id = object.get("id").and_then(Value::as_str).unwrap_or("?");
-            Some(eval::parse(text).map_err(|error| {
-                anyhow::anyhow!("{}: indicator {id}: {error:#}", path.display())
-            })?)
+            Some(
+                eval::parse(text)
+                    .map_err(|error| anyhow::anyhow!("{label}: indicator {id}: {error:#}"))?,
+            )
         } else {
             None
         };

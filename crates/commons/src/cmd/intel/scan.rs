@@ -71,9 +71,6 @@ pub fn run(args: ScanArgs, _config: &Config, json: bool) -> anyhow::Result<ExitC
     if args.indicators.is_empty() && args.community.is_empty() {
         bail!("no indicators to match; pass --indicators FILE (a STIX bundle) or --community NAME");
     }
-    for name in &args.community {
-        community_indicators(name)?;
-    }
     let now = match &args.at {
         Some(text) => Timestamp::parse(text)
             .with_context(|| {
@@ -85,9 +82,18 @@ pub fn run(args: ScanArgs, _config: &Config, json: bool) -> anyhow::Result<ExitC
             .context("the system clock is before 1970")?
             .as_secs() as i64,
     };
-    let paths: Vec<&Path> = args.indicators.iter().map(PathBuf::as_path).collect();
+    let mut sources = Vec::new();
+    for name in &args.community {
+        sources.push((format!("community {name}"), community_indicators(name)?));
+    }
+    for path in &args.indicators {
+        sources.push((
+            path.display().to_string(),
+            super::read_json(path, "indicators")?,
+        ));
+    }
     let compiled = indicators::load(
-        &paths,
+        &sources,
         LoadOptions {
             now,
             include_inactive: args.include_inactive,
@@ -137,7 +143,8 @@ pub fn run(args: ScanArgs, _config: &Config, json: bool) -> anyhow::Result<ExitC
 /// The active indicators of community `name` as a STIX bundle.
 ///
 /// This is where the node's listing of a community's active indicators
-/// plugs in; until it exists the scan fails with a clear message.
+/// plugs in (the result joins the `--indicators` bundles); until it exists
+/// the scan fails with a clear message before reading any input.
 fn community_indicators(name: &str) -> anyhow::Result<serde_json::Value> {
     bail!("--community {name}: {NO_COMMUNITY_INDICATORS}")
 }
