@@ -486,6 +486,24 @@ fn scan_of_a_generated_capture_agrees_with_the_engine() {
     assert_eq!(port["observable"], "dst_port");
     assert!(port["threat_score"].as_u64() < port["confidence"].as_u64());
 
+    // Streamed through a progress bar, the scan finds the same.
+    let streamed = intel(
+        &cli,
+        &[
+            "scan",
+            arg(&capture.pcap),
+            "--indicators",
+            arg(&capture.indicators),
+            "--at",
+            AT,
+            "--format",
+            "json",
+            "--progress",
+            "always",
+        ],
+    );
+    assert_eq!(streamed.json()["alerts"], report["alerts"]);
+
     let stats = &report["indicators"];
     assert_eq!(
         (
@@ -667,6 +685,21 @@ fn scan_of_generated_flow_logs() {
                 .iter()
                 .all(|alert| alert["value"] == json!(server.to_string()))
         );
+        let streamed = intel(
+            &cli,
+            &[
+                "scan",
+                arg(&path),
+                "--indicators",
+                arg(&indicators),
+                "--at",
+                AT,
+                "--json",
+                "--progress",
+                "always",
+            ],
+        );
+        assert_eq!(streamed.json(), report, "{name} streamed");
     }
 }
 

@@ -51,6 +51,20 @@ pub struct ScanArgs {
     /// Also match revoked, expired and low-confidence indicators
     #[arg(long)]
     include_inactive: bool,
+    /// Show a progress bar: for inputs of 16 MiB or more on a terminal
+    /// (auto), for every input, or never
+    #[arg(long, value_enum, default_value = "auto")]
+    progress: Progress,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Progress {
+    /// For big inputs when standard error is a terminal
+    Auto,
+    /// For every input (drawn only on a terminal)
+    Always,
+    /// Never
+    Never,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -102,7 +116,7 @@ pub fn run(args: ScanArgs, _config: &Config, json: bool) -> anyhow::Result<ExitC
     let mut matching = Matching::new(&compiled);
     let mut inputs = Vec::new();
     for path in &args.inputs {
-        inputs.push(scan_input(path, &mut matching));
+        inputs.push(scan_input(path, args.progress, &mut matching));
     }
     let alerts = matching.finish();
     let report = Report {
@@ -150,14 +164,14 @@ fn community_indicators(name: &str) -> anyhow::Result<serde_json::Value> {
 }
 
 /// Scans one input, recording its summary or why it could not be read.
-fn scan_input(path: &Path, matching: &mut Matching<'_>) -> InputReport {
+fn scan_input(path: &Path, progress: Progress, matching: &mut Matching<'_>) -> InputReport {
     let mut report = InputReport {
         path: path.display().to_string(),
         format: None,
         error: None,
         summary: SummaryOut::default(),
     };
-    match scan_file(path, matching, &mut report.format) {
+    match scan_file(path, progress, matching, &mut report.format) {
         Ok(summary) => report.summary = SummaryOut::new(&summary),
         Err(error) => {
             eprintln!("error: {}: {error:#}", path.display());
@@ -169,6 +183,7 @@ fn scan_input(path: &Path, matching: &mut Matching<'_>) -> InputReport {
 
 fn scan_file(
     path: &Path,
+    progress: Progress,
     matching: &mut Matching<'_>,
     format_out: &mut Option<&'static str>,
 ) -> anyhow::Result<ScanSummary> {
@@ -189,8 +204,14 @@ fn scan_file(
     };
     *format_out = Some(format_name(format));
     let config = ScanConfig::default();
-    let progress = (size >= PROGRESS_BYTES && std::io::stderr().is_terminal())
-        .then(|| progress_bar(size, path));
+    let show = match progress {
+        Progress::Auto => size >= PROGRESS_BYTES && std::io::stderr().is_terminal(),
+        Progress::Always => true,
+        Progress::Never => false,
+    };
+    // With a bar the input streams through it; without, it is read whole
+    // and scanned in memory, which is faster.
+    let progress = show.then(|| progress_bar(size, path));
     let summary = match &progress {
         Some(bar) => {
             let file = File::open(path).context("cannot open it")?;
