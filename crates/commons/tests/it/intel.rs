@@ -472,6 +472,15 @@ fn scan_of_a_generated_capture_agrees_with_the_engine() {
             .all(|alert| alert["observable"] == "observation")
     );
     assert!(!by(5).is_empty());
+    // The value shown is the name the pattern is about, whatever carried it.
+    let first_domain = &capture.model.servers[0].domain;
+    for alert in by(5) {
+        let value = alert["value"].as_str().expect("value");
+        assert!(
+            value == first_domain || value.ends_with(&format!(".{first_domain}")),
+            "{alert}"
+        );
+    }
     assert_eq!(by(6).len(), 1);
     assert_eq!(by(6)[0]["observable"], "observations");
     assert!(by(7).is_empty());

@@ -74,6 +74,9 @@ pub struct Compiled {
     /// The indicator number of each of `evaluated`'s patterns, which it
     /// numbers 0, 1, … in the order they were added.
     pub stix_ids: Vec<u32>,
+    /// The object types each of `evaluated`'s patterns tests, to pick the
+    /// value an alert shows.
+    pub stix_types: Vec<Vec<String>>,
     /// Patterns over several observations, with their indicator numbers.
     pub multi: Vec<(u32, CompiledPattern)>,
     /// What was loaded and what was left out.
@@ -172,6 +175,7 @@ fn compile(candidates: Vec<Candidate>, options: LoadOptions) -> anyhow::Result<C
     let mut flow_indicators = Vec::new();
     let mut builder = MatcherBuilder::new();
     let mut stix_ids = Vec::new();
+    let mut stix_types = Vec::new();
     let mut multi = Vec::new();
     for candidate in candidates {
         let Some(pattern) = candidate.pattern else {
@@ -236,6 +240,7 @@ fn compile(candidates: Vec<Candidate>, options: LoadOptions) -> anyhow::Result<C
                     stats.evaluated += 1;
                     builder.add(&pattern);
                     stix_ids.push(number);
+                    stix_types.push(compiled.object_types());
                 } else {
                     stats.multi_observation += 1;
                     multi.push((number, compiled));
@@ -254,6 +259,7 @@ fn compile(candidates: Vec<Candidate>, options: LoadOptions) -> anyhow::Result<C
         set,
         evaluated: builder.build(),
         stix_ids,
+        stix_types,
         multi,
         stats,
     })

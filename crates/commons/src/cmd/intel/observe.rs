@@ -112,6 +112,29 @@ pub fn primary_value(event: &Event) -> String {
     }
 }
 
+/// The value an alert from a pattern about `types` shows for `event`: the
+/// part of the event of a type the pattern tests, else `primary_value`.
+pub fn matched_value(event: &Event, types: &[String]) -> String {
+    let tests = |kind: &str| types.iter().any(|it| it == kind);
+    match event {
+        Event::Http(http) if tests("url") => url(http.host.as_deref(), &http.uri),
+        Event::Http(http) if tests("domain-name") && http.host.is_some() => {
+            http.host.clone().unwrap_or_default()
+        }
+        Event::Dns(dns) if tests("domain-name") => dns.query.clone(),
+        Event::Tls(tls) if tests("domain-name") => tls.sni.clone(),
+        Event::Hash(hash) if tests("file") || tests("x509-certificate") => hash.hash.clone(),
+        _ if tests("network-traffic") => {
+            let tuple = event.tuple();
+            format!(
+                "{}:{} -> {}:{}",
+                tuple.src, tuple.src_port, tuple.dst, tuple.dst_port
+            )
+        }
+        _ => primary_value(event),
+    }
+}
+
 /// An HTTP request's URL: the target itself when absolute.
 pub fn url(host: Option<&str>, target: &str) -> String {
     if target.starts_with('/') {

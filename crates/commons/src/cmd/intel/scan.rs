@@ -304,10 +304,15 @@ impl<'a> Matching<'a> {
             let Some(&number) = self.compiled.stix_ids.get(*pattern as usize) else {
                 continue;
             };
+            let types = &self.compiled.stix_types[*pattern as usize];
             let serial = self.evaluated.len();
             let tally = self
                 .evaluated
-                .entry((number, observe::primary_value(&event), *event.tuple()))
+                .entry((
+                    number,
+                    observe::matched_value(&event, types),
+                    *event.tuple(),
+                ))
                 .or_insert(Tally {
                     serial,
                     first_ns,
