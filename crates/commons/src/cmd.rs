@@ -68,7 +68,7 @@ pub async fn run(command: Command, config: &Config, json: bool) -> anyhow::Resul
         Command::Restore(args) => backup::restore(args, config, json).await,
         Command::Pattern(command) => pattern::run(command, config, json),
         Command::Scan(args) => scan::run(args, config, json),
-        Command::Intel(command) => intel::run(command, config, json),
+        Command::Intel(command) => intel::run(command, config, json).await,
         other => {
             let target = Target::connect(config).await?;
             let result = dispatch(other, &target, json).await;

@@ -30,10 +30,10 @@ pub enum IntelCommand {
     Scan(scan::ScanArgs),
 }
 
-pub fn run(command: IntelCommand, config: &Config, json: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(command: IntelCommand, config: &Config, json: bool) -> anyhow::Result<ExitCode> {
     let result = match command {
         IntelCommand::Eval(args) => eval::run(args, json),
-        IntelCommand::Scan(args) => scan::run(args, config, json),
+        IntelCommand::Scan(args) => scan::run(args, config, json).await,
     };
     match result {
         Ok(code) => Ok(code),

@@ -35,6 +35,9 @@ pub struct ScanArgs {
     /// Match the active indicators of this community (repeatable)
     #[arg(long, value_name = "NAME")]
     community: Vec<String>,
+    /// The member whose view of --community is used
+    #[arg(long, default_value = "admin")]
+    user: String,
     /// A STIX bundle or JSON list of objects holding indicators (repeatable)
     #[arg(long, value_name = "FILE")]
     indicators: Vec<PathBuf>,
@@ -77,7 +80,7 @@ pub enum Format {
     Stix,
 }
 
-pub fn run(args: ScanArgs, _config: &Config, json: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(args: ScanArgs, config: &Config, json: bool) -> anyhow::Result<ExitCode> {
     let format = if json { Format::Json } else { args.format };
     if args.report_sightings && args.community.is_empty() {
         bail!("--report-sightings sends sightings to a community; name it with --community NAME");
@@ -98,7 +101,8 @@ pub fn run(args: ScanArgs, _config: &Config, json: bool) -> anyhow::Result<ExitC
     };
     let mut sources = Vec::new();
     for name in &args.community {
-        sources.push((format!("community {name}"), community_indicators(name)?));
+        let bundle = community_indicators(config, &args.user, name).await?;
+        sources.push((format!("community {name}"), bundle));
     }
     for path in &args.indicators {
         sources.push((
@@ -159,7 +163,11 @@ pub fn run(args: ScanArgs, _config: &Config, json: bool) -> anyhow::Result<ExitC
 /// This is where the node's listing of a community's active indicators
 /// plugs in (the result joins the `--indicators` bundles); until it exists
 /// the scan fails with a clear message before reading any input.
-fn community_indicators(name: &str) -> anyhow::Result<serde_json::Value> {
+async fn community_indicators(
+    _config: &Config,
+    _user: &str,
+    name: &str,
+) -> anyhow::Result<serde_json::Value> {
     bail!("--community {name}: {NO_COMMUNITY_INDICATORS}")
 }
 
