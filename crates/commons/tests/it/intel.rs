@@ -881,6 +881,43 @@ fn pcap(link_type: u32, packets: &[(Vec<u8>, usize)]) -> Vec<u8> {
     out
 }
 
+/// A little-endian pcapng with one Ethernet interface; each packet is
+/// (interface id, captured bytes).
+fn pcapng(packets: &[(u32, Vec<u8>)]) -> Vec<u8> {
+    fn block(out: &mut Vec<u8>, kind: u32, body: &[u8]) {
+        let len = 12 + body.len().div_ceil(4) * 4;
+        out.extend(kind.to_le_bytes());
+        out.extend((len as u32).to_le_bytes());
+        out.extend(body);
+        out.resize(out.len() + (len - 12 - body.len()), 0);
+        out.extend((len as u32).to_le_bytes());
+    }
+    let mut out = Vec::new();
+    let mut header = Vec::new();
+    header.extend(0x1a2b_3c4du32.to_le_bytes());
+    header.extend(1u16.to_le_bytes());
+    header.extend(0u16.to_le_bytes());
+    header.extend((-1i64).to_le_bytes());
+    block(&mut out, 0x0a0d_0d0a, &header);
+    let mut interface = Vec::new();
+    interface.extend(1u16.to_le_bytes());
+    interface.extend(0u16.to_le_bytes());
+    interface.extend(65_535u32.to_le_bytes());
+    block(&mut out, 1, &interface);
+    for (n, (interface, data)) in packets.iter().enumerate() {
+        let micros = (1_704_067_200u64 + n as u64) * 1_000_000;
+        let mut body = Vec::new();
+        body.extend(interface.to_le_bytes());
+        body.extend(((micros >> 32) as u32).to_le_bytes());
+        body.extend((micros as u32).to_le_bytes());
+        body.extend((data.len() as u32).to_le_bytes());
+        body.extend((data.len() as u32).to_le_bytes());
+        body.extend(data);
+        block(&mut out, 6, &body);
+    }
+    out
+}
+
 const BAD: [u8; 4] = [203, 0, 113, 9];
 
 fn scan_json(cli: &Cli, path: &Path, indicators: &Path) -> (i32, Value) {
@@ -949,6 +986,22 @@ fn scan_of_bad_captures_reports_what_it_skipped() {
     assert_eq!(code, 1);
     assert_eq!(report["inputs"][0]["summary"]["snaplen_cut"], 1);
     assert_eq!(skipped(&report, "truncated_header"), 1);
+
+    // pcapng, with a packet naming an interface nobody declared.
+    let path = write(
+        &cli,
+        "capture.pcapng",
+        pcapng(&[
+            (0, good.clone()),
+            (3, good.clone()),
+            (0, udp_frame([198, 51, 100, 1])),
+        ]),
+    );
+    let (code, report) = scan_json(&cli, &path, &indicators);
+    assert_eq!(code, 1);
+    assert_eq!(report["inputs"][0]["format"], "pcapng");
+    assert_eq!(skipped(&report, "unknown_interface"), 1);
+    assert_eq!(report["inputs"][0]["summary"]["flows"], 2, "{report}");
 
     // A link type nobody decodes.
     let path = write(
