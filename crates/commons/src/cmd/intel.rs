@@ -44,12 +44,21 @@ pub async fn run(command: IntelCommand, config: &Config, json: bool) -> anyhow::
     }
 }
 
-/// Reads a JSON file, naming the file and the line and column of a syntax
-/// error.
+/// Reads a JSON file (`-` for standard input), naming the file and the
+/// line and column of a syntax error.
 fn read_json(path: &std::path::Path, what: &str) -> anyhow::Result<serde_json::Value> {
     use anyhow::Context;
-    let text = std::fs::read(path)
-        .with_context(|| format!("cannot read the {what} file {}", path.display()))?;
+    use std::io::Read;
+    let text = if path.as_os_str() == "-" {
+        let mut text = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut text)
+            .with_context(|| format!("cannot read the {what} from standard input"))?;
+        text
+    } else {
+        std::fs::read(path)
+            .with_context(|| format!("cannot read the {what} file {}", path.display()))?
+    };
     serde_json::from_slice(&text).map_err(|error| {
         anyhow::anyhow!(
             "{} is not JSON: {error} (line {}, column {})",

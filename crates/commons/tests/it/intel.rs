@@ -162,6 +162,19 @@ fn eval_prints_true_or_false() {
         "[ipv4-addr:value = '198.51.100.7'] REPEATS 2 TIMES",
         "false",
     );
+    let text = std::fs::read_to_string(&file).expect("read the fixture");
+    let output = cli.run(
+        &[
+            "intel",
+            "eval",
+            "--pattern",
+            "[domain-name:value = 'evil.example']",
+            "--observed",
+            "-",
+        ],
+        Some(&text),
+    );
+    assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "true");
 }
 
 #[test]

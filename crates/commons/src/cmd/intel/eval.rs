@@ -17,7 +17,8 @@ pub struct EvalArgs {
     /// The STIX 2.1 pattern, e.g. "[ipv4-addr:value = '198.51.100.7']"
     #[arg(long)]
     pattern: String,
-    /// A STIX bundle or a JSON list of objects holding observed-data
+    /// A STIX bundle or a JSON list of objects holding observed-data (`-`
+    /// for standard input)
     #[arg(long, value_name = "FILE")]
     observed: PathBuf,
 }

@@ -38,7 +38,8 @@ pub struct ScanArgs {
     /// The member whose view of --community is used
     #[arg(long, default_value = "admin")]
     user: String,
-    /// A STIX bundle or JSON list of objects holding indicators (repeatable)
+    /// A STIX bundle or JSON list of objects holding indicators (repeatable;
+    /// `-` for standard input)
     #[arg(long, value_name = "FILE")]
     indicators: Vec<PathBuf>,
     /// Output format
