@@ -1159,3 +1159,89 @@ fn scan_bad_arguments_and_indicators_are_clear_errors() {
         "is not JSON",
     );
 }
+
+const ZEEK_HTTP: &str = "#separator \\x09
+#path\thttp
+#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\ttrans_depth\tmethod\thost\turi\tuser_agent
+1704067200\tH1\t10.0.0.3\t40100\t192.0.2.80\t80\t1\tGET\tshop.example\t/cart?id=1\tcurl/8.5
+1704067201\tH2\t10.0.0.3\t40101\t192.0.2.80\t80\t1\tGET\tshop.example\t/index.html\tcurl/8.5
+";
+
+const CERT: &str = "3f0c1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7";
+
+fn zeek_ssl() -> String {
+    format!(
+        "#separator \\x09
+#path\tssl
+#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tversion\tserver_name\tcert_chain_fps
+1704067202\tS1\t10.0.0.4\t40200\t192.0.2.81\t443\tTLSv13\tapi.secure.example\t{CERT}
+"
+    )
+}
+
+#[test]
+fn scan_matches_urls_names_hashes_and_port_sides() {
+    let cli = Cli::new();
+    let http = write(&cli, "http.log", ZEEK_HTTP);
+    let ssl = write(&cli, "ssl.log", zeek_ssl());
+    let flows = write(&cli, "flows.csv", FLOW_CSV);
+    let indicators = write(
+        &cli,
+        "indicators.json",
+        bundle(vec![
+            indicator(1, "[url:value = 'http://shop.example/cart?id=1']", 90),
+            indicator(2, "[domain-name:value = 'secure.example']", 90),
+            indicator(
+                3,
+                &format!("[x509-certificate:hashes.'SHA-256' = '{CERT}']"),
+                90,
+            ),
+            indicator(4, "[url:value LIKE '%/index%']", 90),
+            indicator(5, "[network-traffic:dst_port = 443]", 90),
+            indicator(6, "[network-traffic:src_port = 443]", 90),
+        ]),
+    );
+    let run = intel(
+        &cli,
+        &[
+            "scan",
+            arg(&http),
+            arg(&ssl),
+            arg(&flows),
+            "--indicators",
+            arg(&indicators),
+            "--at",
+            AT,
+            "--json",
+        ],
+    );
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let report = run.json();
+    let seen: BTreeSet<(String, &str, &str)> = alerts_of(&report)
+        .iter()
+        .map(|alert| {
+            let indicator = alert["indicator"].as_str().expect("indicator");
+            (
+                indicator[indicator.len() - 1..].to_string(),
+                alert["observable"].as_str().expect("observable"),
+                alert["value"].as_str().expect("value"),
+            )
+        })
+        .collect();
+    let expected: BTreeSet<(String, &str, &str)> = [
+        ("1", "http_url", "http://shop.example/cart?id=1"),
+        ("2", "tls_sni", "api.secure.example"),
+        ("3", "file_hash", CERT),
+        ("4", "observation", "http://shop.example/index.html"),
+        ("5", "dst_port", "443"),
+    ]
+    .into_iter()
+    .map(|(n, observable, value)| (n.to_string(), observable, value))
+    .collect();
+    assert_eq!(seen, expected);
+    let stats = &report["indicators"];
+    assert_eq!(
+        (&stats["indexed"], &stats["evaluated"]),
+        (&json!(5), &json!(1))
+    );
+}
