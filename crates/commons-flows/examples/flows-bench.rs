@@ -1,5 +1,5 @@
 //! `flows-bench [all|memory|capture|flowlog] [--pcap PATH] [--size-mb N]
-//! [--runs R] [--records N] [--no-tshark]`: the detection figures of issue 4,
+//! [--runs R] [--records N] [--no-tshark] [--log csv|json]`: the detection figures of issue 4,
 //! each printed beside its target and its anchor as a ratio. Run it in
 //! release mode: `cargo run --release -p commons-flows --example flows-bench`.
 //!
@@ -33,6 +33,8 @@ struct Options {
     runs: usize,
     records: u64,
     tshark: bool,
+    /// Only this flow-log encoding (`csv` or `json`), for profiling one.
+    log: Option<String>,
 }
 
 fn main() -> ExitCode {
@@ -41,7 +43,7 @@ fn main() -> ExitCode {
         Err(problem) => {
             eprintln!("flows-bench: {problem}");
             eprintln!(
-                "usage: flows-bench [all|memory|capture|flowlog] [--pcap PATH] [--size-mb N] [--runs R] [--records N] [--no-tshark]"
+                "usage: flows-bench [all|memory|capture|flowlog] [--pcap PATH] [--size-mb N] [--runs R] [--records N] [--no-tshark] [--log csv|json]"
             );
             return ExitCode::from(2);
         }
@@ -77,6 +79,7 @@ fn parse_options() -> Result<Options, String> {
         runs: 5,
         records: 2_000_000,
         tshark: true,
+        log: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -91,6 +94,10 @@ fn parse_options() -> Result<Options, String> {
             "--runs" => options.runs = number("--runs")?.max(1) as usize,
             "--records" => options.records = number("--records")?,
             "--no-tshark" => options.tshark = false,
+            "--log" => match args.next().as_deref() {
+                Some(kind @ ("csv" | "json")) => options.log = Some(kind.to_string()),
+                _ => return Err("--log takes csv or json".into()),
+            },
             "--pcap" => options.pcap = Some(args.next().ok_or("--pcap takes a path")?),
             other => return Err(format!("unexpected argument {other}")),
         }
@@ -597,6 +604,13 @@ fn flowlog(options: &Options, set: &IndicatorSet) {
         (FlowLogFormat::Csv, Format::FlowCsv, "CSV"),
         (FlowLogFormat::JsonLines, Format::FlowJson, "JSON lines"),
     ] {
+        let wanted = match format {
+            FlowLogFormat::Csv => "csv",
+            FlowLogFormat::JsonLines => "json",
+        };
+        if options.log.as_deref().is_some_and(|it| it != wanted) {
+            continue;
+        }
         let config = FlowLogConfig {
             seed: 1,
             records: options.records,

@@ -429,7 +429,9 @@ pub(crate) fn csv_line<F: FnMut(Event)>(
 /// learns its shape for the next lines.
 #[derive(Debug, Default)]
 pub(crate) struct KeyCache {
-    keys: Vec<(Vec<u8>, Option<Column>)>,
+    /// Each key, its column, and the bytes that introduce its value in a
+    /// compact line: `,"key":` (the comma is left out for the first key).
+    keys: Vec<(Vec<u8>, Option<Column>, Vec<u8>)>,
     /// Whether `keys` is the whole shape of a line read without problems.
     complete: bool,
 }
@@ -439,16 +441,24 @@ const MAX_SHAPE: usize = 64;
 
 impl KeyCache {
     fn column(&mut self, position: usize, key: &[u8]) -> Option<Column> {
+        let entry = |key: &[u8]| {
+            let mut token = Vec::with_capacity(key.len() + 4);
+            token.extend_from_slice(b",\"");
+            token.extend_from_slice(key);
+            token.extend_from_slice(b"\":");
+            (key.to_vec(), Column::from_name(key), token)
+        };
         match self.keys.get_mut(position) {
-            Some((cached, column)) if cached.as_slice() == key => *column,
+            Some((cached, column, _)) if cached.as_slice() == key => *column,
             Some(slot) => {
-                *slot = (key.to_vec(), Column::from_name(key));
+                *slot = entry(key);
                 slot.1
             }
             None => {
-                let column = Column::from_name(key);
+                let new = entry(key);
+                let column = new.1;
                 if position == self.keys.len() && position < MAX_SHAPE {
-                    self.keys.push((key.to_vec(), column));
+                    self.keys.push(new);
                 }
                 column
             }
@@ -461,15 +471,21 @@ impl KeyCache {
         let spaces = |rest: &[u8]| -> usize { rest.iter().take_while(|it| **it == b' ').count() };
         let mut partial = Partial::default();
         let mut rest = line.strip_prefix(b"{")?;
-        for (index, (key, column)) in self.keys.iter().enumerate() {
-            if index > 0 {
-                rest = rest.strip_prefix(b",")?;
+        for (index, (key, column, token)) in self.keys.iter().enumerate() {
+            // Compact lines (no spaces) match the whole token at once.
+            let token: &[u8] = if index == 0 { &token[1..] } else { token };
+            if let Some(after) = rest.strip_prefix(token) {
+                rest = after;
+            } else {
+                if index > 0 {
+                    rest = rest.strip_prefix(b",")?;
+                }
+                rest = &rest[spaces(rest)..];
+                rest = rest
+                    .strip_prefix(b"\"")?
+                    .strip_prefix(key.as_slice())?
+                    .strip_prefix(b"\":")?;
             }
-            rest = &rest[spaces(rest)..];
-            rest = rest
-                .strip_prefix(b"\"")?
-                .strip_prefix(key.as_slice())?
-                .strip_prefix(b"\":")?;
             rest = &rest[spaces(rest)..];
             let quoted = rest.first() == Some(&b'"');
             let value = if quoted { &rest[1..] } else { rest };

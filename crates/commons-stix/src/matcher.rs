@@ -391,6 +391,9 @@ impl Matcher {
                 continue;
             };
             self.match_object(object_type, |keys| lookup_path(object, keys), out);
+            if self.single_by_type.is_empty() {
+                continue;
+            }
             if let Some(patterns) = self.single_by_type.get(object_type) {
                 evaluate.extend_from_slice(patterns);
             }
@@ -538,10 +541,10 @@ impl Matcher {
     /// Probes the indexes of `path` for `value`.
     #[inline]
     fn match_value(&self, path: usize, value: &str, out: &mut Vec<PatternId>) {
-        match (self.ipv4_path == Some(path))
+        let ipv4 = (self.ipv4_path == Some(path))
             .then(|| value.parse::<Ipv4Addr>().ok())
-            .flatten()
-        {
+            .flatten();
+        match ipv4 {
             // Canonical dotted quads equal only canonical literals, which
             // live in the integer map.
             Some(addr) => self.ipv4_value.get(&u32::from(addr), out),
@@ -550,6 +553,12 @@ impl Matcher {
         let v4 = self.cidr_v4[path].as_ref();
         let v6 = self.cidr_v6[path].as_ref();
         if v4.is_none() && v6.is_none() {
+            return;
+        }
+        // A plain address was parsed already; `IpNet::parse` would read it
+        // as the same address with prefix 32.
+        if let (Some(addr), Some(index)) = (ipv4, v4) {
+            index.lookup(u32::from(addr), 32, out);
             return;
         }
         match IpNet::parse(value) {

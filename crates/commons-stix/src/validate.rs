@@ -14,8 +14,7 @@
 mod properties;
 mod rules;
 
-use std::collections::HashSet;
-
+use rustc_hash::FxHashSet;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -144,6 +143,13 @@ impl Findings {
 
 /// `pointer` extended by one property name, escaped per RFC 6901.
 pub(crate) fn child(pointer: &str, key: &str) -> String {
+    if !key.contains(['~', '/']) {
+        let mut child = String::with_capacity(pointer.len() + 1 + key.len());
+        child.push_str(pointer);
+        child.push('/');
+        child.push_str(key);
+        return child;
+    }
     format!("{pointer}/{}", key.replace('~', "~0").replace('/', "~1"))
 }
 
@@ -182,7 +188,7 @@ fn validate_bundle(bundle: &Map<String, Value>, findings: &mut Findings) {
             "a list must not be empty; omit the property instead",
         );
     }
-    let mut versions = HashSet::new();
+    let mut versions = FxHashSet::default();
     for (idx, object) in objects.iter().enumerate() {
         let pointer = format!("/objects/{idx}");
         validate_value(object, &pointer, findings);

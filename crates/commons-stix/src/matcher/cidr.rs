@@ -15,6 +15,8 @@ pub(super) trait Address: Copy + Ord + std::fmt::Debug {
     fn checked_next(self) -> Option<Self>;
     /// The last address of the block at `self` with `prefix` bits.
     fn block_end(self, prefix: u8) -> Self;
+    /// The top `bits` bits (at most 16) as a number.
+    fn top_bits(self, bits: u8) -> usize;
 }
 
 impl Address for u32 {
@@ -25,6 +27,9 @@ impl Address for u32 {
     fn block_end(self, prefix: u8) -> u32 {
         self | !crate::net::mask_v4(prefix)
     }
+    fn top_bits(self, bits: u8) -> usize {
+        self.checked_shr(32 - u32::from(bits)).unwrap_or(0) as usize
+    }
 }
 
 impl Address for u128 {
@@ -34,6 +39,9 @@ impl Address for u128 {
     }
     fn block_end(self, prefix: u8) -> u128 {
         self | !crate::net::mask_v6(prefix)
+    }
+    fn top_bits(self, bits: u8) -> usize {
+        self.checked_shr(128 - u32::from(bits)).unwrap_or(0) as usize
     }
 }
 
@@ -63,6 +71,11 @@ pub(super) struct CidrIndex<A> {
     blocks: Vec<Block>,
     /// Pattern ids per block.
     ids: DenseIds,
+    /// `directory[h]`: how many `starts` have top bits below `h`, so a
+    /// lookup binary-searches only the starts sharing its top bits (a few
+    /// cache lines instead of a search over the whole array).
+    directory: Vec<u32>,
+    directory_bits: u8,
 }
 
 impl<A: Address> CidrBuilder<A> {
@@ -81,6 +94,8 @@ impl<A: Address> CidrBuilder<A> {
             innermost: Vec::new(),
             blocks: Vec::new(),
             ids: DenseIds::default(),
+            directory: Vec::new(),
+            directory_bits: 0,
         };
         // Open blocks, outermost first: (block, last address).
         let mut open: Vec<(u32, A)> = Vec::new();
@@ -115,6 +130,7 @@ impl<A: Address> CidrBuilder<A> {
                 open.last().map_or(NONE, |(block, _)| *block),
             );
         }
+        index.build_directory();
         index
     }
 }
@@ -134,9 +150,28 @@ impl<A: Address> CidrIndex<A> {
         }
     }
 
+    /// About one directory entry per start, at most 2^16.
+    fn build_directory(&mut self) {
+        let bits = self.starts.len().max(1).ilog2().min(16) as u8;
+        let buckets = 1usize << bits;
+        let mut directory = Vec::with_capacity(buckets + 1);
+        let mut idx = 0;
+        for bucket in 0..=buckets {
+            while idx < self.starts.len() && self.starts[idx].top_bits(bits) < bucket {
+                idx += 1;
+            }
+            directory.push(u32::try_from(idx).expect("fewer than 2^32 starts"));
+        }
+        self.directory = directory;
+        self.directory_bits = bits;
+    }
+
     /// Appends the ids of every block containing `network/prefix`.
     pub(super) fn lookup(&self, network: A, prefix: u8, out: &mut Vec<u32>) {
-        let idx = self.starts.partition_point(|start| *start <= network);
+        let bucket = network.top_bits(self.directory_bits);
+        let low = self.directory[bucket] as usize;
+        let high = self.directory[bucket + 1] as usize;
+        let idx = low + self.starts[low..high].partition_point(|start| *start <= network);
         let Some(mut block) = idx.checked_sub(1).map(|idx| self.innermost[idx]) else {
             return;
         };
@@ -160,5 +195,6 @@ impl<A: Address> CidrIndex<A> {
             + self.innermost.capacity() * 4
             + self.blocks.capacity() * size_of::<Block>()
             + self.ids.heap_bytes()
+            + self.directory.capacity() * 4
     }
 }

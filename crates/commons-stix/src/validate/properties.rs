@@ -537,12 +537,14 @@ pub(super) fn check_property(
     pointer: &str,
     findings: &mut Findings,
 ) {
+    // Most listed properties are absent: build no pointer for them.
+    let value = match object.get(prop.name) {
+        None if !prop.required => return,
+        value => value,
+    };
     let pointer = child(pointer, prop.name);
-    match object.get(prop.name) {
-        None if prop.required => {
-            findings.error(&pointer, "required", format!("{} is required", prop.name))
-        }
-        None => {}
+    match value {
+        None => findings.error(&pointer, "required", format!("{} is required", prop.name)),
         Some(value) => check_value(prop.kind, value, &pointer, findings),
     }
 }

@@ -2,6 +2,8 @@
 //! the node stopped and running, verification of tampered logs, backup and
 //! restore, identity moves, and bad input.
 
+mod intel;
+
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
