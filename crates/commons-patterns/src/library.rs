@@ -52,13 +52,15 @@ pub struct Seed {
 /// The pattern key of a community for one epoch, derived from the
 /// community's signing secret (held by the home node only).
 pub fn community_pattern_key(community_secret: &[u8; 32], epoch: u32) -> CommunityKey {
+    CommunityKey::new(community_pattern_key_bytes(community_secret, epoch), epoch)
+}
+
+/// The 32 bytes of [`community_pattern_key`], to hand to a member.
+pub fn community_pattern_key_bytes(community_secret: &[u8; 32], epoch: u32) -> [u8; 32] {
     let mut material = [0u8; 36];
     material[..32].copy_from_slice(community_secret);
     material[32..].copy_from_slice(&epoch.to_le_bytes());
-    CommunityKey::new(
-        blake3::derive_key("commons 2026 community pattern key", &material),
-        epoch,
-    )
+    blake3::derive_key("commons 2026 community pattern key", &material)
 }
 
 /// The starter patterns of a domain community.

@@ -143,13 +143,7 @@ pub async fn list(
     }
     if let Some(query) = &filter.query {
         for word in query.split_whitespace().take(8) {
-            let like = format!(
-                "%{}%",
-                word.to_lowercase()
-                    .replace('\\', "")
-                    .replace('%', "")
-                    .replace('_', "")
-            );
+            let like = format!("%{}%", word.to_lowercase().replace(['\\', '%', '_'], ""));
             binds.push(like);
             let n = binds.len();
             sql.push_str(&format!(
@@ -492,4 +486,27 @@ fn summary_row(row: &AnyRow) -> Result<PatternSummary, StoreError> {
         votes_against: int("n_against")? as u32,
         approvals: int("n_approvals")? as u32,
     })
+}
+
+/// The ids of patterns whose id starts with `prefix` (hex), at most two:
+/// enough to tell a unique prefix from an ambiguous one.
+pub async fn ids_with_prefix(
+    store: &Store,
+    community: CommunityId,
+    prefix: &str,
+) -> Result<Vec<String>, StoreError> {
+    if prefix.is_empty() || !prefix.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(
+        "SELECT pattern_id FROM patterns WHERE community_id = $1 AND pattern_id LIKE $2 \
+         ORDER BY pattern_id LIMIT 2",
+    )
+    .bind(community.to_hex())
+    .bind(format!("{}%", prefix.to_ascii_lowercase()))
+    .fetch_all(store.pool())
+    .await?;
+    rows.iter()
+        .map(|row| row.try_get("pattern_id").map_err(StoreError::from))
+        .collect()
 }
