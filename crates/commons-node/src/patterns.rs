@@ -10,12 +10,14 @@ use commons_kernel::{CommunityId, Kind, PublicKey, Record, Role, SecretKey, Sign
 use commons_patterns::library::{CURRENT_KEY_EPOCH, community_pattern_key_bytes, seeds};
 use commons_patterns::records::{APPROVE, SUBMIT, TRANSITION, VOTE, WITHDRAW};
 use commons_patterns::review::{Kinship, kinship, next_state};
-use commons_patterns::views::{self, TransitionRow, VoteRow};
-use commons_patterns::{Filter, PatternSummary, Properties, State};
+use commons_patterns::views;
 use serde_json::{Value, json};
 
 use crate::accounts::User;
 use crate::{CommunityView, DOMAIN_COMMUNITIES, Node, NodeError, now};
+
+pub use commons_patterns::views::{TransitionRow, VoteRow};
+pub use commons_patterns::{Filter, Impact, PatternSummary, Properties, Severity, State};
 
 /// What a member submits: the output of `commons pattern abstract` under the
 /// community's key, and what they say about it.
@@ -225,6 +227,29 @@ impl Node {
         }
         let pattern = self.pattern_summary(view.id, &pattern_id).await?;
         Ok(Submitted { pattern, similar })
+    }
+
+    /// Submits a pattern given as JSON (an API body): every bad field is
+    /// reported as a finding before anything is decoded.
+    pub async fn submit_pattern_json(
+        &self,
+        user: &User,
+        community: &str,
+        body: &Value,
+    ) -> Result<Submitted, NodeError> {
+        let mut findings = commons_patterns::validate::check_submit(body);
+        if body.get("similar").is_some() {
+            findings.push(
+                "/body/similar",
+                "near-duplicates are found and linked by the home node",
+            );
+        }
+        if !findings.0.is_empty() {
+            return Err(NodeError::Invalid(findings));
+        }
+        let submission: Submission = serde_json::from_value(body.clone())
+            .map_err(|e| NodeError::BadInput(format!("invalid submission: {e}")))?;
+        self.submit_pattern(user, community, submission).await
     }
 
     /// Votes for (`1`) or against (`-1`) a pattern, replacing an earlier
@@ -690,7 +715,7 @@ pub fn filter(
         .transpose()
         .map_err(NodeError::BadInput)?;
     let min_severity = severity
-        .map(str::parse::<commons_patterns::Severity>)
+        .map(str::parse::<Severity>)
         .transpose()
         .map_err(NodeError::BadInput)?;
     let language = language
