@@ -12,7 +12,6 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
-
 use crate::api::Json;
 use crate::auth::{MaybeCaller, RequireCaller};
 use crate::openapi::ProblemDocument;
