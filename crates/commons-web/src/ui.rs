@@ -7,6 +7,7 @@ mod audit;
 mod communities;
 mod home;
 mod page;
+mod patterns;
 mod session;
 mod settings;
 
@@ -37,6 +38,14 @@ pub fn routes() -> Router<AppState> {
         .route("/c/{id}", get(communities::show))
         .route("/c/{id}/join", post(communities::join))
         .route("/c/{id}/leave", post(communities::leave))
+        .route("/c/{id}/patterns", get(patterns::list))
+        .route("/c/{id}/patterns/review", get(patterns::queue))
+        .route(
+            "/c/{id}/patterns/new",
+            get(patterns::new_page).post(patterns::submit),
+        )
+        .route("/c/{id}/patterns/{pattern}", get(patterns::show))
+        .route("/c/{id}/patterns/{pattern}/{action}", post(patterns::act))
         .route("/profile", get(settings::profile))
         .route(
             "/settings",

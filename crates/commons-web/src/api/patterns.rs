@@ -94,7 +94,7 @@ pub async fn list_patterns(
     viewer: Option<&commons_node::User>,
     community: &str,
     query: PatternQuery,
-) -> Result<Vec<PatternSummary>, Problem> {
+) -> Result<Vec<PatternSummary>, commons_node::NodeError> {
     if query.state.as_deref() == Some("open") {
         return Ok(state.node.review_queue(viewer, community).await?.1);
     }

@@ -265,3 +265,144 @@ async fn patterns_browse_submit_and_review() {
         assert!(library["patterns"][0]["fingerprint"]["hashes"].is_array());
     }
 }
+
+#[tokio::test]
+async fn pattern_pages_browse_and_submit() {
+    let app = TestApp::spawn_full(commons_test_support::TestBackend::Sqlite).await;
+    let browser = app.login("alice").await;
+    let joined = browser
+        .post(&app, "/c/web/join")
+        .form(&[("csrf", browser.csrf.as_str())])
+        .send()
+        .await
+        .expect("join");
+    assert!(joined.status().is_success() || joined.status().is_redirection());
+    for (path, needle) in [
+        ("/c/web/patterns", "SQL built by string concatenation"),
+        ("/c/web/patterns?language=javascript", "innerHTML"),
+        (
+            "/c/web/patterns?severity=critical&q=cursor",
+            "cursor.execute",
+        ),
+        ("/c/web/patterns/review", "Review queue"),
+        ("/c/web/patterns/new", "commons pattern abstract"),
+    ] {
+        let page = browser
+            .client
+            .get(app.url(path))
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(page.status(), StatusCode::OK, "{path}");
+        let html = page.text().await.expect("html");
+        assert!(html.contains(needle), "{path}: {needle} missing");
+    }
+    let filtered = browser
+        .client
+        .get(app.url("/c/web/patterns?language=javascript"))
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        !filtered.contains("cursor.execute"),
+        "the language filter applies"
+    );
+
+    // The submission page takes `pattern abstract --community` output.
+    let key = json_of(
+        browser
+            .client
+            .get(app.url("/api/v1/communities/web/patterns/key"))
+            .send()
+            .await
+            .expect("key"),
+        StatusCode::OK,
+    )
+    .await;
+    let abstracted = json!({
+        "format": "commons-pattern/1",
+        "title": "LIKE query by concatenation",
+        "severity": "high",
+        "language": "python",
+        "key": format!("community:{}", key["community"].as_str().expect("id")),
+        "fingerprint": fingerprint(&key),
+        "gate": {},
+    })
+    .to_string();
+    let local = json!({ "key": "local", "fingerprint": {} }).to_string();
+    let refused = browser
+        .post(&app, "/c/web/patterns/new")
+        .form(&[
+            ("csrf", browser.csrf.as_str()),
+            ("fingerprint", local.as_str()),
+            ("category", "sql-injection"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused
+            .text()
+            .await
+            .expect("html")
+            .contains("--community web")
+    );
+    let bad_category = browser
+        .post(&app, "/c/web/patterns/new")
+        .form(&[
+            ("csrf", browser.csrf.as_str()),
+            ("fingerprint", abstracted.as_str()),
+            ("category", "Not A Slug"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(bad_category.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        bad_category
+            .text()
+            .await
+            .expect("html")
+            .contains("properties/category")
+    );
+    let created = browser
+        .post(&app, "/c/web/patterns/new")
+        .form(&[
+            ("csrf", browser.csrf.as_str()),
+            ("fingerprint", abstracted.as_str()),
+            ("category", "sql-injection"),
+            ("severity", "high"),
+            ("performance", "none"),
+            ("security", "high"),
+            ("description", "search term pasted into SQL"),
+        ])
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(
+        created.status(),
+        StatusCode::OK,
+        "redirected to the pattern page"
+    );
+    let html = created.text().await.expect("html");
+    assert!(html.contains("LIKE query by concatenation"), "{html}");
+    assert!(html.contains("Submitted"));
+    assert!(html.contains("Suggested reviewers"));
+
+    // Swedish.
+    let swedish = browser
+        .client
+        .get(app.url("/c/web/patterns"))
+        .header("accept-language", "sv")
+        .send()
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("html");
+    assert!(swedish.contains("Mönster i web"), "{swedish}");
+}

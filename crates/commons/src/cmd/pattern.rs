@@ -148,6 +148,13 @@ pub struct AbstractArgs {
     /// Severity: critical, high, medium, low or info
     #[arg(long, default_value = "medium")]
     severity: Severity,
+    /// Hash under this community's key (members only) instead of the local
+    /// key, for pasting into the community's submission page
+    #[arg(long)]
+    community: Option<String>,
+    /// The member fetching the community's key
+    #[arg(long, default_value = "admin")]
+    user: String,
 }
 
 /// How bad a match is, worst first in declaration order reversed.
@@ -180,7 +187,8 @@ pub struct PatternFile {
     pub severity: Severity,
     /// The language of the pattern's code.
     pub language: String,
-    /// Which key the hashes are under: `local` (this node's own key).
+    /// Which key the hashes are under: `local` (this node's own key) or
+    /// `community:ID` (that community's pattern key).
     pub key: String,
     /// The shared form.
     pub fingerprint: SharedFingerprint,
@@ -196,7 +204,23 @@ pub async fn run(
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     if let PatternCommand::Abstract(args) = command {
-        return abstract_file(args, config, json);
+        let key = match &args.community {
+            None => None,
+            Some(community) => {
+                let target = Target::connect(config).await?;
+                let reply = target
+                    .run(Command::PatternKey {
+                        user: args.user.clone(),
+                        community: community.clone(),
+                    })
+                    .await;
+                target.close().await;
+                let reply = reply?;
+                let id = text(&reply["community"]).to_owned();
+                Some((format!("community:{id}"), community_key(&reply)?))
+            }
+        };
+        return abstract_file(args, config, key, json);
     }
     let target = Target::connect(config).await?;
     let result = review(command, &target, json).await;
@@ -519,7 +543,12 @@ fn parse_properties(pairs: &[String]) -> anyhow::Result<Properties> {
     })
 }
 
-fn abstract_file(args: AbstractArgs, config: &NodeConfig, json: bool) -> anyhow::Result<ExitCode> {
+fn abstract_file(
+    args: AbstractArgs,
+    config: &NodeConfig,
+    community_key: Option<(String, CommunityKey)>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let (path, inline_lines) = split_line_suffix(&args.file);
     let lines = match (args.lines.as_deref(), inline_lines) {
         (Some(_), Some(_)) => bail!("give the line range once: either FILE:A-B or --lines A-B"),
@@ -539,7 +568,10 @@ fn abstract_file(args: AbstractArgs, config: &NodeConfig, json: bool) -> anyhow:
         None => commons_fingerprint::fingerprint(language, &source, &engine),
     }
     .with_context(|| format!("cannot fingerprint {}", path.display()))?;
-    let key = local_key(config)?;
+    let (key_name, key) = match community_key {
+        Some((name, key)) => (name, key),
+        None => ("local".to_owned(), local_key(config)?),
+    };
     let (shared, gate) = fingerprint
         .export(&key, None, &engine)
         .map_err(|e| anyhow::anyhow!("{e}; pick a larger region of code"))?;
@@ -557,7 +589,7 @@ fn abstract_file(args: AbstractArgs, config: &NodeConfig, json: bool) -> anyhow:
         title,
         severity: args.severity,
         language: language.name().to_owned(),
-        key: "local".to_owned(),
+        key: key_name,
         fingerprint: shared,
         gate,
     };

@@ -372,6 +372,13 @@ fn load_patterns(paths: &[PathBuf]) -> anyhow::Result<(Library, Vec<PatternFile>
                 path.display()
             )
         })?;
+        if pattern.key != "local" {
+            bail!(
+                "{}: hashed under {}, not this node's local key; scan with --community for community patterns",
+                path.display(),
+                pattern.key
+            );
+        }
         if pattern.format != PATTERN_FORMAT {
             bail!(
                 "{}: unsupported pattern format {:?}",
