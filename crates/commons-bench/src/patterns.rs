@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::report;
 
 /// Submissions timed at each library size.
-const PROBES: usize = 40;
+const PROBES: usize = 200;
 /// Hashes per synthetic pattern (a typical 10–20 line pattern keeps 10–30).
 const HASHES: usize = 20;
 

@@ -580,17 +580,7 @@ impl Node {
             Command::PatternLibrary { user, community } => {
                 let user = self.user(&user).await?;
                 let (view, key, library) = self.pattern_library(&user, &community).await?;
-                let mut reply = crate::patterns::key_json(&view, &key);
-                reply["patterns"] = library
-                    .iter()
-                    .map(|(summary, fingerprint)| {
-                        let mut value = crate::patterns::summary_json(summary);
-                        value["fingerprint"] =
-                            serde_json::to_value(fingerprint).expect("a fingerprint serializes");
-                        value
-                    })
-                    .collect();
-                reply
+                crate::patterns::library_json(&view, &key, &library)
             }
         })
     }

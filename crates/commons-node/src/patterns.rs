@@ -694,6 +694,26 @@ pub fn submitted_json(submitted: &Submitted) -> Value {
     value
 }
 
+/// JSON form of a community's library: the key, its epoch, and every
+/// accepted pattern with its fingerprint.
+pub fn library_json(
+    view: &CommunityView,
+    key: &PatternKey,
+    library: &[(PatternSummary, SharedFingerprint)],
+) -> Value {
+    let mut reply = key_json(view, key);
+    reply["patterns"] = library
+        .iter()
+        .map(|(summary, fingerprint)| {
+            let mut value = summary_json(summary);
+            value["fingerprint"] =
+                serde_json::to_value(fingerprint).expect("a fingerprint serializes");
+            value
+        })
+        .collect();
+    reply
+}
+
 /// JSON form of a community key for members: 64 hex digits and the epoch.
 pub fn key_json(view: &CommunityView, key: &PatternKey) -> Value {
     json!({ "community": view.id, "name": view.name, "key": hex::encode(key.bytes), "epoch": key.epoch })

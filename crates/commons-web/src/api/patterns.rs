@@ -6,7 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use commons_node::patterns::{
     PatternDetail, PatternKey, PatternSummary, Submitted, detail_json, filter, key_json,
-    submitted_json, summary_json,
+    library_json, submitted_json, summary_json,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -277,15 +277,5 @@ pub async fn library(
     Path(community): Path<String>,
 ) -> Result<axum::Json<Value>, Problem> {
     let (view, key, library) = state.node.pattern_library(&caller.user, &community).await?;
-    let mut reply = key_json(&view, &key);
-    reply["patterns"] = library
-        .iter()
-        .map(|(summary, fingerprint)| {
-            let mut value = summary_json(summary);
-            value["fingerprint"] =
-                serde_json::to_value(fingerprint).expect("a fingerprint serializes");
-            value
-        })
-        .collect();
-    Ok(axum::Json(reply))
+    Ok(axum::Json(library_json(&view, &key, &library)))
 }
