@@ -152,6 +152,85 @@ pub enum Command {
     },
     /// Rebuild projections from the logs.
     Replay,
+    /// Hand a member the community's pattern key.
+    PatternKey {
+        /// Acting member.
+        user: String,
+        /// Id or name.
+        community: String,
+    },
+    /// Submit a pattern fingerprinted under the community's key.
+    PatternSubmit {
+        /// Acting member.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// What is submitted.
+        submission: crate::patterns::Submission,
+    },
+    /// List or search patterns.
+    PatternList {
+        /// Viewer.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// Only this state (`open` for the review queue).
+        state: Option<String>,
+        /// Only this language.
+        language: Option<String>,
+        /// Only this category.
+        category: Option<String>,
+        /// Only this severity or worse.
+        severity: Option<String>,
+        /// Words to search for.
+        query: Option<String>,
+    },
+    /// Show one pattern.
+    PatternShow {
+        /// Viewer.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// Pattern id or unique prefix.
+        pattern: String,
+    },
+    /// Vote on a pattern.
+    PatternVote {
+        /// Acting member.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// Pattern id or unique prefix.
+        pattern: String,
+        /// 1 or -1.
+        vote: i64,
+    },
+    /// Approve a pattern as an expert.
+    PatternApprove {
+        /// Acting expert.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// Pattern id or unique prefix.
+        pattern: String,
+    },
+    /// Withdraw one's own pattern.
+    PatternWithdraw {
+        /// Acting submitter.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// Pattern id or unique prefix.
+        pattern: String,
+    },
+    /// The accepted patterns of a community with their fingerprints and
+    /// the key, for a member's scan.
+    PatternLibrary {
+        /// Acting member.
+        user: String,
+        /// Id or name.
+        community: String,
+    },
 }
 
 impl Command {
@@ -163,6 +242,8 @@ impl Command {
                 | Command::CommunityList { .. }
                 | Command::Verify { .. }
                 | Command::LogShow { .. }
+                | Command::PatternList { .. }
+                | Command::PatternShow { .. }
         )
     }
 
@@ -191,6 +272,14 @@ impl Command {
             Command::IdentityExport { .. } => "identity export",
             Command::IdentityImport { .. } => "identity import",
             Command::Replay => "replay",
+            Command::PatternKey { .. } => "pattern key",
+            Command::PatternSubmit { .. } => "pattern submit",
+            Command::PatternList { .. } => "pattern list",
+            Command::PatternShow { .. } => "pattern show",
+            Command::PatternVote { .. } => "pattern vote",
+            Command::PatternApprove { .. } => "pattern approve",
+            Command::PatternWithdraw { .. } => "pattern withdraw",
+            Command::PatternLibrary { .. } => "pattern library",
         }
     }
 }
@@ -410,6 +499,89 @@ impl Node {
                 passphrase,
             } => user_json(&self.import_identity(&user, &identity, &passphrase).await?),
             Command::Replay => json!({ "replayed": self.replay().await? }),
+            Command::PatternKey { user, community } => {
+                let user = self.user(&user).await?;
+                let (view, key) = self.pattern_key(&user, &community).await?;
+                crate::patterns::key_json(&view, &key)
+            }
+            Command::PatternSubmit {
+                user,
+                community,
+                submission,
+            } => {
+                let user = self.user(&user).await?;
+                let submitted = self.submit_pattern(&user, &community, submission).await?;
+                crate::patterns::submitted_json(&submitted)
+            }
+            Command::PatternList {
+                user,
+                community,
+                state,
+                language,
+                category,
+                severity,
+                query,
+            } => {
+                let user = self.user(&user).await?;
+                let list = if state.as_deref() == Some("open") {
+                    self.review_queue(Some(&user), &community).await?.1
+                } else {
+                    let filter = crate::patterns::filter(
+                        state.as_deref(),
+                        language,
+                        category,
+                        severity.as_deref(),
+                        query,
+                    )?;
+                    self.patterns(Some(&user), &community, &filter).await?.1
+                };
+                Value::Array(list.iter().map(crate::patterns::summary_json).collect())
+            }
+            Command::PatternShow {
+                user,
+                community,
+                pattern,
+            } => {
+                let user = self.user(&user).await?;
+                let (_, detail) = self.pattern(Some(&user), &community, &pattern).await?;
+                crate::patterns::detail_json(&detail)
+            }
+            Command::PatternVote {
+                user,
+                community,
+                pattern,
+                vote,
+            } => {
+                let user = self.user(&user).await?;
+                crate::patterns::summary_json(
+                    &self.vote_pattern(&user, &community, &pattern, vote).await?,
+                )
+            }
+            Command::PatternApprove {
+                user,
+                community,
+                pattern,
+            } => {
+                let user = self.user(&user).await?;
+                crate::patterns::summary_json(
+                    &self.approve_pattern(&user, &community, &pattern).await?,
+                )
+            }
+            Command::PatternWithdraw {
+                user,
+                community,
+                pattern,
+            } => {
+                let user = self.user(&user).await?;
+                crate::patterns::summary_json(
+                    &self.withdraw_pattern(&user, &community, &pattern).await?,
+                )
+            }
+            Command::PatternLibrary { user, community } => {
+                let user = self.user(&user).await?;
+                let (view, key, library) = self.pattern_library(&user, &community).await?;
+                crate::patterns::library_json(&view, &key, &library)
+            }
         })
     }
 }
@@ -445,7 +617,15 @@ fn command_target(command: &Command) -> String {
         | Command::CommunityRole { community, .. }
         | Command::CommunityMember { community, .. }
         | Command::CommunityPolicy { community, .. }
-        | Command::LogShow { community, .. } => community.clone(),
+        | Command::LogShow { community, .. }
+        | Command::PatternKey { community, .. }
+        | Command::PatternSubmit { community, .. }
+        | Command::PatternList { community, .. }
+        | Command::PatternShow { community, .. }
+        | Command::PatternVote { community, .. }
+        | Command::PatternApprove { community, .. }
+        | Command::PatternWithdraw { community, .. }
+        | Command::PatternLibrary { community, .. } => community.clone(),
         Command::CommunityFollow { id } => id.clone(),
         Command::Verify { community } => community.clone().unwrap_or_default(),
         Command::Backup { path } => path.clone(),

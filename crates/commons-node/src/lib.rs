@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod audit;
 pub mod communities;
 pub mod control;
+pub mod patterns;
 pub mod records;
 pub mod secrets;
 pub mod snapshots;
@@ -28,9 +29,10 @@ pub use communities::CommunityView;
 
 /// The capabilities this node runs. Adding a capability is one line here.
 pub fn registry() -> Registry {
-    // Each capability adds one line here, e.g.
-    // `registry.register(Arc::new(commons_patterns::Patterns));`
-    Registry::with_kernel()
+    // Each capability adds one line here.
+    let mut registry = Registry::with_kernel();
+    registry.register(Arc::new(commons_patterns::Patterns));
+    registry
 }
 
 /// The four public domain communities every node starts with.
@@ -222,6 +224,9 @@ impl Node {
                         .await?;
                     created.push(name.to_owned());
                 }
+            }
+            if self.inner.registry.get("patterns").is_some() {
+                self.seed_pattern_libraries(&admin).await?;
             }
         }
         self.store()

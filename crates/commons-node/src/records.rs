@@ -64,7 +64,10 @@ impl Node {
         Ok(entries)
     }
 
-    async fn community_secret(&self, community: CommunityId) -> Result<SecretKey, NodeError> {
+    pub(crate) async fn community_secret(
+        &self,
+        community: CommunityId,
+    ) -> Result<SecretKey, NodeError> {
         match self.store().community_secret(community).await? {
             Some(wrapped) => Ok(self.inner.wrap.unwrap(&wrapped)?),
             None if self.store().community(community).await?.is_some() => {

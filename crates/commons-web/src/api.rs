@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod audit;
 pub mod communities;
 pub mod logs;
+pub mod patterns;
 
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
@@ -54,6 +55,13 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(logs::submit))
         .routes(routes!(logs::verify))
         .routes(routes!(audit::list))
+        .routes(routes!(patterns::list, patterns::submit))
+        .routes(routes!(patterns::key))
+        .routes(routes!(patterns::library))
+        .routes(routes!(patterns::show))
+        .routes(routes!(patterns::vote))
+        .routes(routes!(patterns::approve))
+        .routes(routes!(patterns::withdraw))
         .routes(routes!(crate::openapi::document))
 }
 

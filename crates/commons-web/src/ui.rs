@@ -8,6 +8,7 @@ mod communities;
 mod home;
 mod manage;
 mod page;
+mod patterns;
 mod session;
 mod settings;
 
@@ -43,6 +44,14 @@ pub fn routes() -> Router<AppState> {
         .route("/c/{id}/remove", post(manage::remove))
         .route("/c/{id}/role", post(manage::role))
         .route("/c/{id}/policy", post(manage::policy))
+        .route("/c/{id}/patterns", get(patterns::list))
+        .route("/c/{id}/patterns/review", get(patterns::queue))
+        .route(
+            "/c/{id}/patterns/new",
+            get(patterns::new_page).post(patterns::submit),
+        )
+        .route("/c/{id}/patterns/{pattern}", get(patterns::show))
+        .route("/c/{id}/patterns/{pattern}/{action}", post(patterns::act))
         .route("/profile", get(settings::profile))
         .route(
             "/settings",

@@ -51,7 +51,7 @@ pub enum Command {
     Restore(backup::RestoreArgs),
     /// Rebuild every projection table from the logs
     Replay,
-    /// Turn code into a shareable fingerprint, locally
+    /// Turn code into a shareable fingerprint, submit and review patterns
     #[command(subcommand)]
     Pattern(pattern::PatternCommand),
     /// Scan a tree for patterns, locally (exit 1 on --fail-on, 2 on error)
@@ -66,8 +66,8 @@ pub async fn run(command: Command, config: &Config, json: bool) -> anyhow::Resul
     match command {
         Command::Serve(args) => serve::run(args, config).await,
         Command::Restore(args) => backup::restore(args, config, json).await,
-        Command::Pattern(command) => pattern::run(command, config, json),
-        Command::Scan(args) => scan::run(args, config, json),
+        Command::Pattern(command) => pattern::run(command, config, json).await,
+        Command::Scan(args) => scan::run(args, config, json).await,
         Command::Intel(command) => intel::run(command, config, json).await,
         other => {
             let target = Target::connect(config).await?;

@@ -188,3 +188,87 @@ manage-policy-expert = Needs an expert's approval
 manage-policy-expert-hint = Record kinds or categories, separated by commas, e.g. security.
 manage-policy-invite = Least role that can invite
 manage-policy-save = Save rules
+
+## Code patterns
+
+patterns-nav = Patterns
+patterns-browse = Patterns
+patterns-queue = Review queue
+patterns-new = Submit a pattern
+patterns-title = Patterns of { $name }
+patterns-queue-title = Review queue of { $name }
+patterns-queue-policy = { $count ->
+    [one] One net vote accepts a pattern; patterns the policy marks also need an expert.
+   *[other] { $count } net votes accept a pattern; patterns the policy marks also need an expert.
+}
+patterns-empty = No patterns match.
+patterns-search = Search
+patterns-language = Language
+patterns-category = Category
+patterns-severity = Severity
+patterns-min-severity = Severity at least
+patterns-state = State
+patterns-any = Any
+patterns-filter = Show
+severity-critical = Critical
+severity-high = High
+severity-medium = Medium
+severity-low = Low
+severity-info = Info
+impact-none = None
+impact-low = Low
+impact-medium = Medium
+impact-high = High
+state-submitted = Submitted
+state-in-review = In review
+state-accepted = Accepted
+state-rejected = Rejected
+state-withdrawn = Withdrawn
+pattern-properties = Properties
+pattern-performance = Performance impact
+pattern-security = Security impact
+pattern-size = Size
+pattern-tokens = { $count ->
+    [one] one token
+   *[other] { $count } tokens
+}
+pattern-hashes = { $count ->
+    [one] one shared hash
+   *[other] { $count } shared hashes
+}
+pattern-author = Submitted by
+pattern-anonymous = Anonymous
+pattern-id = Pattern id
+pattern-votes = Votes
+pattern-votes-for = For: { $count }
+pattern-votes-against = Against: { $count }
+pattern-needs-expert = { $count ->
+    [0] An expert must also approve this pattern; none has yet.
+    [one] An expert must also approve this pattern; one has.
+   *[other] An expert must also approve this pattern; { $count } have.
+}
+pattern-approved-by = Approved by:
+pattern-vote-for = Vote for
+pattern-vote-against = Vote against
+pattern-approve = Approve as expert
+pattern-withdraw = Withdraw
+pattern-reviewers = Suggested reviewers
+pattern-no-reviewers = Nobody has reviewed patterns of this language and category yet.
+pattern-points = { $count ->
+    [one] one point
+   *[other] { $count } points
+}
+pattern-similar = Similar patterns
+pattern-no-similar = No near-duplicates were found.
+pattern-history = History
+pattern-submit-title = Submit a pattern to { $name }
+pattern-submit-intro = Fingerprint your code on your own machine and paste the JSON it prints. Only keyed hashes are sent: no code, names, literals, positions or paths.
+pattern-field-fingerprint = Output of commons pattern abstract
+pattern-field-title = Title
+pattern-field-title-hint = A short name reviewers will recognise.
+pattern-field-description = What is wrong, and what to do instead
+pattern-field-category-hint = Lowercase words joined by dashes, e.g. sql-injection.
+pattern-field-anonymous = Submit anonymously (only this node's operators can see who sent it)
+pattern-submit = Submit for review
+pattern-error-json = Paste the JSON printed by commons pattern abstract --json.
+pattern-error-key = These hashes were not made with the key of { $name }; run commons pattern abstract with --community { $name }.

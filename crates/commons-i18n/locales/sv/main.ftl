@@ -188,3 +188,87 @@ manage-policy-expert = Kräver en experts godkännande
 manage-policy-expert-hint = Posttyper eller kategorier, åtskilda med kommatecken, t.ex. security.
 manage-policy-invite = Lägsta roll som kan bjuda in
 manage-policy-save = Spara reglerna
+
+## Kodmönster
+
+patterns-nav = Mönster
+patterns-browse = Mönster
+patterns-queue = Granskningskö
+patterns-new = Skicka in ett mönster
+patterns-title = Mönster i { $name }
+patterns-queue-title = Granskningskö för { $name }
+patterns-queue-policy = { $count ->
+    [one] En nettoröst godkänner ett mönster; mönster som policyn pekar ut behöver också en expert.
+   *[other] { $count } nettoröster godkänner ett mönster; mönster som policyn pekar ut behöver också en expert.
+}
+patterns-empty = Inga mönster matchar.
+patterns-search = Sök
+patterns-language = Språk
+patterns-category = Kategori
+patterns-severity = Allvarlighet
+patterns-min-severity = Allvarlighet minst
+patterns-state = Status
+patterns-any = Alla
+patterns-filter = Visa
+severity-critical = Kritisk
+severity-high = Hög
+severity-medium = Medel
+severity-low = Låg
+severity-info = Info
+impact-none = Ingen
+impact-low = Låg
+impact-medium = Medel
+impact-high = Hög
+state-submitted = Inskickat
+state-in-review = Granskas
+state-accepted = Godkänt
+state-rejected = Avslaget
+state-withdrawn = Tillbakadraget
+pattern-properties = Egenskaper
+pattern-performance = Påverkan på prestanda
+pattern-security = Påverkan på säkerhet
+pattern-size = Storlek
+pattern-tokens = { $count ->
+    [one] en token
+   *[other] { $count } tokens
+}
+pattern-hashes = { $count ->
+    [one] en delad hash
+   *[other] { $count } delade hashar
+}
+pattern-author = Inskickat av
+pattern-anonymous = Anonym
+pattern-id = Mönstrets id
+pattern-votes = Röster
+pattern-votes-for = För: { $count }
+pattern-votes-against = Emot: { $count }
+pattern-needs-expert = { $count ->
+    [0] En expert måste också godkänna mönstret; ingen har gjort det än.
+    [one] En expert måste också godkänna mönstret; en har gjort det.
+   *[other] En expert måste också godkänna mönstret; { $count } har gjort det.
+}
+pattern-approved-by = Godkänt av:
+pattern-vote-for = Rösta för
+pattern-vote-against = Rösta emot
+pattern-approve = Godkänn som expert
+pattern-withdraw = Dra tillbaka
+pattern-reviewers = Föreslagna granskare
+pattern-no-reviewers = Ingen har granskat mönster i det här språket och den här kategorin än.
+pattern-points = { $count ->
+    [one] en poäng
+   *[other] { $count } poäng
+}
+pattern-similar = Liknande mönster
+pattern-no-similar = Inga nästan-dubbletter hittades.
+pattern-history = Historik
+pattern-submit-title = Skicka in ett mönster till { $name }
+pattern-submit-intro = Gör ett fingeravtryck av koden på din egen dator och klistra in JSON-utdatan. Bara nycklade hashar skickas: ingen kod, inga namn, literaler, positioner eller sökvägar.
+pattern-field-fingerprint = Utdata från commons pattern abstract
+pattern-field-title = Titel
+pattern-field-title-hint = Ett kort namn som granskarna känner igen.
+pattern-field-description = Vad som är fel, och vad man bör göra i stället
+pattern-field-category-hint = Små bokstäver med bindestreck, t.ex. sql-injection.
+pattern-field-anonymous = Skicka in anonymt (bara nodens operatörer kan se vem som skickade)
+pattern-submit = Skicka till granskning
+pattern-error-json = Klistra in JSON som commons pattern abstract --json skriver ut.
+pattern-error-key = Hasharna gjordes inte med nyckeln för { $name }; kör commons pattern abstract med --community { $name }.

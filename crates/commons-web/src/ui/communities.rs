@@ -240,6 +240,7 @@ pub async fn show(
         .collect();
     let body = html! {
         (membership(&visitor, &community))
+        p { a href=(format!("/c/{id}/patterns")) { (visitor.t("patterns-browse")) } }
         section aria-labelledby="facts-title" {
             h2 #facts-title { (visitor.t("community-facts")) }
             dl.facts {

@@ -2,6 +2,8 @@
 //! SQLite and (when `COMMONS_TEST_POSTGRES` is set) PostgreSQL, driven with
 //! reqwest.
 
+mod patterns;
+
 use std::net::SocketAddr;
 
 use commons_kernel::{CommunityId, Kind, Record, SecretKey, SignedRecord, Timestamp};
@@ -33,6 +35,19 @@ impl TestApp {
     }
 
     async fn spawn_with(backend: TestBackend, web: WebConfig) -> TestApp {
+        TestApp::spawn_with_registry(backend, web, commons_store::Registry::with_kernel()).await
+    }
+
+    /// A node running every capability of `commons_node::registry()`.
+    async fn spawn_full(backend: TestBackend) -> TestApp {
+        TestApp::spawn_with_registry(backend, WebConfig::default(), commons_node::registry()).await
+    }
+
+    async fn spawn_with_registry(
+        backend: TestBackend,
+        web: WebConfig,
+        registry: commons_store::Registry,
+    ) -> TestApp {
         let db = TestDb::new(backend).await;
         let dir = tempfile::tempdir().expect("temp dir");
         let config = NodeConfig {
@@ -42,9 +57,7 @@ impl TestApp {
             default_communities: true,
             public_url: "http://localhost".into(),
         };
-        let (node, _) = Node::open(&config, commons_store::Registry::with_kernel())
-            .await
-            .expect("open node");
+        let (node, _) = Node::open(&config, registry).await.expect("open node");
         node.create_user("root", PASSWORD, true)
             .await
             .expect("root");
@@ -703,7 +716,7 @@ async fn rate_limits_answer_429() {
 
 #[tokio::test]
 async fn openapi_documents_every_route() {
-    let app = TestApp::spawn(TestBackend::Sqlite).await;
+    let app = TestApp::spawn_full(TestBackend::Sqlite).await;
     let document: Value = reqwest::get(app.url("/api/v1/openapi.json"))
         .await
         .expect("openapi")
@@ -742,6 +755,23 @@ async fn openapi_documents_every_route() {
         ("get", "/api/v1/communities/{community}/verify"),
         ("get", "/api/v1/audit"),
         ("get", "/api/v1/openapi.json"),
+        ("get", "/api/v1/communities/{community}/patterns"),
+        ("post", "/api/v1/communities/{community}/patterns"),
+        ("get", "/api/v1/communities/{community}/patterns/key"),
+        ("get", "/api/v1/communities/{community}/patterns/library"),
+        ("get", "/api/v1/communities/{community}/patterns/{pattern}"),
+        (
+            "post",
+            "/api/v1/communities/{community}/patterns/{pattern}/vote",
+        ),
+        (
+            "post",
+            "/api/v1/communities/{community}/patterns/{pattern}/approve",
+        ),
+        (
+            "post",
+            "/api/v1/communities/{community}/patterns/{pattern}/withdraw",
+        ),
     ];
     let paths = document["paths"].as_object().expect("paths");
     let mut documented = Vec::new();
@@ -774,6 +804,7 @@ async fn openapi_documents_every_route() {
             .replace("{community}", "web")
             .replace("{member}", "alice")
             .replace("{name}", "bob")
+            .replace("{pattern}", "0123")
             .replace("{id}", "1");
         let method: Method = method.to_uppercase().parse().expect("method");
         let response = app.call(&root, method.clone(), &concrete, None).await;

@@ -1,5 +1,9 @@
-//! `commons pattern abstract`: what sharing a piece of code would reveal,
-//! computed and printed locally.
+//! `commons pattern abstract|submit|list|search|show|vote|approve|withdraw|key`:
+//! what sharing a piece of code would reveal, computed and printed locally,
+//! and the community review of submitted patterns.
+//!
+//! `submit` fetches the community's pattern key from the node (members
+//! only), fingerprints the code here and sends only the keyed hash set.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -7,8 +11,13 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
 use commons_fingerprint::{CommunityKey, Config, Language, SharedFingerprint};
+use commons_node::control::Command;
+use commons_patterns::Properties;
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
+use super::{print_reply, text};
+use crate::client::Target;
 use crate::config::Config as NodeConfig;
 
 #[derive(Debug, Subcommand)]
@@ -16,6 +25,111 @@ pub enum PatternCommand {
     /// Print exactly what submitting FILE (or some of its lines) would share:
     /// a set of keyed hashes, the token count and the scheme, nothing else
     Abstract(AbstractArgs),
+    /// Fingerprint FILE (or FILE:A-B) under a community's key here and
+    /// submit the keyed hashes with a title and properties for review
+    Submit(SubmitArgs),
+    /// List a community's patterns (newest first)
+    List(ListArgs),
+    /// Search a community's patterns by words in title, description, category
+    Search {
+        /// Words that must all appear
+        query: String,
+        #[command(flatten)]
+        list: ListArgs,
+    },
+    /// Show a pattern: properties, votes, reviewers, history, near-duplicates
+    Show {
+        /// Pattern id (or a unique prefix)
+        pattern: String,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Vote for a pattern (or against it with --against); a later vote
+    /// replaces your earlier one
+    Vote {
+        /// Pattern id (or a unique prefix)
+        pattern: String,
+        /// Vote against instead of for
+        #[arg(long)]
+        against: bool,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Approve a pattern (members with the expert role)
+    Approve {
+        /// Pattern id (or a unique prefix)
+        pattern: String,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Withdraw a pattern you submitted
+    Withdraw {
+        /// Pattern id (or a unique prefix)
+        pattern: String,
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Print the community's pattern key (members only; keep it private)
+    Key {
+        #[command(flatten)]
+        who: Who,
+    },
+}
+
+/// The community and the acting user.
+#[derive(Debug, Args)]
+pub struct Who {
+    /// The community's id or name
+    #[arg(long)]
+    community: String,
+    /// Acting user
+    #[arg(long, default_value = "admin")]
+    user: String,
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    /// The source file, optionally with a line range: `app.py:10-24`
+    file: String,
+    /// Title shown to reviewers
+    #[arg(long)]
+    title: String,
+    /// What is wrong and what to do instead
+    #[arg(long, default_value = "")]
+    description: String,
+    /// `severity=high`, `category=sql-injection`, `performance=low`,
+    /// `security=high`; repeatable (category is required)
+    #[arg(long = "property", value_name = "KEY=VALUE")]
+    properties: Vec<String>,
+    /// Submit without your name: the home node signs, and only it knows
+    #[arg(long)]
+    anonymous: bool,
+    /// Language, when the file extension does not tell
+    #[arg(long)]
+    language: Option<String>,
+    #[command(flatten)]
+    who: Who,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only this state: submitted, in-review, accepted, rejected, withdrawn
+    #[arg(long)]
+    state: Option<String>,
+    /// Only patterns waiting for review (submitted or in review)
+    #[arg(long, conflicts_with = "state")]
+    queue: bool,
+    /// Only this language
+    #[arg(long)]
+    language: Option<String>,
+    /// Only this category
+    #[arg(long)]
+    category: Option<String>,
+    /// Only this severity or worse
+    #[arg(long)]
+    severity: Option<String>,
+    #[command(flatten)]
+    who: Who,
 }
 
 #[derive(Debug, Args)]
@@ -34,6 +148,13 @@ pub struct AbstractArgs {
     /// Severity: critical, high, medium, low or info
     #[arg(long, default_value = "medium")]
     severity: Severity,
+    /// Hash under this community's key (members only) instead of the local
+    /// key, for pasting into the community's submission page
+    #[arg(long)]
+    community: Option<String>,
+    /// The member fetching the community's key
+    #[arg(long, default_value = "admin")]
+    user: String,
 }
 
 /// How bad a match is, worst first in declaration order reversed.
@@ -66,7 +187,8 @@ pub struct PatternFile {
     pub severity: Severity,
     /// The language of the pattern's code.
     pub language: String,
-    /// Which key the hashes are under: `local` (this node's own key).
+    /// Which key the hashes are under: `local` (this node's own key) or
+    /// `community:ID` (that community's pattern key).
     pub key: String,
     /// The shared form.
     pub fingerprint: SharedFingerprint,
@@ -76,13 +198,357 @@ pub struct PatternFile {
 
 pub const PATTERN_FORMAT: &str = "commons-pattern/1";
 
-pub fn run(command: PatternCommand, config: &NodeConfig, json: bool) -> anyhow::Result<ExitCode> {
-    match command {
-        PatternCommand::Abstract(args) => abstract_file(args, config, json),
+pub async fn run(
+    command: PatternCommand,
+    config: &NodeConfig,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    if let PatternCommand::Abstract(args) = command {
+        let key = match &args.community {
+            None => None,
+            Some(community) => {
+                let target = Target::connect(config).await?;
+                let reply = target
+                    .run(Command::PatternKey {
+                        user: args.user.clone(),
+                        community: community.clone(),
+                    })
+                    .await;
+                target.close().await;
+                let reply = reply?;
+                let id = text(&reply["community"]).to_owned();
+                Some((format!("community:{id}"), community_key(&reply)?))
+            }
+        };
+        return abstract_file(args, config, key, json);
+    }
+    let target = Target::connect(config).await?;
+    let result = review(command, &target, json).await;
+    target.close().await;
+    result
+}
+
+async fn review(command: PatternCommand, target: &Target, json: bool) -> anyhow::Result<ExitCode> {
+    let reply = match command {
+        PatternCommand::Abstract(_) => unreachable!("handled without a node"),
+        PatternCommand::Submit(args) => {
+            let reply = submit(args, target).await?;
+            print_reply(&reply, json, |reply| {
+                println!(
+                    "submitted pattern {} to review ({})",
+                    text(&reply["id"]),
+                    text(&reply["state"])
+                );
+                for similar in reply["similar"].as_array().into_iter().flatten() {
+                    println!(
+                        "  near-duplicate of {} \"{}\" ({}, {:.0}% contained), linked for reviewers",
+                        text(&similar["id"]),
+                        text(&similar["title"]),
+                        text(&similar["state"]),
+                        similar["containment"].as_f64().unwrap_or(0.0) * 100.0
+                    );
+                }
+            });
+            return Ok(ExitCode::SUCCESS);
+        }
+        PatternCommand::List(list) => target.run(list_command(list, None)).await?,
+        PatternCommand::Search { query, list } => {
+            target.run(list_command(list, Some(query))).await?
+        }
+        PatternCommand::Show { pattern, who } => {
+            let reply = target
+                .run(Command::PatternShow {
+                    user: who.user,
+                    community: who.community,
+                    pattern,
+                })
+                .await?;
+            print_reply(&reply, json, print_detail);
+            return Ok(ExitCode::SUCCESS);
+        }
+        PatternCommand::Vote {
+            pattern,
+            against,
+            who,
+        } => {
+            let reply = target
+                .run(Command::PatternVote {
+                    user: who.user,
+                    community: who.community,
+                    pattern,
+                    vote: if against { -1 } else { 1 },
+                })
+                .await?;
+            print_reply(&reply, json, |reply| {
+                println!(
+                    "voted; pattern {} is {} with net votes {}",
+                    text(&reply["id"]),
+                    text(&reply["state"]),
+                    reply["votes"]["net"]
+                )
+            });
+            return Ok(ExitCode::SUCCESS);
+        }
+        PatternCommand::Approve { pattern, who } => {
+            let reply = target
+                .run(Command::PatternApprove {
+                    user: who.user,
+                    community: who.community,
+                    pattern,
+                })
+                .await?;
+            print_reply(&reply, json, |reply| {
+                println!(
+                    "approved; pattern {} is {}",
+                    text(&reply["id"]),
+                    text(&reply["state"])
+                )
+            });
+            return Ok(ExitCode::SUCCESS);
+        }
+        PatternCommand::Withdraw { pattern, who } => {
+            let reply = target
+                .run(Command::PatternWithdraw {
+                    user: who.user,
+                    community: who.community,
+                    pattern,
+                })
+                .await?;
+            print_reply(&reply, json, |reply| {
+                println!(
+                    "pattern {} is {}",
+                    text(&reply["id"]),
+                    text(&reply["state"])
+                )
+            });
+            return Ok(ExitCode::SUCCESS);
+        }
+        PatternCommand::Key { who } => {
+            let reply = target
+                .run(Command::PatternKey {
+                    user: who.user,
+                    community: who.community,
+                })
+                .await?;
+            print_reply(&reply, json, |reply| {
+                println!("{} epoch {}", text(&reply["key"]), reply["epoch"])
+            });
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
+    print_reply(&reply, json, |reply| {
+        let list = reply.as_array().cloned().unwrap_or_default();
+        for pattern in &list {
+            println!(
+                "{}  {:<9} {:<8} {:<10} {:<24} {:+} {}",
+                &text(&pattern["id"])[..12.min(text(&pattern["id"]).len())],
+                text(&pattern["state"]),
+                text(&pattern["properties"]["severity"]),
+                text(&pattern["language"]),
+                text(&pattern["properties"]["category"]),
+                pattern["votes"]["net"].as_i64().unwrap_or(0),
+                text(&pattern["title"]),
+            );
+        }
+        println!("{} patterns", list.len());
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+fn list_command(list: ListArgs, query: Option<String>) -> Command {
+    Command::PatternList {
+        user: list.who.user,
+        community: list.who.community,
+        state: if list.queue {
+            Some("open".to_owned())
+        } else {
+            list.state
+        },
+        language: list.language,
+        category: list.category,
+        severity: list.severity,
+        query,
     }
 }
 
-fn abstract_file(args: AbstractArgs, config: &NodeConfig, json: bool) -> anyhow::Result<ExitCode> {
+fn print_detail(reply: &Value) {
+    println!("{}", text(&reply["title"]));
+    println!("  id          {}", text(&reply["id"]));
+    println!("  state       {}", text(&reply["state"]));
+    println!(
+        "  submitted   by {}",
+        reply["author_name"].as_str().unwrap_or("anonymous")
+    );
+    println!(
+        "  language    {}   tokens {}   hashes {}",
+        text(&reply["language"]),
+        reply["token_count"],
+        reply["hash_count"]
+    );
+    let properties = &reply["properties"];
+    println!(
+        "  properties  severity {}, category {}, performance {}, security {}",
+        text(&properties["severity"]),
+        text(&properties["category"]),
+        text(&properties["performance"]),
+        text(&properties["security"])
+    );
+    println!(
+        "  votes       +{} -{} (net {}); approvals {}{}",
+        reply["votes"]["for"],
+        reply["votes"]["against"],
+        reply["votes"]["net"],
+        reply["approvals"],
+        if reply["needs_expert"].as_bool() == Some(true) {
+            " (an expert must approve)"
+        } else {
+            ""
+        }
+    );
+    if let Some(description) = reply["description"].as_str().filter(|d| !d.is_empty()) {
+        println!("  {description}");
+    }
+    for (label, list, field) in [
+        ("voted", &reply["votes_cast"], "name"),
+        ("approved", &reply["approved_by"], "name"),
+        ("suggested reviewers", &reply["reviewers"], "name"),
+        ("similar", &reply["similar"], "title"),
+    ] {
+        let names: Vec<&str> = list
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|item| text(&item[field]))
+            .collect();
+        if !names.is_empty() {
+            println!("  {label}: {}", names.join(", "));
+        }
+    }
+    for transition in reply["transitions"].as_array().into_iter().flatten() {
+        println!(
+            "  -> {} ({})",
+            text(&transition["state"]),
+            text(&transition["reason"])
+        );
+    }
+}
+
+async fn submit(args: SubmitArgs, target: &Target) -> anyhow::Result<Value> {
+    let properties = parse_properties(&args.properties)?;
+    let (path, inline_lines) = split_line_suffix(&args.file);
+    let lines = inline_lines.map(parse_range).transpose()?;
+    let language = match &args.language {
+        Some(name) => Language::from_name(name).map_err(|e| anyhow::anyhow!("{e}"))?,
+        None => language_of(&path)?,
+    };
+    let source = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    let key_reply = target
+        .run(Command::PatternKey {
+            user: args.who.user.clone(),
+            community: args.who.community.clone(),
+        })
+        .await?;
+    let key = community_key(&key_reply)?;
+    let engine = Config::default();
+    let fingerprint = match lines {
+        Some((first, last)) => {
+            commons_fingerprint::fingerprint_lines(language, &source, first..=last, &engine)
+        }
+        None => commons_fingerprint::fingerprint(language, &source, &engine),
+    }
+    .with_context(|| format!("cannot fingerprint {}", path.display()))?;
+    let (shared, _) = fingerprint
+        .export(&key, None, &engine)
+        .map_err(|e| anyhow::anyhow!("{e}; pick a larger region of code"))?;
+    let submission = commons_node::patterns::Submission {
+        title: args.title,
+        description: args.description,
+        language: language.name().to_owned(),
+        properties,
+        fingerprint: shared,
+        anonymous: args.anonymous,
+    };
+    target
+        .run(Command::PatternSubmit {
+            user: args.who.user,
+            community: args.who.community,
+            submission,
+        })
+        .await
+}
+
+/// The engine key from a `pattern key` or `pattern library` reply.
+pub fn community_key(reply: &Value) -> anyhow::Result<CommunityKey> {
+    let mut bytes = [0u8; 32];
+    let hex_key = reply["key"].as_str().unwrap_or_default();
+    if hex_key.len() != 64 || !hex_key.bytes().all(|b| b.is_ascii_hexdigit()) {
+        bail!("the node sent no usable pattern key");
+    }
+    for (idx, byte) in bytes.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(&hex_key[idx * 2..idx * 2 + 2], 16)
+            .context("the node sent no usable pattern key")?;
+    }
+    let epoch = reply["epoch"]
+        .as_u64()
+        .and_then(|epoch| u32::try_from(epoch).ok())
+        .context("the node sent no key epoch")?;
+    Ok(CommunityKey::new(bytes, epoch))
+}
+
+/// `--property key=value` pairs into properties; `category` is required.
+fn parse_properties(pairs: &[String]) -> anyhow::Result<Properties> {
+    let mut severity = commons_patterns::Severity::Medium;
+    let mut category = None;
+    let mut performance = commons_patterns::Impact::None;
+    let mut security = commons_patterns::Impact::None;
+    for pair in pairs {
+        let Some((key, value)) = pair.split_once('=') else {
+            bail!("--property {pair:?}: expected KEY=VALUE, e.g. severity=high");
+        };
+        let value = value.trim();
+        match key.trim() {
+            "severity" => {
+                severity = value
+                    .parse()
+                    .map_err(|e: String| anyhow::anyhow!("--property severity: {e}"))?
+            }
+            "category" => {
+                commons_patterns::validate::check_category(value)
+                    .map_err(|e| anyhow::anyhow!("--property category: {e}"))?;
+                category = Some(value.to_owned());
+            }
+            "performance" => {
+                performance = value
+                    .parse()
+                    .map_err(|e: String| anyhow::anyhow!("--property performance: {e}"))?
+            }
+            "security" => {
+                security = value
+                    .parse()
+                    .map_err(|e: String| anyhow::anyhow!("--property security: {e}"))?
+            }
+            other => bail!(
+                "--property {other}: unknown property; use severity, category, performance or security"
+            ),
+        }
+    }
+    let Some(category) = category else {
+        bail!("--property category=… is required, e.g. --property category=sql-injection");
+    };
+    Ok(Properties {
+        severity,
+        category,
+        performance,
+        security,
+    })
+}
+
+fn abstract_file(
+    args: AbstractArgs,
+    config: &NodeConfig,
+    community_key: Option<(String, CommunityKey)>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let (path, inline_lines) = split_line_suffix(&args.file);
     let lines = match (args.lines.as_deref(), inline_lines) {
         (Some(_), Some(_)) => bail!("give the line range once: either FILE:A-B or --lines A-B"),
@@ -102,7 +568,10 @@ fn abstract_file(args: AbstractArgs, config: &NodeConfig, json: bool) -> anyhow:
         None => commons_fingerprint::fingerprint(language, &source, &engine),
     }
     .with_context(|| format!("cannot fingerprint {}", path.display()))?;
-    let key = local_key(config)?;
+    let (key_name, key) = match community_key {
+        Some((name, key)) => (name, key),
+        None => ("local".to_owned(), local_key(config)?),
+    };
     let (shared, gate) = fingerprint
         .export(&key, None, &engine)
         .map_err(|e| anyhow::anyhow!("{e}; pick a larger region of code"))?;
@@ -120,7 +589,7 @@ fn abstract_file(args: AbstractArgs, config: &NodeConfig, json: bool) -> anyhow:
         title,
         severity: args.severity,
         language: language.name().to_owned(),
-        key: "local".to_owned(),
+        key: key_name,
         fingerprint: shared,
         gate,
     };

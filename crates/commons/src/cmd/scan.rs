@@ -1,6 +1,8 @@
 //! `commons scan`: fingerprint every supported file under a path, in
 //! parallel and honouring `.gitignore`, and report where library patterns
-//! match, as text, JSON or SARIF 2.1.0.
+//! match, as text, JSON or SARIF 2.1.0. Patterns come from local pattern
+//! files (`--patterns`) and from the accepted libraries of the user's
+//! communities (`--community`), each under its own key.
 
 mod sarif;
 
@@ -11,11 +13,15 @@ use std::sync::Mutex;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use commons_fingerprint::{CommunityKey, Config, FingerprintError, Language, Library};
+use commons_fingerprint::{
+    CommunityKey, Config, FingerprintError, Language, Library, SharedFingerprint,
+};
+use commons_node::control::Command;
 use rayon::prelude::*;
 use serde::Serialize;
 
-use super::pattern::{PATTERN_FORMAT, PatternFile, Severity, local_key};
+use super::pattern::{PATTERN_FORMAT, PatternFile, Severity, community_key, local_key};
+use crate::client::Target;
 use crate::config::Config as NodeConfig;
 
 #[derive(Debug, Args)]
@@ -35,6 +41,19 @@ pub struct ScanArgs {
     /// Worker threads (default: one per core)
     #[arg(long)]
     threads: Option<usize>,
+    /// Match the accepted patterns of this community (id or name); repeatable
+    #[arg(long = "community", value_name = "NAME")]
+    communities: Vec<String>,
+    /// The member whose communities' libraries are used
+    #[arg(long, default_value = "admin")]
+    user: String,
+}
+
+/// Patterns hashed under one key, indexed together; ids index the global
+/// pattern list.
+struct Source {
+    key: CommunityKey,
+    library: Library,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -77,7 +96,7 @@ pub struct Summary {
     pub patterns: usize,
 }
 
-pub fn run(args: ScanArgs, config: &NodeConfig, json: bool) -> anyhow::Result<ExitCode> {
+pub async fn run(args: ScanArgs, config: &NodeConfig, json: bool) -> anyhow::Result<ExitCode> {
     let format = if json { Format::Json } else { args.format };
     if !args.path.exists() {
         bail!(
@@ -85,11 +104,23 @@ pub fn run(args: ScanArgs, config: &NodeConfig, json: bool) -> anyhow::Result<Ex
             args.path.display()
         );
     }
-    let key = local_key(config)?;
-    let (library, patterns) = load_patterns(&args.patterns)?;
+    let (library, mut patterns) = load_patterns(&args.patterns)?;
+    let mut sources = Vec::new();
+    if !library.is_empty() {
+        sources.push(Source {
+            key: local_key(config)?,
+            library,
+        });
+    }
+    if !args.communities.is_empty() {
+        let target = Target::connect(config).await?;
+        let loaded = load_communities(&target, &args.user, &args.communities, &mut patterns).await;
+        target.close().await;
+        sources.extend(loaded?);
+    }
     if patterns.is_empty() {
         bail!(
-            "no patterns to scan for; pass --patterns FILE_OR_DIR with the output of `commons pattern abstract --json`"
+            "no patterns to scan for; pass --community NAME for a community's library or --patterns FILE_OR_DIR with the output of `commons pattern abstract --json`"
         );
     }
     let files = walk(&args.path);
@@ -107,9 +138,7 @@ pub fn run(args: ScanArgs, config: &NodeConfig, json: bool) -> anyhow::Result<Ex
         files
             .par_iter()
             .flat_map_iter(|entry| {
-                let found = scan_file(
-                    &args.path, entry, &library, &patterns, &key, &engine, &summary,
-                );
+                let found = scan_file(&args.path, entry, &sources, &patterns, &engine, &summary);
                 if let Some(progress) = &progress {
                     progress.inc(1);
                 }
@@ -175,13 +204,11 @@ fn walk_reason(error: &ignore::Error) -> String {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
 fn scan_file(
     root: &Path,
     entry: &Result<PathBuf, String>,
-    library: &Library,
+    sources: &[Source],
     patterns: &[PatternFile],
-    key: &CommunityKey,
     engine: &Config,
     summary: &Mutex<Summary>,
 ) -> Vec<Finding> {
@@ -219,13 +246,21 @@ fn scan_file(
         count(Some("unreadable file"));
         return Vec::new();
     };
-    let matches = match commons_fingerprint::scan_source(language, &source, library, key, engine) {
-        Ok(matches) => matches,
+    // One parse serves every key: only the keyed lookup differs.
+    let fingerprint = match commons_fingerprint::fingerprint(language, &source, engine) {
+        Ok(fingerprint) => fingerprint,
         Err(error) => {
             count(Some(skip_reason(&error)));
             return Vec::new();
         }
     };
+    let matches: Vec<commons_fingerprint::Match> = sources
+        .iter()
+        .flat_map(|it| {
+            it.library
+                .scan(&fingerprint, &it.key, engine.min_similarity)
+        })
+        .collect();
     count(None);
     let file = path
         .strip_prefix(root)
@@ -265,6 +300,50 @@ fn skip_reason(error: &FingerprintError) -> &'static str {
     }
 }
 
+/// The accepted patterns of each community, fetched from the node with the
+/// community's key, appended to `patterns`; one source per community.
+async fn load_communities(
+    target: &Target,
+    user: &str,
+    communities: &[String],
+    patterns: &mut Vec<PatternFile>,
+) -> anyhow::Result<Vec<Source>> {
+    let mut sources = Vec::new();
+    for community in communities {
+        let reply = target
+            .run(Command::PatternLibrary {
+                user: user.to_owned(),
+                community: community.clone(),
+            })
+            .await
+            .with_context(|| format!("cannot load the pattern library of {community}"))?;
+        let key = community_key(&reply)?;
+        let mut library = Library::new();
+        for pattern in reply["patterns"].as_array().into_iter().flatten() {
+            let fingerprint: SharedFingerprint =
+                serde_json::from_value(pattern["fingerprint"].clone())
+                    .context("the node sent a malformed pattern")?;
+            let severity: Severity =
+                serde_json::from_value(pattern["properties"]["severity"].clone())
+                    .context("the node sent a malformed pattern")?;
+            library
+                .insert(patterns.len() as u64, &fingerprint)
+                .map_err(|e| anyhow::anyhow!("{community}: {e}"))?;
+            patterns.push(PatternFile {
+                format: PATTERN_FORMAT.to_owned(),
+                title: pattern["title"].as_str().unwrap_or_default().to_owned(),
+                severity,
+                language: pattern["language"].as_str().unwrap_or_default().to_owned(),
+                key: format!("community:{}", reply["name"].as_str().unwrap_or(community)),
+                fingerprint,
+                gate: commons_fingerprint::GateReport::default(),
+            });
+        }
+        sources.push(Source { key, library });
+    }
+    Ok(sources)
+}
+
 /// Reads pattern files (or every `.json` file of directories) into a library
 /// whose ids index the returned list.
 fn load_patterns(paths: &[PathBuf]) -> anyhow::Result<(Library, Vec<PatternFile>)> {
@@ -293,6 +372,13 @@ fn load_patterns(paths: &[PathBuf]) -> anyhow::Result<(Library, Vec<PatternFile>
                 path.display()
             )
         })?;
+        if pattern.key != "local" {
+            bail!(
+                "{}: hashed under {}, not this node's local key; scan with --community for community patterns",
+                path.display(),
+                pattern.key
+            );
+        }
         if pattern.format != PATTERN_FORMAT {
             bail!(
                 "{}: unsupported pattern format {:?}",

@@ -210,6 +210,7 @@ fn stopped_node_commands() {
         .expect("array")
         .iter()
         .filter_map(|e| e["kind"].as_str())
+        .filter(|kind| kind.starts_with("community."))
         .collect();
     assert_eq!(kinds, ["community.create", "community.join"]);
 
@@ -516,15 +517,27 @@ fn verify_names_the_first_tampered_entry() {
     );
     cli.ok(&["community", "join", "security", "--user", "alice"], None);
     cli.ok(&["community", "role", "security", "alice", "expert"], None);
+    // The join follows the starter patterns seeded at first start.
+    let log = cli.json(&["log", "show", "security"]);
+    let join = log
+        .as_array()
+        .expect("array")
+        .iter()
+        .find(|e| e["kind"] == "community.join")
+        .expect("the join is logged")["seq"]
+        .clone();
     let db = cli.data_dir().join("commons.db");
     tamper(
         &db,
-        "UPDATE log_entries SET record = replace(record, 'alice', 'mallo') WHERE seq = 1 AND kind = 'community.join'",
+        "UPDATE log_entries SET record = replace(record, 'alice', 'mallo') WHERE kind = 'community.join'",
     );
     let output = cli.run(&["verify", "--community", "security"], None);
     assert!(!output.status.success());
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(stdout.contains("first bad entry 1"), "{stdout}");
+    assert!(
+        stdout.contains(&format!("first bad entry {join}")),
+        "{stdout}"
+    );
 }
 
 fn tamper(db: &Path, sql: &str) {
@@ -573,14 +586,23 @@ fn running_node_serves_commands_backup_and_restore() {
             .iter()
             .any(|u| u["name"] == "carol")
     );
-    let web = cli.json(&["log", "show", "web"]);
+    let community_entries = |log: Value| {
+        log.as_array()
+            .expect("array")
+            .iter()
+            .filter(|e| {
+                e["kind"]
+                    .as_str()
+                    .is_some_and(|k| k.starts_with("community."))
+            })
+            .count()
+    };
     assert_eq!(
-        web.as_array().expect("array").len(),
+        community_entries(cli.json(&["log", "show", "web"])),
         1,
         "the join after the backup is gone"
     );
-    let ml = cli.json(&["log", "show", "ml"]);
-    assert_eq!(ml.as_array().expect("array").len(), 2);
+    assert_eq!(community_entries(cli.json(&["log", "show", "ml"])), 2);
 }
 
 #[test]
@@ -629,4 +651,229 @@ fn identity_moves_between_nodes() {
         .find(|u| u["name"] == "dana")
         .expect("dana");
     assert_eq!(dana["public_key"], key);
+}
+
+const LIKE_QUERY: &str = "def lookup(db, request):\n    term = request.args[\"q\"]\n    cursor = db.cursor()\n    cursor.execute(\"SELECT * FROM items WHERE title LIKE '%\" + term + \"%' ORDER BY id\")\n    found = []\n    for row in cursor.fetchall():\n        found.append(row[0])\n    return found\n";
+
+#[test]
+fn pattern_submit_review_and_community_scan() {
+    let cli = Cli::new();
+    let code = cli.dir.path().join("code");
+    std::fs::create_dir_all(&code).expect("mkdir");
+    let file = code.join("search.py");
+    std::fs::write(&file, format!("import sqlite3\n\n{LIKE_QUERY}")).expect("write");
+    let file = file.to_str().expect("utf-8").to_owned();
+    for name in ["alice", "bob"] {
+        cli.ok(&["user", "add", name, "--password-stdin"], Some(PASSWORD));
+        cli.ok(&["community", "join", "web", "--user", name], None);
+    }
+
+    // The starter library is there and scanning uses it.
+    let list = cli.json(&[
+        "pattern",
+        "list",
+        "--community",
+        "web",
+        "--state",
+        "accepted",
+    ]);
+    assert!(list.as_array().expect("array").len() >= 4);
+    // The web library's first starter pattern, renamed and re-laid out.
+    std::fs::write(
+        code.join("app.py"),
+        "def get_account(req, conn):\n    login = req.args.get(\"login\")\n    c = conn.cursor()\n    \
+         q = \"SELECT uid, mail FROM accounts WHERE login = '\" + login + \"' AND enabled = 0\"\n    \
+         c.execute(q)\n    found = c.fetchall()\n    out = []\n    for r in found:\n        \
+         out.append({\"uid\": r[0], \"mail\": r[1]})\n    return out\n",
+    )
+    .expect("write");
+    let scan = cli.json(&[
+        "scan",
+        code.to_str().expect("utf-8"),
+        "--community",
+        "web",
+        "--user",
+        "alice",
+    ]);
+    let findings = scan["findings"].as_array().expect("findings");
+    assert!(
+        findings
+            .iter()
+            .any(|f| f["file"] == "app.py" && f["severity"] == "critical"),
+        "{scan}"
+    );
+
+    // Submit with the node stopped: only keyed hashes are sent.
+    let submitted = cli.json(&[
+        "pattern",
+        "submit",
+        &format!("{file}:3-10"),
+        "--community",
+        "web",
+        "--title",
+        "LIKE query by concatenation",
+        "--property",
+        "category=sql-injection",
+        "--property",
+        "severity=high",
+        "--user",
+        "alice",
+    ]);
+    assert_eq!(submitted["state"], "submitted");
+    assert_eq!(submitted["properties"]["severity"], "high");
+    let id = submitted["id"].as_str().expect("id").to_owned();
+    let log = cli.json(&["log", "show", "web"]);
+    let record = log.as_array().expect("array").last().expect("entry")["record"].to_string();
+    for secret in ["lookup", "items", "ORDER BY", "search.py", "term"] {
+        assert!(!record.contains(secret), "{secret} leaked into {record}");
+    }
+    cli.fails(
+        &[
+            "pattern",
+            "submit",
+            &format!("{file}:3-10"),
+            "--community",
+            "web",
+            "--title",
+            "again",
+            "--property",
+            "category=sql-injection",
+            "--user",
+            "bob",
+        ],
+        None,
+        "the same pattern is already in web",
+    );
+
+    // Review through the running node.
+    let server = cli.serve();
+    let voted = cli.json(&[
+        "pattern",
+        "vote",
+        &id[..12],
+        "--community",
+        "web",
+        "--user",
+        "bob",
+    ]);
+    assert_eq!(voted["state"], "in-review");
+    assert_eq!(voted["votes"]["net"], 1);
+    cli.fails(
+        &[
+            "pattern",
+            "vote",
+            &id,
+            "--community",
+            "web",
+            "--user",
+            "alice",
+        ],
+        None,
+        "you cannot vote on your own pattern",
+    );
+    cli.fails(
+        &[
+            "pattern",
+            "approve",
+            &id,
+            "--community",
+            "web",
+            "--user",
+            "bob",
+        ],
+        None,
+        "needs the expert role",
+    );
+    let queue = cli.json(&["pattern", "list", "--community", "web", "--queue"]);
+    assert_eq!(queue.as_array().expect("array").len(), 1);
+    let found = cli.json(&["pattern", "search", "like", "--community", "web"]);
+    assert_eq!(found[0]["id"], id.as_str());
+    let shown = cli.ok(&["pattern", "show", &id, "--community", "web"], None);
+    assert!(shown.contains("voted: bob"), "{shown}");
+    assert!(shown.contains("-> in-review (first review)"), "{shown}");
+    let withdrawn = cli.json(&[
+        "pattern",
+        "withdraw",
+        &id,
+        "--community",
+        "web",
+        "--user",
+        "alice",
+    ]);
+    assert_eq!(withdrawn["state"], "withdrawn");
+    server.stop();
+}
+
+#[test]
+fn pattern_bad_input_is_a_clear_error() {
+    let cli = Cli::new();
+    let file = cli.dir.path().join("q.py");
+    std::fs::write(&file, LIKE_QUERY).expect("write");
+    let file = file.to_str().expect("utf-8").to_owned();
+    cli.ok(
+        &["user", "add", "mallory", "--password-stdin"],
+        Some(PASSWORD),
+    );
+    let submit = |extra: &[&str]| {
+        let mut args = vec![
+            "pattern",
+            "submit",
+            file.as_str(),
+            "--community",
+            "web",
+            "--title",
+            "t",
+        ];
+        args.extend_from_slice(extra);
+        args.iter().map(|a| a.to_string()).collect::<Vec<_>>()
+    };
+    let fails = |args: Vec<String>, message: &str| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        cli.fails(&args, None, message);
+    };
+    fails(submit(&[]), "--property category=… is required");
+    fails(
+        submit(&["--property", "colour=red"]),
+        "--property colour: unknown property",
+    );
+    fails(
+        submit(&["--property", "category=SQL"]),
+        "--property category:",
+    );
+    fails(
+        submit(&["--property", "category=x", "--property", "severity=doom"]),
+        "unknown severity \"doom\"",
+    );
+    fails(
+        submit(&["--property", "category=x", "--user", "mallory"]),
+        "only members of web receive its pattern key",
+    );
+    cli.fails(
+        &[
+            "pattern",
+            "vote",
+            "abcdef",
+            "--community",
+            "web",
+            "--user",
+            "mallory",
+        ],
+        None,
+        "pattern abcdef not found",
+    );
+    cli.fails(
+        &["pattern", "list", "--community", "web", "--state", "lost"],
+        None,
+        "unknown state \"lost\"",
+    );
+    cli.fails(
+        &["pattern", "list", "--community", "nowhere"],
+        None,
+        "community nowhere not found",
+    );
+    cli.fails(
+        &["scan", ".", "--community", "web", "--user", "mallory"],
+        None,
+        "cannot load the pattern library of web",
+    );
 }
