@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod audit;
 pub mod communities;
 pub mod control;
+pub mod intel;
 pub mod records;
 pub mod secrets;
 pub mod snapshots;
@@ -29,7 +30,9 @@ pub use communities::CommunityView;
 pub fn registry() -> Registry {
     // Each capability adds one line here, e.g.
     // `registry.register(Arc::new(commons_patterns::Patterns));`
-    Registry::with_kernel()
+    let mut registry = Registry::with_kernel();
+    registry.register(Arc::new(commons_intel::Intel));
+    registry
 }
 
 /// The four public domain communities every node starts with.
