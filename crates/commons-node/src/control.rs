@@ -152,6 +152,22 @@ pub enum Command {
     },
     /// Rebuild projections from the logs.
     Replay,
+    /// Publish STIX objects (a bundle, an envelope or a list) to a community's feed.
+    IntelPublish {
+        /// Acting member.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// The objects, as read from the file.
+        input: Value,
+    },
+    /// The active indicators of one community, or of all the user's, as a STIX bundle.
+    IntelActive {
+        /// Viewer.
+        user: String,
+        /// Id or name; every community the user belongs to when absent.
+        community: Option<String>,
+    },
 }
 
 impl Command {
@@ -163,6 +179,7 @@ impl Command {
                 | Command::CommunityList { .. }
                 | Command::Verify { .. }
                 | Command::LogShow { .. }
+                | Command::IntelActive { .. }
         )
     }
 
@@ -191,6 +208,8 @@ impl Command {
             Command::IdentityExport { .. } => "identity export",
             Command::IdentityImport { .. } => "identity import",
             Command::Replay => "replay",
+            Command::IntelPublish { .. } => "intel publish",
+            Command::IntelActive { .. } => "intel active",
         }
     }
 }
@@ -410,6 +429,26 @@ impl Node {
                 passphrase,
             } => user_json(&self.import_identity(&user, &identity, &passphrase).await?),
             Command::Replay => json!({ "replayed": self.replay().await? }),
+            Command::IntelPublish {
+                user,
+                community,
+                input,
+            } => {
+                let user = self.user(&user).await?;
+                let objects = crate::intel::objects_of(input)?;
+                let outcome = self.intel_publish(&user, &community, objects).await?;
+                json!({
+                    "community": community,
+                    "added": outcome.added.len(),
+                    "seqs": outcome.seqs,
+                    "objects": outcome.added.iter().map(|(id, version)| json!({ "id": id, "version": version })).collect::<Vec<_>>(),
+                })
+            }
+            Command::IntelActive { user, community } => {
+                let user = self.user(&user).await?;
+                self.intel_active_bundle(&user, community.as_deref())
+                    .await?
+            }
         })
     }
 }
@@ -450,6 +489,8 @@ fn command_target(command: &Command) -> String {
         Command::Verify { community } => community.clone().unwrap_or_default(),
         Command::Backup { path } => path.clone(),
         Command::CommunityList { user } => user.clone(),
+        Command::IntelPublish { community, .. } => community.clone(),
+        Command::IntelActive { community, .. } => community.clone().unwrap_or_default(),
         Command::UserList | Command::Replay => String::new(),
     }
 }

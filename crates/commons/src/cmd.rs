@@ -4,6 +4,8 @@
 mod backup;
 mod community;
 mod identity;
+mod intel;
+mod intel_publish;
 mod log;
 mod pattern;
 mod scan;
@@ -55,6 +57,9 @@ pub enum Command {
     Pattern(pattern::PatternCommand),
     /// Scan a tree for patterns, locally (exit 1 on --fail-on, 2 on error)
     Scan(scan::ScanArgs),
+    /// Threat intelligence: publish STIX to a community's feed
+    #[command(subcommand)]
+    Intel(intel::IntelCommand),
 }
 
 /// Runs a subcommand.
@@ -64,6 +69,7 @@ pub async fn run(command: Command, config: &Config, json: bool) -> anyhow::Resul
         Command::Restore(args) => backup::restore(args, config, json).await,
         Command::Pattern(command) => pattern::run(command, config, json),
         Command::Scan(args) => scan::run(args, config, json),
+        Command::Intel(command) => intel::run(command, config, json).await,
         other => {
             let target = Target::connect(config).await?;
             let result = dispatch(other, &target, json).await;
@@ -89,7 +95,11 @@ async fn dispatch(command: Command, target: &Target, json: bool) -> anyhow::Resu
             });
             Ok(ExitCode::SUCCESS)
         }
-        Command::Serve(_) | Command::Restore(_) | Command::Pattern(_) | Command::Scan(_) => {
+        Command::Serve(_)
+        | Command::Restore(_)
+        | Command::Pattern(_)
+        | Command::Scan(_)
+        | Command::Intel(_) => {
             unreachable!("handled before connecting")
         }
     }
