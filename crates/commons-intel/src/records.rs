@@ -112,21 +112,22 @@ pub struct DeleteBody {
     pub versions: Option<Vec<String>>,
 }
 
-/// `intel.settings`: the fields given replace the current ones.
+/// `intel.settings`: the fields given replace the current ones. Integers
+/// only: records are canonically encoded, which admits no floats.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsBody {
     /// Half-life in days per indicator kind (`ip`, `domain`, `url`, `file`,
     /// `email`, `certificate`, `other`); 0 means no decay.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub half_life_days: Option<std::collections::BTreeMap<String, f64>>,
+    pub half_life_days: Option<std::collections::BTreeMap<String, u32>>,
     /// Scores below this make an indicator inactive, 0–100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub threshold: Option<u8>,
-    /// Share of the gap to certainty each sighting closes, 0–1.
+    /// Percent of the gap to certainty each sighting closes, 0–100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sighting_boost: Option<f64>,
-    /// Share of the score each false positive removes, 0–1.
+    pub sighting_boost_percent: Option<u8>,
+    /// Percent of the score each false positive removes, 0–100.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub false_positive_penalty: Option<f64>,
+    pub false_positive_penalty_percent: Option<u8>,
 }

@@ -652,17 +652,17 @@ async fn settings(
     let mut model: ConfidenceModel = load_model(conn, &state.community).await?;
     for (name, days) in body.half_life_days.iter().flatten() {
         if let Some(kind) = kind_named(name) {
-            model.half_life_days[kind as usize] = *days;
+            model.half_life_days[kind as usize] = f64::from(*days);
         }
     }
     if let Some(threshold) = body.threshold {
         model.threshold = threshold;
     }
-    if let Some(boost) = body.sighting_boost {
-        model.sighting_boost = boost;
+    if let Some(boost) = body.sighting_boost_percent {
+        model.sighting_boost = f64::from(boost) / 100.0;
     }
-    if let Some(penalty) = body.false_positive_penalty {
-        model.false_positive_penalty = penalty;
+    if let Some(penalty) = body.false_positive_penalty_percent {
+        model.false_positive_penalty = f64::from(penalty) / 100.0;
     }
     let text = serde_json::to_string(&model).expect("a confidence model serializes");
     sqlx::query(

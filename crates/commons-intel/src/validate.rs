@@ -205,7 +205,7 @@ fn check_settings(body: &SettingsBody, findings: &mut Findings) {
                 "unknown indicator kind; use ip, domain, url, file, email, certificate or other",
             );
         }
-        if !days.is_finite() || *days < 0.0 || *days > 36_500.0 {
+        if *days > 36_500 {
             findings.push(
                 format!("/body/half_life_days/{name}"),
                 "a half-life is between 0 (no decay) and 36500 days",
@@ -215,12 +215,15 @@ fn check_settings(body: &SettingsBody, findings: &mut Findings) {
     if body.threshold.is_some_and(|threshold| threshold > 100) {
         findings.push("/body/threshold", "the threshold is between 0 and 100");
     }
-    for (pointer, share) in [
-        ("/body/sighting_boost", body.sighting_boost),
-        ("/body/false_positive_penalty", body.false_positive_penalty),
+    for (pointer, percent) in [
+        ("/body/sighting_boost_percent", body.sighting_boost_percent),
+        (
+            "/body/false_positive_penalty_percent",
+            body.false_positive_penalty_percent,
+        ),
     ] {
-        if share.is_some_and(|share| !(0.0..=1.0).contains(&share)) {
-            findings.push(pointer, "a share is between 0 and 1");
+        if percent.is_some_and(|percent| percent > 100) {
+            findings.push(pointer, "a percentage is between 0 and 100");
         }
     }
 }

@@ -15,7 +15,7 @@ pub use commons_intel::views::{
     Evidence, FeedItem, FeedQuery, IndicatorDetail, ObjectRow, ObjectsPage, ObjectsQuery,
     VersionMatch, format_us,
 };
-pub use commons_intel::{IndicatorScore, SettingsBody};
+pub use commons_intel::{IndicatorScore, SettingsBody, SightingBody};
 pub use commons_stix::confidence::{ConfidenceModel, IndicatorKind, Status as IndicatorStatus};
 
 use crate::accounts::User;
@@ -286,7 +286,7 @@ impl Node {
         &self,
         user: &User,
         community: &str,
-        body: records::SightingBody,
+        body: SightingBody,
     ) -> Result<u64, NodeError> {
         let view = self.community(community, Some(user)).await?;
         let entry = self

@@ -11,6 +11,8 @@ use commons_web::{AppState, RateLimitConfig, WebConfig};
 use reqwest::{Client, Method, StatusCode, header};
 use serde_json::{Value, json};
 
+mod intel;
+
 const PASSWORD: &str = "correct horse battery";
 
 struct TestApp {
@@ -42,7 +44,7 @@ impl TestApp {
             default_communities: true,
             public_url: "http://localhost".into(),
         };
-        let (node, _) = Node::open(&config, commons_store::Registry::with_kernel())
+        let (node, _) = Node::open(&config, commons_node::registry())
             .await
             .expect("open node");
         node.create_user("root", PASSWORD, true)
@@ -742,6 +744,27 @@ async fn openapi_documents_every_route() {
         ("get", "/api/v1/communities/{community}/verify"),
         ("get", "/api/v1/audit"),
         ("get", "/api/v1/openapi.json"),
+        ("get", "/api/v1/communities/{community}/intel/objects"),
+        ("post", "/api/v1/communities/{community}/intel/objects"),
+        (
+            "get",
+            "/api/v1/communities/{community}/intel/indicators/{id}",
+        ),
+        (
+            "post",
+            "/api/v1/communities/{community}/intel/indicators/{id}/revoke",
+        ),
+        (
+            "post",
+            "/api/v1/communities/{community}/intel/indicators/{id}/sightings",
+        ),
+        (
+            "post",
+            "/api/v1/communities/{community}/intel/indicators/{id}/false-positives",
+        ),
+        ("get", "/api/v1/communities/{community}/intel/settings"),
+        ("put", "/api/v1/communities/{community}/intel/settings"),
+        ("get", "/api/v1/communities/{community}/intel/active"),
     ];
     let paths = document["paths"].as_object().expect("paths");
     let mut documented = Vec::new();
