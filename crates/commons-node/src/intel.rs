@@ -45,6 +45,33 @@ pub struct PublishFailure {
     pub message: String,
 }
 
+/// The room a publish record leaves for its objects: the kernel's record
+/// limit less what the record's other fields take.
+const OBJECT_BYTES_PER_RECORD: usize = commons_kernel::record::MAX_RECORD_BYTES - 1024;
+
+/// Splits objects into runs that each fit one record (by their compact JSON
+/// size, which the canonical encoding does not exceed), at most
+/// [`MAX_OBJECTS`] per run. An object too large for any record is a run of
+/// its own, which signing then refuses with the size.
+fn record_chunks(objects: &[Value]) -> Vec<&[Value]> {
+    let mut chunks = Vec::new();
+    let mut start = 0;
+    let mut bytes = 0;
+    for (idx, object) in objects.iter().enumerate() {
+        let size = object.to_string().len() + 1;
+        if idx > start && (bytes + size > OBJECT_BYTES_PER_RECORD || idx - start == MAX_OBJECTS) {
+            chunks.push(&objects[start..idx]);
+            start = idx;
+            bytes = 0;
+        }
+        bytes += size;
+    }
+    if start < objects.len() {
+        chunks.push(&objects[start..]);
+    }
+    chunks
+}
+
 /// The objects of a bundle, a TAXII envelope (`{"objects": […]}`), a list of
 /// objects, or a single object.
 pub fn objects_of(input: Value) -> Result<Vec<Value>, NodeError> {
@@ -62,6 +89,10 @@ pub fn objects_of(input: Value) -> Result<Vec<Value>, NodeError> {
             "expected a STIX bundle, an envelope with objects, or a list of objects".into(),
         )),
     }
+}
+
+fn too_large() -> String {
+    format!("the object is larger than the {OBJECT_BYTES_PER_RECORD} bytes one record may carry")
 }
 
 fn version_of(object: &Value) -> Option<String> {
@@ -97,6 +128,11 @@ impl Node {
                 );
             }
         }
+        for (idx, object) in objects.iter().enumerate() {
+            if object.to_string().len() >= OBJECT_BYTES_PER_RECORD {
+                findings.push(format!("/objects/{idx}"), too_large());
+            }
+        }
         if !findings.0.is_empty() {
             return Err(NodeError::Invalid(findings));
         }
@@ -112,7 +148,15 @@ impl Node {
         community: CommunityId,
         objects: Vec<Value>,
     ) -> Result<PublishOutcome, NodeError> {
-        let invalid = commons_intel::validate_objects(&objects);
+        let mut invalid = commons_intel::validate_objects(&objects);
+        for (idx, object) in objects.iter().enumerate() {
+            if object.to_string().len() >= OBJECT_BYTES_PER_RECORD {
+                invalid.push((
+                    idx,
+                    vec![commons_stix::Finding::error("", "too-large", too_large())],
+                ));
+            }
+        }
         let mut failures = Vec::new();
         let mut bad: HashSet<usize> = HashSet::new();
         for (idx, problems) in invalid {
@@ -205,7 +249,7 @@ impl Node {
             })
             .collect();
         let mut signed = Vec::new();
-        for chunk in objects.chunks(MAX_OBJECTS) {
+        for chunk in record_chunks(&objects) {
             let record = Record {
                 kind: Kind::parse(records::PUBLISH).expect("the kind name is valid"),
                 community,
