@@ -8,6 +8,8 @@ use std::process::{Child, Command, Output, Stdio};
 
 use serde_json::Value;
 
+mod taxii;
+
 const PASSWORD: &str = "correct horse battery staple";
 
 struct Cli {
