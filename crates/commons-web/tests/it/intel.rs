@@ -582,3 +582,106 @@ async fn taxii_server_end_to_end() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn intel_pages_publish_browse_and_show_an_indicator() {
+    let app = TestApp::spawn(commons_test_support::TestBackend::Sqlite).await;
+    let browser = app.login("alice").await;
+    let response = browser
+        .post(&app, "/api/v1/communities/security/join")
+        .send()
+        .await
+        .expect("join");
+    assert!(response.status().is_success());
+    let feed = app.url("/c/security/intel");
+    let page = browser.client.get(&feed).send().await.expect("feed");
+    assert_eq!(page.status(), StatusCode::OK);
+    assert!(page.text().await.expect("html").contains("Intel feed"));
+
+    let mut broken = ip(2);
+    broken["pattern"] = json!("[ipv4-addr:value = ");
+    let response = browser
+        .client
+        .post(app.url("/c/security/intel/publish"))
+        .form(&[
+            ("csrf", browser.csrf.as_str()),
+            ("bundle", &json!([broken]).to_string()),
+        ])
+        .send()
+        .await
+        .expect("publish");
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        response
+            .text()
+            .await
+            .expect("html")
+            .contains("/objects/0/pattern")
+    );
+    let response = browser
+        .client
+        .post(app.url("/c/security/intel/publish"))
+        .form(&[("csrf", browser.csrf.as_str()), ("bundle", "{ nope")])
+        .send()
+        .await
+        .expect("publish");
+    assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
+
+    let mut named = ip(1);
+    named["name"] = json!("Botnet controller");
+    let response = browser
+        .client
+        .post(app.url("/c/security/intel/publish"))
+        .form(&[
+            ("csrf", browser.csrf.as_str()),
+            ("bundle", &json!({ "objects": [named] }).to_string()),
+        ])
+        .send()
+        .await
+        .expect("publish");
+    assert_eq!(response.status(), StatusCode::OK, "redirected to the feed");
+    let html = response.text().await.expect("html");
+    assert!(html.contains("Botnet controller"), "{html}");
+    let filtered = browser
+        .client
+        .get(format!(
+            "{feed}?type=malware&label=&min_confidence=&source="
+        ))
+        .send()
+        .await
+        .expect("feed")
+        .text()
+        .await
+        .expect("html");
+    assert!(!filtered.contains("Botnet controller"));
+    let response = browser
+        .client
+        .get(format!("{feed}?min_confidence=500"))
+        .send()
+        .await
+        .expect("feed");
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let indicator = browser
+        .client
+        .get(
+            app.url("/c/security/intel/indicators/indicator--00000000-0000-4000-8000-000000000001"),
+        )
+        .send()
+        .await
+        .expect("indicator");
+    assert_eq!(indicator.status(), StatusCode::OK);
+    let html = indicator.text().await.expect("html");
+    assert!(
+        html.contains("Confidence over time") && html.contains("10.1.0.1"),
+        "{html}"
+    );
+    let missing = browser
+        .client
+        .get(
+            app.url("/c/security/intel/indicators/indicator--00000000-0000-4000-8000-000000000099"),
+        )
+        .send()
+        .await
+        .expect("indicator");
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
