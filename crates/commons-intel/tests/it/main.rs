@@ -311,3 +311,97 @@ async fn only_members_publish_and_only_publishers_revoke() {
         assert_eq!(findings.0.len(), 2, "{findings}");
     }
 }
+
+#[tokio::test]
+async fn paging_under_four_writers_loses_and_repeats_nothing_and_tokens_survive_a_restart() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let (node, admin, dir) = node(&db).await;
+        node.intel_publish(&admin, "security", (0..50).map(ip_indicator).collect())
+            .await
+            .expect("seed");
+        let mut writers = Vec::new();
+        for writer in 0..4u32 {
+            let node = node.clone();
+            let admin = admin.clone();
+            writers.push(tokio::spawn(async move {
+                for batch in 0..5u32 {
+                    let first = 1000 + writer * 100 + batch * 10;
+                    node.intel_publish(
+                        &admin,
+                        "security",
+                        (first..first + 10).map(ip_indicator).collect(),
+                    )
+                    .await
+                    .expect("concurrent publish");
+                }
+            }));
+        }
+        let mut seen = Vec::new();
+        let mut after = None;
+        let mut writers_done = false;
+        loop {
+            let query = ObjectsQuery {
+                after_us: after,
+                limit: 7,
+                ..ObjectsQuery::default()
+            };
+            let page = node
+                .intel_objects(Some(&admin), "security", &query)
+                .await
+                .expect("page");
+            seen.extend(page.rows.iter().map(|row| row.object_id.clone()));
+            after = page.rows.last().map(|row| row.added_us).or(after);
+            if !page.more {
+                if writers_done {
+                    break;
+                }
+                for writer in writers.drain(..) {
+                    writer.await.expect("writer");
+                }
+                writers_done = true;
+            }
+        }
+        let unique: std::collections::HashSet<_> = seen.iter().collect();
+        assert_eq!(unique.len(), seen.len(), "no object repeats");
+        assert_eq!(seen.len(), 250, "no object is lost");
+
+        // A token taken before a restart continues after it.
+        let page = node
+            .intel_objects(
+                Some(&admin),
+                "security",
+                &ObjectsQuery {
+                    limit: 100,
+                    ..ObjectsQuery::default()
+                },
+            )
+            .await
+            .expect("page");
+        let token = page.rows.last().expect("rows").added_us;
+        node.close().await;
+        drop(node);
+        let config = NodeConfig {
+            data_dir: dir.path().to_owned(),
+            database_url: Some(db.url.clone()),
+            max_connections: 4,
+            default_communities: true,
+            public_url: "http://127.0.0.1:8080".into(),
+        };
+        let (node, _) = Node::open(&config, registry()).await.expect("reopen");
+        let rest = node
+            .intel_objects(
+                Some(&admin),
+                "security",
+                &ObjectsQuery {
+                    after_us: Some(token),
+                    limit: 1000,
+                    ..ObjectsQuery::default()
+                },
+            )
+            .await
+            .expect("page after restart");
+        assert_eq!(rest.rows.len(), 150);
+        assert_eq!(rest.rows[0].object_id, seen[100]);
+    }
+}
