@@ -28,7 +28,7 @@ impl Drop for Node {
     }
 }
 
-fn commons_bin() -> anyhow::Result<PathBuf> {
+pub(crate) fn commons_bin() -> anyhow::Result<PathBuf> {
     if let Some(path) = std::env::var_os("COMMONS_BIN") {
         return Ok(PathBuf::from(path));
     }

@@ -8,10 +8,13 @@
 //! - `startup`: cold start to ready, and idle memory of a fresh node;
 //! - `patterns`: pattern submission (duplicate detection included) with 10
 //!   and with 10,000 patterns in the community.
+//! - `taxii`: TAXII adds and paging with Python's taxii2-client, beside
+//!   medallion at 10,000 objects.
 
 mod http;
 mod patterns;
 mod store;
+mod taxii;
 
 use anyhow::Context;
 
@@ -27,13 +30,14 @@ fn main() -> anyhow::Result<()> {
         Some("startup") => runtime.block_on(http::startup()),
         Some("load") => runtime.block_on(http::load(&args[1..])),
         Some("patterns") => runtime.block_on(patterns::run()),
+        Some("taxii") => runtime.block_on(taxii::run()),
         Some("all") => runtime.block_on(async {
             store::run().await?;
             http::startup().await?;
             http::run().await
         }),
         _ => {
-            eprintln!("usage: commons-bench store|http|startup|patterns|all");
+            eprintln!("usage: commons-bench store|http|startup|patterns|taxii|all");
             std::process::exit(2);
         }
     }

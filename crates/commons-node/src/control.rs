@@ -231,6 +231,31 @@ pub enum Command {
         /// Id or name.
         community: String,
     },
+    /// Publish STIX objects (a bundle, an envelope or a list) to a community's feed.
+    IntelPublish {
+        /// Acting member.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// The objects, as read from the file.
+        input: Value,
+    },
+    /// The active indicators of one community, or of all the user's, as a STIX bundle.
+    IntelActive {
+        /// Viewer.
+        user: String,
+        /// Id or name; every community the user belongs to when absent.
+        community: Option<String>,
+    },
+    /// Report sightings of a community's indicators from a local scan.
+    IntelSightings {
+        /// Acting member.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// `intel.sighting` bodies: indicator, count, first and last seen.
+        sightings: Vec<Value>,
+    },
 }
 
 impl Command {
@@ -244,6 +269,7 @@ impl Command {
                 | Command::LogShow { .. }
                 | Command::PatternList { .. }
                 | Command::PatternShow { .. }
+                | Command::IntelActive { .. }
         )
     }
 
@@ -280,6 +306,9 @@ impl Command {
             Command::PatternApprove { .. } => "pattern approve",
             Command::PatternWithdraw { .. } => "pattern withdraw",
             Command::PatternLibrary { .. } => "pattern library",
+            Command::IntelPublish { .. } => "intel publish",
+            Command::IntelActive { .. } => "intel active",
+            Command::IntelSightings { .. } => "intel sightings",
         }
     }
 }
@@ -582,6 +611,41 @@ impl Node {
                 let (view, key, library) = self.pattern_library(&user, &community).await?;
                 crate::patterns::library_json(&view, &key, &library)
             }
+            Command::IntelPublish {
+                user,
+                community,
+                input,
+            } => {
+                let user = self.user(&user).await?;
+                let objects = crate::intel::objects_of(input)?;
+                let outcome = self.intel_publish(&user, &community, objects).await?;
+                json!({
+                    "community": community,
+                    "added": outcome.added.len(),
+                    "seqs": outcome.seqs,
+                    "objects": outcome.added.iter().map(|(id, version)| json!({ "id": id, "version": version })).collect::<Vec<_>>(),
+                })
+            }
+            Command::IntelActive { user, community } => {
+                let user = self.user(&user).await?;
+                self.intel_active_bundle(&user, community.as_deref())
+                    .await?
+            }
+            Command::IntelSightings {
+                user,
+                community,
+                sightings,
+            } => {
+                let user = self.user(&user).await?;
+                let mut seqs = Vec::with_capacity(sightings.len());
+                for (index, sighting) in sightings.into_iter().enumerate() {
+                    let body = serde_json::from_value(sighting).map_err(|error| {
+                        NodeError::BadInput(format!("sighting {index}: {error}"))
+                    })?;
+                    seqs.push(self.intel_sighting(&user, &community, body).await?);
+                }
+                json!({ "community": community, "seqs": seqs })
+            }
         })
     }
 }
@@ -630,6 +694,9 @@ fn command_target(command: &Command) -> String {
         Command::Verify { community } => community.clone().unwrap_or_default(),
         Command::Backup { path } => path.clone(),
         Command::CommunityList { user } => user.clone(),
+        Command::IntelPublish { community, .. } => community.clone(),
+        Command::IntelActive { community, .. } => community.clone().unwrap_or_default(),
+        Command::IntelSightings { community, .. } => community.clone(),
         Command::UserList | Command::Replay => String::new(),
     }
 }

@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod audit;
 pub mod communities;
 pub mod control;
+pub mod intel;
 pub mod patterns;
 pub mod records;
 pub mod secrets;
@@ -32,6 +33,7 @@ pub fn registry() -> Registry {
     // Each capability adds one line here.
     let mut registry = Registry::with_kernel();
     registry.register(Arc::new(commons_patterns::Patterns));
+    registry.register(Arc::new(commons_intel::Intel));
     registry
 }
 

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod communities;
+pub mod intel;
 pub mod logs;
 pub mod patterns;
 
@@ -63,6 +64,13 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(patterns::approve))
         .routes(routes!(patterns::withdraw))
         .routes(routes!(crate::openapi::document))
+        .routes(routes!(intel::feed, intel::publish))
+        .routes(routes!(intel::indicator))
+        .routes(routes!(intel::revoke))
+        .routes(routes!(intel::sighting))
+        .routes(routes!(intel::false_positive))
+        .routes(routes!(intel::settings, intel::set_settings))
+        .routes(routes!(intel::active))
 }
 
 impl<T, S> FromRequest<S> for Json<T>

@@ -14,6 +14,7 @@ pub mod problem;
 pub mod ratelimit;
 pub mod serve;
 pub mod state;
+pub mod taxii;
 pub mod ui;
 
 use axum::Router;
@@ -29,5 +30,6 @@ pub fn router(state: AppState) -> Router {
         .merge(api::routes())
         .merge(ui::routes())
         .merge(metrics::routes())
+        .merge(taxii::routes())
         .with_state(state)
 }

@@ -6,6 +6,7 @@ mod accounts;
 mod audit;
 mod communities;
 mod home;
+mod intel;
 mod manage;
 mod page;
 mod patterns;
@@ -60,6 +61,12 @@ pub fn routes() -> Router<AppState> {
         .route("/lang", post(settings::lang))
         .route("/admin/audit", get(audit::audit))
         .route("/assets/app.css", get(app_css))
+        .route("/c/{id}/intel", get(intel::feed))
+        .route(
+            "/c/{id}/intel/publish",
+            get(intel::publish_page).post(intel::publish),
+        )
+        .route("/c/{id}/intel/indicators/{object}", get(intel::indicator))
 }
 
 async fn app_css() -> Response {

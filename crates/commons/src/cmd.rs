@@ -56,7 +56,7 @@ pub enum Command {
     Pattern(pattern::PatternCommand),
     /// Scan a tree for patterns, locally (exit 1 on --fail-on, 2 on error)
     Scan(scan::ScanArgs),
-    /// Threat intelligence: evaluate STIX patterns, scan traffic for indicators
+    /// Threat intelligence: publish STIX, evaluate patterns, scan traffic for indicators
     #[command(subcommand)]
     Intel(intel::IntelCommand),
 }

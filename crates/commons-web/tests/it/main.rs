@@ -13,6 +13,8 @@ use commons_web::{AppState, RateLimitConfig, WebConfig};
 use reqwest::{Client, Method, StatusCode, header};
 use serde_json::{Value, json};
 
+mod intel;
+
 const PASSWORD: &str = "correct horse battery";
 
 struct TestApp {
@@ -772,6 +774,27 @@ async fn openapi_documents_every_route() {
             "post",
             "/api/v1/communities/{community}/patterns/{pattern}/withdraw",
         ),
+        ("get", "/api/v1/communities/{community}/intel/objects"),
+        ("post", "/api/v1/communities/{community}/intel/objects"),
+        (
+            "get",
+            "/api/v1/communities/{community}/intel/indicators/{id}",
+        ),
+        (
+            "post",
+            "/api/v1/communities/{community}/intel/indicators/{id}/revoke",
+        ),
+        (
+            "post",
+            "/api/v1/communities/{community}/intel/indicators/{id}/sightings",
+        ),
+        (
+            "post",
+            "/api/v1/communities/{community}/intel/indicators/{id}/false-positives",
+        ),
+        ("get", "/api/v1/communities/{community}/intel/settings"),
+        ("put", "/api/v1/communities/{community}/intel/settings"),
+        ("get", "/api/v1/communities/{community}/intel/active"),
     ];
     let paths = document["paths"].as_object().expect("paths");
     let mut documented = Vec::new();

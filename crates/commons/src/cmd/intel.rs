@@ -1,4 +1,5 @@
-//! `commons intel`: threat intelligence on the command line. `eval` decides
+//! `commons intel`: threat intelligence on the command line. `publish`
+//! sends STIX objects to a community's feed; `eval` decides
 //! whether observed data matches one STIX pattern; `scan` matches captures,
 //! Zeek logs and flow records against indicators, locally.
 //!
@@ -10,6 +11,7 @@
 mod eval;
 mod indicators;
 mod observe;
+mod publish;
 mod report;
 mod scan;
 
@@ -24,6 +26,8 @@ pub const EXIT_ERROR: u8 = 2;
 
 #[derive(Debug, Subcommand)]
 pub enum IntelCommand {
+    /// Publish a STIX 2.1 bundle (or envelope, or list of objects) to a community's feed
+    Publish(publish::PublishArgs),
     /// Does observed data match a STIX pattern? Prints true or false
     Eval(eval::EvalArgs),
     /// Match captures and logs against indicators (exit 0 no alert, 1 alerts, 2 error)
@@ -32,6 +36,8 @@ pub enum IntelCommand {
 
 pub async fn run(command: IntelCommand, config: &Config, json: bool) -> anyhow::Result<ExitCode> {
     let result = match command {
+        // Publishing goes through the node and keeps the node's exit codes.
+        IntelCommand::Publish(args) => return publish::run(args, config, json).await,
         IntelCommand::Eval(args) => eval::run(args, json),
         IntelCommand::Scan(args) => scan::run(args, config, json).await,
     };

@@ -1100,8 +1100,8 @@ fn scan_bad_arguments_and_indicators_are_clear_errors() {
     error(&cli, &["scan", arg(&log)], "no indicators to match");
     error(
         &cli,
-        &["scan", arg(&log), "--community", "web"],
-        "no community indicators are available yet",
+        &["scan", arg(&log), "--community", "no-such-community"],
+        "cannot list its active indicators",
     );
     error(
         &cli,
@@ -1244,4 +1244,80 @@ fn scan_matches_urls_names_hashes_and_port_sides() {
         (&stats["indexed"], &stats["evaluated"]),
         (&json!(5), &json!(1))
     );
+}
+
+/// An indicator valid from an hour ago, so the node counts it active now.
+fn recent_indicator(n: u32, pattern: &str) -> Value {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs() as i64;
+    let hour_ago = commons_stix::Timestamp::from_unix(now - 3600, 0)
+        .expect("a time in range")
+        .with_fraction_digits(3)
+        .to_string();
+    let mut object = indicator(n, pattern, 90);
+    object["created"] = json!(hour_ago);
+    object["modified"] = json!(hour_ago);
+    object["valid_from"] = json!(hour_ago);
+    object
+}
+
+#[test]
+fn scan_matches_a_community_feed_and_reports_sightings_without_addresses() {
+    let cli = Cli::new();
+    let published = write(
+        &cli,
+        "feed.json",
+        bundle(vec![
+            recent_indicator(7, "[ipv4-addr:value = '203.0.113.9']"),
+            recent_indicator(8, "[domain-name:value = 'quiet.example']"),
+        ]),
+    );
+    let publish = intel(
+        &cli,
+        &["publish", arg(&published), "--community", "security"],
+    );
+    assert_eq!(publish.code, 0, "{}", publish.stderr);
+
+    let log = write(&cli, "flows.csv", FLOW_CSV);
+    let run = intel(
+        &cli,
+        &[
+            "scan",
+            arg(&log),
+            "--community",
+            "security",
+            "--report-sightings",
+            "--json",
+        ],
+    );
+    assert_eq!(run.code, 1, "alerts exit with 1: {}", run.stderr);
+    let report = run.json();
+    let alerts = alerts_of(&report);
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    assert!(
+        run.stderr.contains("reported 1 sighting(s)"),
+        "{}",
+        run.stderr
+    );
+
+    // The community's log holds the sighting: the indicator, a count and a
+    // window, and none of the scanned addresses.
+    let shown = cli.run(&["log", "show", "security", "--json"], None);
+    assert!(shown.status.success());
+    let text = String::from_utf8(shown.stdout).expect("utf-8");
+    let log: Value = serde_json::from_str(&text).expect("log JSON");
+    let sightings: Vec<&Value> = log
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|entry| entry["kind"] == "intel.sighting")
+        .collect();
+    assert_eq!(sightings.len(), 1, "{text}");
+    let sighting = sightings[0].to_string();
+    assert!(sighting.contains(&id(7)), "{sighting}");
+    for private in ["10.0.0.9", "203.0.113.9", "40000"] {
+        assert!(!sighting.contains(private), "{private} leaked: {sighting}");
+    }
 }

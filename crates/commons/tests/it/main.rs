@@ -3,6 +3,7 @@
 //! restore, identity moves, and bad input.
 
 mod intel;
+mod taxii;
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -876,4 +877,86 @@ fn pattern_bad_input_is_a_clear_error() {
         None,
         "cannot load the pattern library of web",
     );
+}
+
+fn stix_bundle(pattern: &str, created: &str) -> String {
+    serde_json::json!({
+        "type": "bundle",
+        "id": "bundle--6f6a0f3e-1f4b-4b8e-9a55-3a1c2f1d2e3f",
+        "objects": [{
+            "type": "indicator",
+            "spec_version": "2.1",
+            "id": "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+            "created": created,
+            "modified": created,
+            "pattern": pattern,
+            "pattern_type": "stix",
+            "valid_from": "2026-01-01T00:00:00Z"
+        }]
+    })
+    .to_string()
+}
+
+#[test]
+fn intel_publish_with_the_node_stopped_and_running() {
+    let cli = Cli::new();
+    let file = cli.dir.path().join("bundle.json");
+    std::fs::write(
+        &file,
+        stix_bundle(
+            "[ipv4-addr:value = '198.51.100.7']",
+            "2026-01-01T00:00:00.000Z",
+        ),
+    )
+    .expect("write bundle");
+    let path = file.to_str().expect("utf-8");
+    let reply = cli.json(&["intel", "publish", path, "--community", "security"]);
+    assert_eq!(reply["added"], 1);
+
+    std::fs::write(&file, stix_bundle("[ipv4-addr:value = ", "not a time")).expect("write");
+    cli.fails(
+        &["intel", "publish", path, "--community", "security"],
+        None,
+        "/objects/0/pattern",
+    );
+    cli.fails(
+        &["intel", "publish", path, "--community", "security"],
+        None,
+        "/objects/0/created",
+    );
+    std::fs::write(&file, "{ not json").expect("write");
+    cli.fails(
+        &["intel", "publish", path, "--community", "security"],
+        None,
+        "is not JSON",
+    );
+    cli.fails(
+        &[
+            "intel",
+            "publish",
+            "/nonexistent.json",
+            "--community",
+            "security",
+        ],
+        None,
+        "cannot read /nonexistent.json",
+    );
+
+    let server = cli.serve();
+    std::fs::write(
+        &file,
+        stix_bundle(
+            "[domain-name:value = 'evil.example']",
+            "2026-02-01T00:00:00.000Z",
+        ),
+    )
+    .expect("write bundle");
+    let out = cli.ok(&["intel", "publish", path, "--community", "security"], None);
+    assert!(out.contains("published 1 object(s) to security"), "{out}");
+    cli.fails(
+        &["intel", "publish", path, "--community", "nowhere"],
+        None,
+        "nowhere not found",
+    );
+    server.stop();
 }

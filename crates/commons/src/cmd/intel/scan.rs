@@ -12,16 +12,14 @@ use std::process::ExitCode;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use commons_flows::{Event, FiveTuple, Format as InputFormat, ScanConfig, ScanSummary};
+use commons_node::control::Command;
 use commons_stix::{Observation, Timestamp};
 
 use super::indicators::{self, Compiled, LoadOptions, PortSide};
 use super::observe;
 use super::report::{self, Alert, InputReport, Report, SummaryOut};
+use crate::client::Target;
 use crate::config::Config;
-
-/// What `--community` answers until the node can list a community's active
-/// indicators. The lead plugs the node call into `community_indicators`.
-const NO_COMMUNITY_INDICATORS: &str = "no community indicators are available yet: this node cannot list a community's active indicators; export them as a STIX bundle and pass --indicators FILE";
 
 /// Inputs at least this large get a progress bar (on a terminal).
 const PROGRESS_BYTES: u64 = 16 << 20;
@@ -140,13 +138,8 @@ pub async fn run(args: ScanArgs, config: &Config, json: bool) -> anyhow::Result<
         ),
     }
     if args.report_sightings {
-        // Unreachable until community indicators exist (checked above);
-        // then the node call goes here with these records.
-        let sightings = report::community_sightings(&alerts);
-        bail!(
-            "{NO_COMMUNITY_INDICATORS} ({} sightings not sent)",
-            sightings.len()
-        );
+        let sent = send_sightings(config, &args.user, &sources, &alerts).await?;
+        eprintln!("reported {sent} sighting(s) to the communities that published the indicators");
     }
     if inputs.iter().any(|input| input.error.is_some()) {
         eprintln!("error: some inputs could not be scanned (see above)");
@@ -159,17 +152,76 @@ pub async fn run(args: ScanArgs, config: &Config, json: bool) -> anyhow::Result<
     })
 }
 
-/// The active indicators of community `name` as a STIX bundle.
-///
-/// This is where the node's listing of a community's active indicators
-/// plugs in (the result joins the `--indicators` bundles); until it exists
-/// the scan fails with a clear message before reading any input.
+/// The active indicators of community `name` as the node lists them for
+/// `user`: a STIX bundle, joined with the `--indicators` bundles.
 async fn community_indicators(
-    _config: &Config,
-    _user: &str,
+    config: &Config,
+    user: &str,
     name: &str,
 ) -> anyhow::Result<serde_json::Value> {
-    bail!("--community {name}: {NO_COMMUNITY_INDICATORS}")
+    let target = Target::connect(config).await?;
+    let reply = target
+        .run(Command::IntelActive {
+            user: user.to_owned(),
+            community: Some(name.to_owned()),
+        })
+        .await;
+    target.close().await;
+    reply.with_context(|| format!("--community {name}: cannot list its active indicators"))
+}
+
+/// Sends each community the sightings of the indicators it published: only
+/// the indicator reference, the count and the time window, never the flow,
+/// the matched value or an address. Returns how many were sent.
+async fn send_sightings(
+    config: &Config,
+    user: &str,
+    sources: &[(String, serde_json::Value)],
+    alerts: &[Alert],
+) -> anyhow::Result<usize> {
+    let mut by_community: Vec<(String, Vec<serde_json::Value>)> = Vec::new();
+    for sighting in report::community_sightings(alerts) {
+        let indicator = sighting["sighting_of_ref"].as_str().unwrap_or_default();
+        for (label, bundle) in sources {
+            let Some(community) = label.strip_prefix("community ") else {
+                continue;
+            };
+            let published = bundle["objects"].as_array().is_some_and(|objects| {
+                objects
+                    .iter()
+                    .any(|object| object["id"].as_str() == Some(indicator))
+            });
+            if !published {
+                continue;
+            }
+            let body = serde_json::json!({
+                "indicator": indicator,
+                "count": sighting["count"],
+                "first_seen": sighting["first_seen"],
+                "last_seen": sighting["last_seen"],
+            });
+            match by_community.iter_mut().find(|(name, _)| name == community) {
+                Some((_, bodies)) => bodies.push(body),
+                None => by_community.push((community.to_owned(), vec![body])),
+            }
+        }
+    }
+    let mut sent = 0;
+    for (community, sightings) in by_community {
+        let target = Target::connect(config).await?;
+        let n = sightings.len();
+        let reply = target
+            .run(Command::IntelSightings {
+                user: user.to_owned(),
+                community: community.clone(),
+                sightings,
+            })
+            .await;
+        target.close().await;
+        reply.with_context(|| format!("could not report sightings to {community}"))?;
+        sent += n;
+    }
+    Ok(sent)
 }
 
 /// Scans one input, recording its summary or why it could not be read.

@@ -1,0 +1,133 @@
+//! The intel record kinds and their bodies (wire types).
+//!
+//! A sighting carries only an indicator reference, a count and a time
+//! window: what a member reports back never includes its own addresses.
+
+use commons_kernel::{KindSpec, Role};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Publishes STIX objects.
+pub const PUBLISH: &str = "intel.publish";
+/// Revokes an indicator (or any object with `modified`).
+pub const REVOKE: &str = "intel.revoke";
+/// Reports that an indicator matched.
+pub const SIGHTING: &str = "intel.sighting";
+/// Reports that an indicator matched something benign.
+pub const FALSE_POSITIVE: &str = "intel.false-positive";
+/// Removes an object (or some of its versions) from the collection.
+pub const DELETE: &str = "intel.delete";
+/// Sets the community's confidence model.
+pub const SETTINGS: &str = "intel.settings";
+
+/// The most objects one `intel.publish` record carries.
+pub const MAX_OBJECTS: usize = 10_000;
+
+/// The kinds, with the least role each needs.
+pub const KINDS: &[KindSpec] = &[
+    KindSpec {
+        kind: PUBLISH,
+        min_role: Some(Role::Member),
+        summary: "publish STIX 2.1 objects to the community feed",
+    },
+    KindSpec {
+        kind: REVOKE,
+        min_role: Some(Role::Member),
+        summary: "revoke an object the author published (moderators: any)",
+    },
+    KindSpec {
+        kind: SIGHTING,
+        min_role: Some(Role::Member),
+        summary: "report sightings of an indicator: reference, count and time window only",
+    },
+    KindSpec {
+        kind: FALSE_POSITIVE,
+        min_role: Some(Role::Member),
+        summary: "report that an indicator matched something benign",
+    },
+    KindSpec {
+        kind: DELETE,
+        min_role: Some(Role::Member),
+        summary: "remove an object the author published from the collection (moderators: any)",
+    },
+    KindSpec {
+        kind: SETTINGS,
+        min_role: Some(Role::Admin),
+        summary: "set the community's half-lives and expiry threshold",
+    },
+];
+
+/// `intel.publish`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublishBody {
+    /// STIX 2.1 objects, as JSON.
+    pub objects: Vec<Value>,
+}
+
+/// `intel.revoke`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeBody {
+    /// The STIX id.
+    pub object_id: String,
+    /// Why, for people.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `intel.sighting`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SightingBody {
+    /// The indicator's STIX id.
+    pub indicator: String,
+    /// How many times it matched, at least 1.
+    pub count: u32,
+    /// First match, STIX timestamp.
+    pub first_seen: String,
+    /// Last match, STIX timestamp, not before `first_seen`.
+    pub last_seen: String,
+}
+
+/// `intel.false-positive`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FalsePositiveBody {
+    /// The indicator's STIX id.
+    pub indicator: String,
+    /// What it matched that was benign, in words (no addresses needed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+/// `intel.delete`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteBody {
+    /// The STIX id.
+    pub object_id: String,
+    /// Only these versions (STIX timestamps); all when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub versions: Option<Vec<String>>,
+}
+
+/// `intel.settings`: the fields given replace the current ones. Integers
+/// only: records are canonically encoded, which admits no floats.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsBody {
+    /// Half-life in days per indicator kind (`ip`, `domain`, `url`, `file`,
+    /// `email`, `certificate`, `other`); 0 means no decay.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub half_life_days: Option<std::collections::BTreeMap<String, u32>>,
+    /// Scores below this make an indicator inactive, 0–100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<u8>,
+    /// Percent of the gap to certainty each sighting closes, 0–100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sighting_boost_percent: Option<u8>,
+    /// Percent of the score each false positive removes, 0–100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub false_positive_penalty_percent: Option<u8>,
+}

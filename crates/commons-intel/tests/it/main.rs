@@ -1,0 +1,407 @@
+//! Conformance tests of the intel capability through the node facade, on
+//! SQLite and, when configured, PostgreSQL: publish, page, revoke, sightings,
+//! false positives, delete, settings, and replay equal to live.
+
+use commons_intel::SightingBody;
+use commons_node::intel::{FeedQuery, IndicatorStatus, ObjectsQuery, SettingsBody, VersionMatch};
+use commons_node::{Node, NodeConfig, NodeError, User, registry};
+use commons_test_support::{TestDb, backends};
+use serde_json::{Value, json};
+use sqlx::Row;
+
+async fn node(db: &TestDb) -> (Node, User, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = NodeConfig {
+        data_dir: dir.path().to_owned(),
+        database_url: Some(db.url.clone()),
+        max_connections: 4,
+        default_communities: true,
+        public_url: "http://127.0.0.1:8080".into(),
+    };
+    let (node, _) = Node::open(&config, registry()).await.expect("open node");
+    let admin = node.user("admin").await.expect("admin");
+    (node, admin, dir)
+}
+
+fn indicator(n: u32, pattern: &str) -> Value {
+    json!({
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": format!("indicator--00000000-0000-4000-8000-{n:012}"),
+        "created": "2026-01-01T00:00:00.000Z",
+        "modified": "2026-01-01T00:00:00.000Z",
+        "name": format!("bad host {n}"),
+        "labels": ["botnet"],
+        "pattern": pattern,
+        "pattern_type": "stix",
+        "valid_from": "2026-12-01T00:00:00Z"
+    })
+}
+
+fn ip_indicator(n: u32) -> Value {
+    indicator(
+        n,
+        &format!("[ipv4-addr:value = '10.0.{}.{}']", n / 256, n % 256),
+    )
+}
+
+/// Every projection row of the intel tables, in a stable order.
+async fn projections(node: &Node) -> String {
+    let pool = node.store().pool();
+    let mut out = String::new();
+    for (table, order) in [
+        ("intel_objects", "community_id, added_us"),
+        ("intel_heads", "community_id"),
+        ("intel_indicators", "community_id, object_id"),
+        ("intel_evidence", "community_id, seq"),
+        ("intel_settings", "community_id"),
+    ] {
+        let rows = sqlx::query(&format!("SELECT * FROM {table} ORDER BY {order}"))
+            .fetch_all(pool)
+            .await
+            .expect("read projection");
+        for row in rows {
+            let mut line = format!("{table}:");
+            for idx in 0..row.len() {
+                let text: Option<String> = row.try_get(idx).ok();
+                let number: Option<i64> = row.try_get(idx).ok();
+                line.push_str(&format!(" {text:?}/{number:?}"));
+            }
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn publish_page_revoke_and_replay() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let (node, admin, _dir) = node(&db).await;
+        let objects: Vec<Value> = (0..25).map(ip_indicator).collect();
+        let outcome = node
+            .intel_publish(&admin, "security", objects)
+            .await
+            .expect("publish");
+        assert_eq!(outcome.added.len(), 25);
+
+        // Paging by date_added loses and repeats nothing.
+        let mut seen = Vec::new();
+        let mut after = None;
+        loop {
+            let query = ObjectsQuery {
+                after_us: after,
+                limit: 10,
+                ..ObjectsQuery::default()
+            };
+            let page = node
+                .intel_objects(Some(&admin), "security", &query)
+                .await
+                .expect("page");
+            seen.extend(page.rows.iter().map(|row| row.object_id.clone()));
+            after = page.rows.last().map(|row| row.added_us);
+            if !page.more {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 25);
+        let unique: std::collections::HashSet<_> = seen.iter().collect();
+        assert_eq!(unique.len(), 25);
+
+        // Re-adding the same version is a failure, a new version is added.
+        let again = node
+            .intel_add(
+                &admin,
+                node.resolve_community("security").await.expect("id"),
+                vec![ip_indicator(0)],
+            )
+            .await
+            .expect("add");
+        assert_eq!(again.added.len(), 0);
+        assert_eq!(again.failures.len(), 1);
+
+        let id = "indicator--00000000-0000-4000-8000-000000000003";
+        node.intel_revoke(&admin, "security", id, Some("sinkholed".into()))
+            .await
+            .expect("revoke");
+        let detail = node
+            .intel_indicator(Some(&admin), "security", id)
+            .await
+            .expect("indicator");
+        assert_eq!(detail.score.status, IndicatorStatus::Revoked);
+        assert_eq!(detail.versions.len(), 2);
+        assert_eq!(detail.object["revoked"], json!(true));
+
+        let all_versions = ObjectsQuery {
+            limit: 100,
+            ids: vec![id.to_owned()],
+            versions: VersionMatch {
+                all: true,
+                ..VersionMatch::default()
+            },
+            ..ObjectsQuery::default()
+        };
+        let page = node
+            .intel_objects(Some(&admin), "security", &all_versions)
+            .await
+            .expect("versions");
+        assert_eq!(page.rows.len(), 2);
+
+        let sighted = "indicator--00000000-0000-4000-8000-000000000004";
+        node.intel_sighting(
+            &admin,
+            "security",
+            SightingBody {
+                indicator: sighted.into(),
+                count: 3,
+                first_seen: "2026-12-02T00:00:00Z".into(),
+                last_seen: "2026-12-03T00:00:00Z".into(),
+            },
+        )
+        .await
+        .expect("sighting");
+        node.intel_false_positive(&admin, "security", sighted, Some("a CDN".into()))
+            .await
+            .expect("false positive");
+        let detail = node
+            .intel_indicator(Some(&admin), "security", sighted)
+            .await
+            .expect("indicator");
+        assert_eq!((detail.sightings, detail.false_positives), (3, 1));
+        assert_eq!(detail.evidence.len(), 2);
+
+        node.intel_set_settings(
+            &admin,
+            "security",
+            SettingsBody {
+                threshold: Some(95),
+                ..SettingsBody::default()
+            },
+        )
+        .await
+        .expect("settings");
+        let bundle = node
+            .intel_active_bundle(&admin, Some("security"))
+            .await
+            .expect("bundle");
+        assert_eq!(bundle["objects"].as_array().map(Vec::len), Some(0));
+
+        node.intel_delete(
+            &admin,
+            "security",
+            "indicator--00000000-0000-4000-8000-000000000005",
+            None,
+        )
+        .await
+        .expect("delete");
+        let (feed, _) = node
+            .intel_feed(
+                Some(&admin),
+                "security",
+                &FeedQuery {
+                    include_inactive: true,
+                    limit: 100,
+                    ..FeedQuery::default()
+                },
+            )
+            .await
+            .expect("feed");
+        assert_eq!(feed.len(), 24);
+
+        let live = projections(&node).await;
+        node.replay().await.expect("replay");
+        assert_eq!(projections(&node).await, live, "replay equals live");
+    }
+}
+
+#[tokio::test]
+async fn invalid_stix_reports_every_finding() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let (node, admin, _dir) = node(&db).await;
+        let mut broken = ip_indicator(1);
+        broken["pattern"] = json!("[ipv4-addr:value = ");
+        broken["created"] = json!("yesterday");
+        let mut no_id = ip_indicator(2);
+        no_id.as_object_mut().expect("object").remove("id");
+        let error = node
+            .intel_publish(&admin, "security", vec![ip_indicator(0), broken, no_id])
+            .await
+            .expect_err("invalid");
+        let NodeError::Invalid(findings) = error else {
+            panic!("expected findings, got {error}");
+        };
+        let pointers: Vec<&str> = findings.0.iter().map(|it| it.pointer.as_str()).collect();
+        assert!(pointers.contains(&"/objects/1/pattern"), "{pointers:?}");
+        assert!(pointers.contains(&"/objects/1/created"), "{pointers:?}");
+        assert!(
+            pointers.iter().any(|it| it.starts_with("/objects/2")),
+            "{pointers:?}"
+        );
+        let (feed, _) = node
+            .intel_feed(
+                Some(&admin),
+                "security",
+                &FeedQuery {
+                    limit: 10,
+                    ..FeedQuery::default()
+                },
+            )
+            .await
+            .expect("feed");
+        assert!(feed.is_empty(), "nothing was written");
+    }
+}
+
+#[tokio::test]
+async fn only_members_publish_and_only_publishers_revoke() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let (node, admin, _dir) = node(&db).await;
+        let mallory = node
+            .create_user("mallory", "correct horse battery", false)
+            .await
+            .expect("user");
+        let error = node
+            .intel_publish(&mallory, "security", vec![ip_indicator(1)])
+            .await
+            .expect_err("not a member");
+        assert!(matches!(error, NodeError::Invalid(_)), "{error}");
+        node.intel_publish(&admin, "security", vec![ip_indicator(1)])
+            .await
+            .expect("publish");
+        node.join(&mallory, "security").await.expect("join");
+        let error = node
+            .intel_revoke(
+                &mallory,
+                "security",
+                "indicator--00000000-0000-4000-8000-000000000001",
+                None,
+            )
+            .await
+            .expect_err("not the publisher");
+        assert!(matches!(error, NodeError::Forbidden(_)), "{error}");
+        let error = node
+            .intel_revoke(
+                &admin,
+                "security",
+                "indicator--00000000-0000-4000-8000-000000000009",
+                None,
+            )
+            .await
+            .expect_err("unknown");
+        assert!(matches!(error, NodeError::NotFound { .. }), "{error}");
+        let error = node
+            .intel_sighting(
+                &mallory,
+                "security",
+                SightingBody {
+                    indicator: "indicator--00000000-0000-4000-8000-000000000001".into(),
+                    count: 0,
+                    first_seen: "2026-12-03T00:00:00Z".into(),
+                    last_seen: "2026-12-02T00:00:00Z".into(),
+                },
+            )
+            .await
+            .expect_err("bad sighting");
+        let NodeError::Invalid(findings) = error else {
+            panic!("expected findings, got {error}");
+        };
+        assert_eq!(findings.0.len(), 2, "{findings}");
+    }
+}
+
+#[tokio::test]
+async fn paging_under_four_writers_loses_and_repeats_nothing_and_tokens_survive_a_restart() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let (node, admin, dir) = node(&db).await;
+        node.intel_publish(&admin, "security", (0..50).map(ip_indicator).collect())
+            .await
+            .expect("seed");
+        let mut writers = Vec::new();
+        for writer in 0..4u32 {
+            let node = node.clone();
+            let admin = admin.clone();
+            writers.push(tokio::spawn(async move {
+                for batch in 0..5u32 {
+                    let first = 1000 + writer * 100 + batch * 10;
+                    node.intel_publish(
+                        &admin,
+                        "security",
+                        (first..first + 10).map(ip_indicator).collect(),
+                    )
+                    .await
+                    .expect("concurrent publish");
+                }
+            }));
+        }
+        let mut seen = Vec::new();
+        let mut after = None;
+        let mut writers_done = false;
+        loop {
+            let query = ObjectsQuery {
+                after_us: after,
+                limit: 7,
+                ..ObjectsQuery::default()
+            };
+            let page = node
+                .intel_objects(Some(&admin), "security", &query)
+                .await
+                .expect("page");
+            seen.extend(page.rows.iter().map(|row| row.object_id.clone()));
+            after = page.rows.last().map(|row| row.added_us).or(after);
+            if !page.more {
+                if writers_done {
+                    break;
+                }
+                for writer in writers.drain(..) {
+                    writer.await.expect("writer");
+                }
+                writers_done = true;
+            }
+        }
+        let unique: std::collections::HashSet<_> = seen.iter().collect();
+        assert_eq!(unique.len(), seen.len(), "no object repeats");
+        assert_eq!(seen.len(), 250, "no object is lost");
+
+        // A token taken before a restart continues after it.
+        let page = node
+            .intel_objects(
+                Some(&admin),
+                "security",
+                &ObjectsQuery {
+                    limit: 100,
+                    ..ObjectsQuery::default()
+                },
+            )
+            .await
+            .expect("page");
+        let token = page.rows.last().expect("rows").added_us;
+        node.close().await;
+        drop(node);
+        let config = NodeConfig {
+            data_dir: dir.path().to_owned(),
+            database_url: Some(db.url.clone()),
+            max_connections: 4,
+            default_communities: true,
+            public_url: "http://127.0.0.1:8080".into(),
+        };
+        let (node, _) = Node::open(&config, registry()).await.expect("reopen");
+        let rest = node
+            .intel_objects(
+                Some(&admin),
+                "security",
+                &ObjectsQuery {
+                    after_us: Some(token),
+                    limit: 1000,
+                    ..ObjectsQuery::default()
+                },
+            )
+            .await
+            .expect("page after restart");
+        assert_eq!(rest.rows.len(), 150);
+        assert_eq!(rest.rows[0].object_id, seen[100]);
+    }
+}
