@@ -14,6 +14,7 @@ pub mod control;
 pub mod records;
 pub mod secrets;
 pub mod snapshots;
+pub mod sync;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -63,6 +64,7 @@ struct Inner {
     wrap: secrets::KeyWrap,
     data_dir: PathBuf,
     snapshots: snapshots::Snapshots,
+    sync: sync::SyncState,
 }
 
 /// What a first start created, to be shown to the operator once.
@@ -195,6 +197,7 @@ impl Node {
                 wrap,
                 data_dir: config.data_dir.clone(),
                 snapshots: snapshots::Snapshots::default(),
+                sync: sync::SyncState::default(),
             }),
         };
         let first = node.initialize(config).await?;

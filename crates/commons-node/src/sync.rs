@@ -1,0 +1,288 @@
+//! Replication as the node sees it: which communities it replicates, storing
+//! entries that peers sent, serving ranges of its logs, deciding which peer
+//! nodes may receive a community, and the network status the p2p layer
+//! reports for operators.
+//!
+//! **Member node.** A private community's log goes only to its home node and
+//! to nodes whose node key is an active member of it or holds an invitation
+//! (a member with the right to invite invites the node key, e.g.
+//! `commons community invite team <node key>`). Public communities go to
+//! anyone. Local data never enters a log, so it is never offered.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Mutex;
+
+use commons_kernel::log::RawEntry;
+use commons_kernel::{CommunityId, Entry, MemberStatus, PublicKey, Visibility};
+use commons_store::replicate::{ReplicateError, Replicated};
+use tokio::sync::broadcast;
+
+use crate::{Node, NodeError};
+
+/// Per-node sync bookkeeping that lives beside the store.
+pub(crate) struct SyncState {
+    appended: broadcast::Sender<Vec<Entry>>,
+    network: Mutex<Option<NetworkStatus>>,
+}
+
+impl Default for SyncState {
+    fn default() -> SyncState {
+        SyncState {
+            appended: broadcast::channel(1024).0,
+            network: Mutex::new(None),
+        }
+    }
+}
+
+/// A community this node replicates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReplicaInfo {
+    /// The community.
+    pub community: CommunityId,
+    /// Whether it is public (followed communities are public by rule).
+    pub public: bool,
+    /// The local log length.
+    pub next_seq: u64,
+    /// Whether this node is its home.
+    pub is_home: bool,
+}
+
+/// What the node did with entries a peer sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RemoteOutcome {
+    /// Stored; the log now has `next_seq` entries.
+    Applied {
+        /// The new log length.
+        next_seq: u64,
+    },
+    /// Already stored.
+    Duplicate,
+    /// They start after the local log's end.
+    Gap {
+        /// The local log length.
+        next_seq: u64,
+    },
+    /// This node does not replicate the community.
+    NotReplicated,
+    /// Invalid: the peer is to blame.
+    Invalid(String),
+    /// This node failed to store them (not the peer's fault).
+    Failed(String),
+}
+
+/// What the p2p layer reports, for `node info`, `peers`, `sync status` and
+/// `/metrics`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NetworkStatus {
+    /// This node's peer id.
+    pub peer_id: String,
+    /// Listen addresses.
+    pub listen: Vec<String>,
+    /// Connected peers: peer id and address.
+    pub peers: Vec<(String, String)>,
+    /// Per community: the longest log a peer reported.
+    pub best_seq: BTreeMap<CommunityId, u64>,
+    /// Per community: the last sync error.
+    pub last_error: BTreeMap<CommunityId, String>,
+    /// Counters by name.
+    pub counters: BTreeMap<String, u64>,
+}
+
+/// One row of `commons sync status`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommunitySync {
+    /// The community.
+    pub community: CommunityId,
+    /// Local log length.
+    pub local_seq: u64,
+    /// The longest log known (local or reported by a peer).
+    pub best_seq: u64,
+    /// Entries still to fetch.
+    pub lag: u64,
+    /// Whether this node is its home.
+    pub is_home: bool,
+    /// The last sync error.
+    pub last_error: Option<String>,
+}
+
+impl Node {
+    /// The node key's secret bytes: the p2p layer derives the node's peer id
+    /// from them, so the peer id is the node key.
+    pub fn network_secret(&self) -> [u8; 32] {
+        self.inner.node_key.to_bytes()
+    }
+
+    /// Entries this node appends from now on, batch by batch.
+    pub fn appended(&self) -> broadcast::Receiver<Vec<Entry>> {
+        self.inner.sync.appended.subscribe()
+    }
+
+    pub(crate) fn announce(&self, entries: &[Entry]) {
+        if self.inner.sync.appended.receiver_count() > 0 {
+            let _ = self.inner.sync.appended.send(entries.to_vec());
+        }
+    }
+
+    /// The communities this node replicates: every log it holds (hosted or
+    /// joined through a member node) and every community it follows.
+    pub async fn replicated(&self) -> Result<Vec<ReplicaInfo>, NodeError> {
+        let heads: BTreeMap<CommunityId, u64> = self
+            .store()
+            .log_heads()
+            .await?
+            .into_iter()
+            .map(|(id, next_seq, _)| (id, next_seq))
+            .collect();
+        let mut ids: BTreeSet<CommunityId> = heads.keys().copied().collect();
+        ids.extend(self.store().follows().await?.into_iter().map(|(id, _)| id));
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let summary = self.store().community(id).await?;
+            out.push(ReplicaInfo {
+                community: id,
+                // A followed community without its genesis yet is public:
+                // following refuses private communities.
+                public: summary
+                    .as_ref()
+                    .is_none_or(|s| s.info.visibility == Visibility::Public),
+                next_seq: heads.get(&id).copied().unwrap_or(0),
+                is_home: summary.is_some_and(|s| s.info.home == self.node_key()),
+            });
+        }
+        Ok(out)
+    }
+
+    /// Whether the node whose key is `peer` may receive `community`'s log:
+    /// it is public, or `peer` is a member node (see the module docs).
+    /// `false` for communities this node does not hold.
+    pub async fn may_receive(
+        &self,
+        peer: PublicKey,
+        community: CommunityId,
+    ) -> Result<bool, NodeError> {
+        let Some(summary) = self.store().community(community).await? else {
+            return Ok(false);
+        };
+        if summary.info.visibility == Visibility::Public || summary.info.home == peer {
+            return Ok(true);
+        }
+        let member = self
+            .store()
+            .membership(community, peer)
+            .await?
+            .is_some_and(|m| m.status == MemberStatus::Active);
+        Ok(member || self.store().is_invited(community, peer).await?)
+    }
+
+    /// Verifies and stores entries of `community` that `peer` sent.
+    pub async fn accept_remote(
+        &self,
+        peer: PublicKey,
+        community: CommunityId,
+        entries: Vec<RawEntry>,
+    ) -> RemoteOutcome {
+        let replicated = match self.replicated().await {
+            Ok(replicated) => replicated,
+            Err(error) => return RemoteOutcome::Failed(error.to_string()),
+        };
+        if !replicated.iter().any(|r| r.community == community) {
+            return RemoteOutcome::NotReplicated;
+        }
+        let outcome = self
+            .store()
+            .append_replicated(self.registry(), community, entries)
+            .await;
+        match outcome {
+            Ok(Replicated::Applied { next_seq }) => {
+                self.inner.snapshots.invalidate();
+                RemoteOutcome::Applied { next_seq }
+            }
+            Ok(Replicated::Duplicate) => RemoteOutcome::Duplicate,
+            Err(ReplicateError::Gap { next_seq, .. }) => RemoteOutcome::Gap { next_seq },
+            Err(ReplicateError::Store(error)) => {
+                tracing::error!(%community, %error, "storing entries from a peer failed");
+                RemoteOutcome::Failed(error.to_string())
+            }
+            Err(error) => {
+                tracing::warn!(%community, %peer, %error, "rejected entries from a peer");
+                RemoteOutcome::Invalid(error.to_string())
+            }
+        }
+    }
+
+    /// Entries of `community` from `from` on, at most `limit`, and the log
+    /// length, if `peer` may receive them.
+    pub async fn serve_range(
+        &self,
+        peer: PublicKey,
+        community: CommunityId,
+        from: u64,
+        limit: u32,
+    ) -> Result<Option<(Vec<Entry>, u64)>, NodeError> {
+        if !self.may_receive(peer, community).await? {
+            return Ok(None);
+        }
+        let head = self
+            .store()
+            .log_heads()
+            .await?
+            .into_iter()
+            .find(|(id, _, _)| *id == community)
+            .map_or(0, |(_, next_seq, _)| next_seq);
+        let rows = self.store().entries(community, from, limit).await?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for row in rows {
+            let raw = commons_store::log::raw_entry(&row)?;
+            let encoded = row.record.as_bytes().to_vec();
+            entries.push(raw.into_trusted(row.hash, row.record_id, encoded));
+        }
+        Ok(Some((entries, head)))
+    }
+
+    /// Records what the p2p layer reports.
+    pub fn set_network_status(&self, status: NetworkStatus) {
+        *self
+            .inner
+            .sync
+            .network
+            .lock()
+            .expect("the status lock is never held across a panic") = Some(status);
+    }
+
+    /// What the p2p layer last reported; `None` when it is not running.
+    pub fn network_status(&self) -> Option<NetworkStatus> {
+        self.inner
+            .sync
+            .network
+            .lock()
+            .expect("the status lock is never held across a panic")
+            .clone()
+    }
+
+    /// Per replicated community: local and best known log length, lag and
+    /// the last error.
+    pub async fn sync_status(&self) -> Result<Vec<CommunitySync>, NodeError> {
+        let network = self.network_status().unwrap_or_default();
+        Ok(self
+            .replicated()
+            .await?
+            .into_iter()
+            .map(|replica| {
+                let best = network
+                    .best_seq
+                    .get(&replica.community)
+                    .copied()
+                    .unwrap_or(0)
+                    .max(replica.next_seq);
+                CommunitySync {
+                    community: replica.community,
+                    local_seq: replica.next_seq,
+                    best_seq: best,
+                    lag: best - replica.next_seq,
+                    is_home: replica.is_home,
+                    last_error: network.last_error.get(&replica.community).cloned(),
+                }
+            })
+            .collect())
+    }
+}
