@@ -37,8 +37,8 @@ const MAX_PUSH_ENTRIES: usize = 1_000;
 #[derive(Debug)]
 pub(crate) enum Command {
     Dial(Multiaddr),
-    Block(PeerId),
-    Unblock(PeerId),
+    Block(PeerId, tokio::sync::oneshot::Sender<()>),
+    Unblock(PeerId, tokio::sync::oneshot::Sender<()>),
     Shutdown,
 }
 
@@ -445,6 +445,7 @@ impl<R: Replica> Driver<R> {
             .insert(peer, Some(Instant::now() + self.config.ban));
         let _ = swarm.disconnect_peer_id(peer);
         swarm.behaviour_mut().gossipsub.blacklist_peer(&peer);
+        self.report();
         self.emit(SyncEvent::Penalized { peer, reason });
     }
 
@@ -467,16 +468,19 @@ impl<R: Replica> Driver<R> {
                     tracing::warn!(%addr, %error, "cannot dial");
                 }
             }
-            Command::Block(peer) => {
+            Command::Block(peer, done) => {
                 self.banned.insert(peer, None);
+                swarm.behaviour_mut().gossipsub.blacklist_peer(&peer);
                 let _ = swarm.disconnect_peer_id(peer);
+                let _ = done.send(());
             }
-            Command::Unblock(peer) => {
+            Command::Unblock(peer, done) => {
                 self.banned.remove(&peer);
                 swarm
                     .behaviour_mut()
                     .gossipsub
                     .remove_blacklisted_peer(&peer);
+                let _ = done.send(());
             }
             Command::Shutdown => {}
         }

@@ -192,14 +192,29 @@ impl SyncHandle {
     }
 
     /// Disconnects a peer and refuses its connections until unblocked (an
-    /// operator's block, also how tests cut a network in two).
-    pub fn block(&self, peer: PeerId) {
-        let _ = self.commands.send(driver::Command::Block(peer));
+    /// operator's block, also how tests cut a network in two). Returns once
+    /// the node has acted on it.
+    pub async fn block(&self, peer: PeerId) {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        if self
+            .commands
+            .send(driver::Command::Block(peer, done))
+            .is_ok()
+        {
+            let _ = wait.await;
+        }
     }
 
     /// Lifts a block.
-    pub fn unblock(&self, peer: PeerId) {
-        let _ = self.commands.send(driver::Command::Unblock(peer));
+    pub async fn unblock(&self, peer: PeerId) {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        if self
+            .commands
+            .send(driver::Command::Unblock(peer, done))
+            .is_ok()
+        {
+            let _ = wait.await;
+        }
     }
 
     /// Stops the node and waits for it to close.

@@ -256,3 +256,155 @@ pub fn joins(community: CommunityId, n: usize) -> Vec<SignedRecord> {
         })
         .collect()
 }
+
+/// How a rogue peer corrupts the ranges it serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Corruption {
+    /// Changes a record's body after signing.
+    Tamper,
+    /// Swaps two entries.
+    Reorder,
+    /// Re-signs a record with another author key.
+    Forge,
+    /// Serves another community's log under the asked id.
+    Foreign(CommunityId),
+}
+
+/// A peer that serves corrupted copies of what its node holds.
+#[derive(Clone)]
+pub struct RogueReplica {
+    pub inner: NodeReplica,
+    pub corruption: Corruption,
+}
+
+impl Replica for RogueReplica {
+    fn replicas(&self) -> BoxFuture<'_, Vec<ReplicaState>> {
+        self.inner.replicas()
+    }
+
+    fn accept(
+        &self,
+        peer: PublicKey,
+        community: CommunityId,
+        entries: Vec<RawEntry>,
+    ) -> BoxFuture<'_, Verdict> {
+        self.inner.accept(peer, community, entries)
+    }
+
+    fn range(
+        &self,
+        peer: PublicKey,
+        community: CommunityId,
+        from: u64,
+        limit: u32,
+    ) -> BoxFuture<'_, Option<Range>> {
+        Box::pin(async move {
+            let asked = match self.corruption {
+                Corruption::Foreign(other) => other,
+                _ => community,
+            };
+            let (mut entries, head) = self
+                .inner
+                .0
+                .serve_range(peer, asked, from, limit)
+                .await
+                .ok()
+                .flatten()?;
+            match self.corruption {
+                Corruption::Tamper => {
+                    let last = entries.pop()?;
+                    entries.push(rebuild(&last, |record| {
+                        record.body = json!({ "name": "mallory" });
+                    }));
+                }
+                Corruption::Reorder => {
+                    let n = entries.len();
+                    entries.swap(n - 1, n - 2);
+                }
+                Corruption::Forge => {
+                    let last = entries.pop()?;
+                    let forger = SecretKey::generate();
+                    let mut record = last.record().record().clone();
+                    record.author = forger.public_key();
+                    let signed = SignedRecord::sign(record, &forger).expect("sign");
+                    let raw = RawEntry {
+                        header: *last.header(),
+                        record: signed.record().clone(),
+                        record_signature: *signed.signature(),
+                        signature: *last.signature(),
+                    };
+                    entries.push(raw.into_trusted(
+                        last.hash(),
+                        signed.id(),
+                        signed.encoded().to_vec(),
+                    ));
+                }
+                Corruption::Foreign(_) => {}
+            }
+            Some(Range { entries, head })
+        })
+    }
+
+    fn may_receive(&self, peer: PublicKey, community: CommunityId) -> BoxFuture<'_, bool> {
+        self.inner.may_receive(peer, community)
+    }
+
+    fn appended(&self) -> tokio::sync::broadcast::Receiver<Vec<Entry>> {
+        self.inner.appended()
+    }
+
+    fn report(&self, status: &SyncStatus) {
+        self.inner.report(status)
+    }
+}
+
+/// A copy of `entry` whose record was changed after signing (the author
+/// and community signatures are kept, so they no longer match).
+pub fn rebuild(entry: &Entry, change: impl FnOnce(&mut Record)) -> Entry {
+    let mut record = entry.record().record().clone();
+    change(&mut record);
+    let encoded = record.encode().expect("encode");
+    let raw = RawEntry {
+        header: *entry.header(),
+        record,
+        record_signature: *entry.record().signature(),
+        signature: *entry.signature(),
+    };
+    raw.into_trusted(
+        entry.hash(),
+        commons_kernel::RecordId::from_bytes(*blake3::hash(&encoded).as_bytes()),
+        encoded,
+    )
+}
+
+/// The unverified form of a stored entry, as a peer would send it.
+pub fn raw(entry: &Entry) -> RawEntry {
+    commons_sync::wire::WireEntry::from_entry(entry)
+        .to_raw(entry.header().community)
+        .expect("a stored entry decodes")
+}
+
+impl TestNode {
+    /// Starts the p2p layer with a corrupting replica in front of the node.
+    pub async fn start_rogue(&mut self, config: SyncConfig, corruption: Corruption) {
+        let replica = RogueReplica {
+            inner: NodeReplica(self.node.clone()),
+            corruption,
+        };
+        let handle = commons_sync::start(config, self.node.network_secret(), replica)
+            .await
+            .expect("start sync");
+        self.sync = Some(handle);
+    }
+
+    /// Every entry of a community this node holds.
+    pub async fn entries(&self, community: CommunityId) -> Vec<Entry> {
+        let (entries, _) = self
+            .node
+            .serve_range(self.node.node_key(), community, 0, 100_000)
+            .await
+            .expect("range")
+            .expect("held");
+        entries
+    }
+}
