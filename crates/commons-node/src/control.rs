@@ -152,6 +152,12 @@ pub enum Command {
     },
     /// Rebuild projections from the logs.
     Replay,
+    /// This node's network identity and listen addresses.
+    NodeInfo,
+    /// Connected peers.
+    Peers,
+    /// Per replicated community: log lengths, lag and errors.
+    SyncStatus,
 }
 
 impl Command {
@@ -163,6 +169,9 @@ impl Command {
                 | Command::CommunityList { .. }
                 | Command::Verify { .. }
                 | Command::LogShow { .. }
+                | Command::NodeInfo
+                | Command::Peers
+                | Command::SyncStatus
         )
     }
 
@@ -191,6 +200,9 @@ impl Command {
             Command::IdentityExport { .. } => "identity export",
             Command::IdentityImport { .. } => "identity import",
             Command::Replay => "replay",
+            Command::NodeInfo => "node info",
+            Command::Peers => "peers",
+            Command::SyncStatus => "sync status",
         }
     }
 }
@@ -410,6 +422,9 @@ impl Node {
                 passphrase,
             } => user_json(&self.import_identity(&user, &identity, &passphrase).await?),
             Command::Replay => json!({ "replayed": self.replay().await? }),
+            Command::NodeInfo => self.node_info_json(),
+            Command::Peers => self.peers_json(),
+            Command::SyncStatus => self.sync_status_json().await?,
         })
     }
 }
@@ -450,6 +465,10 @@ fn command_target(command: &Command) -> String {
         Command::Verify { community } => community.clone().unwrap_or_default(),
         Command::Backup { path } => path.clone(),
         Command::CommunityList { user } => user.clone(),
-        Command::UserList | Command::Replay => String::new(),
+        Command::UserList
+        | Command::Replay
+        | Command::NodeInfo
+        | Command::Peers
+        | Command::SyncStatus => String::new(),
     }
 }

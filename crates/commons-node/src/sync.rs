@@ -286,3 +286,75 @@ impl Node {
             .collect())
     }
 }
+
+impl Node {
+    /// This node's libp2p peer id, derived from the node key without
+    /// libp2p: the base58 form of the identity multihash of the
+    /// protobuf-encoded Ed25519 public key.
+    pub fn peer_id(&self) -> String {
+        let mut bytes = vec![0x00, 36, 0x08, 0x01, 0x12, 32];
+        bytes.extend_from_slice(self.node_key().as_bytes());
+        base58(&bytes)
+    }
+
+    pub(crate) fn node_info_json(&self) -> serde_json::Value {
+        let network = self.network_status();
+        serde_json::json!({
+            "peer_id": self.peer_id(),
+            "node_key": self.node_key(),
+            "running": network.is_some(),
+            "listen": network.map(|n| n.listen).unwrap_or_default(),
+        })
+    }
+
+    pub(crate) fn peers_json(&self) -> serde_json::Value {
+        let peers = self.network_status().map(|n| n.peers).unwrap_or_default();
+        peers
+            .into_iter()
+            .map(|(peer_id, address)| serde_json::json!({ "peer_id": peer_id, "address": address }))
+            .collect()
+    }
+
+    pub(crate) async fn sync_status_json(&self) -> Result<serde_json::Value, NodeError> {
+        let mut rows = Vec::new();
+        for row in self.sync_status().await? {
+            let name = self
+                .store()
+                .community(row.community)
+                .await?
+                .map(|summary| summary.info.name.to_string());
+            rows.push(serde_json::json!({
+                "community": row.community,
+                "name": name,
+                "is_home": row.is_home,
+                "local_seq": row.local_seq,
+                "best_seq": row.best_seq,
+                "lag": row.lag,
+                "last_error": row.last_error,
+            }));
+        }
+        Ok(serde_json::Value::Array(rows))
+    }
+}
+
+/// Base58 (Bitcoin alphabet), as peer ids are written.
+fn base58(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    let mut digits: Vec<u8> = Vec::new();
+    for &byte in bytes {
+        let mut carry = u32::from(byte);
+        for digit in &mut digits {
+            carry += u32::from(*digit) << 8;
+            *digit = (carry % 58) as u8;
+            carry /= 58;
+        }
+        while carry > 0 {
+            digits.push((carry % 58) as u8);
+            carry /= 58;
+        }
+    }
+    let zeros = bytes.iter().take_while(|&&b| b == 0).count();
+    std::iter::repeat_n('1', zeros)
+        .chain(digits.iter().rev().map(|&d| ALPHABET[d as usize] as char))
+        .collect()
+}

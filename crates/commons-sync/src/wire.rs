@@ -14,8 +14,10 @@ use serde::{Deserialize, Serialize};
 /// The largest gossip payload (one entry) accepted, in bytes.
 pub const MAX_GOSSIP_BYTES: usize = 64 * 1024;
 
-/// One log entry on the wire.
+/// One log entry on the wire. It is encoded as a CBOR array, not a map, so
+/// field names cost nothing per entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "WireTuple", from = "WireTuple")]
 pub struct WireEntry {
     /// Position in the log.
     pub seq: u64,
@@ -33,6 +35,43 @@ pub struct WireEntry {
     /// The community's signature over the header.
     #[serde(with = "serde_bytes")]
     pub entry_sig: [u8; 64],
+}
+
+/// The positional wire form of [`WireEntry`].
+#[derive(Serialize, Deserialize)]
+struct WireTuple(
+    u64,
+    serde_bytes::ByteArray<32>,
+    i64,
+    serde_bytes::ByteBuf,
+    serde_bytes::ByteArray<64>,
+    serde_bytes::ByteArray<64>,
+);
+
+impl From<WireEntry> for WireTuple {
+    fn from(entry: WireEntry) -> WireTuple {
+        WireTuple(
+            entry.seq,
+            serde_bytes::ByteArray::new(entry.prev),
+            entry.ts,
+            serde_bytes::ByteBuf::from(entry.record),
+            serde_bytes::ByteArray::new(entry.record_sig),
+            serde_bytes::ByteArray::new(entry.entry_sig),
+        )
+    }
+}
+
+impl From<WireTuple> for WireEntry {
+    fn from(tuple: WireTuple) -> WireEntry {
+        WireEntry {
+            seq: tuple.0,
+            prev: tuple.1.into_array(),
+            ts: tuple.2,
+            record: tuple.3.into_vec(),
+            record_sig: tuple.4.into_array(),
+            entry_sig: tuple.5.into_array(),
+        }
+    }
 }
 
 /// A request of the sync protocol.

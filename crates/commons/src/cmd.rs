@@ -5,6 +5,7 @@ mod backup;
 mod community;
 mod identity;
 mod log;
+mod network;
 mod pattern;
 mod scan;
 mod serve;
@@ -55,6 +56,14 @@ pub enum Command {
     Pattern(pattern::PatternCommand),
     /// Scan a tree for patterns, locally (exit 1 on --fail-on, 2 on error)
     Scan(scan::ScanArgs),
+    /// This node's network identity
+    #[command(subcommand)]
+    Node(network::NodeCommand),
+    /// Connected p2p peers
+    Peers,
+    /// Sync of the replicated communities
+    #[command(subcommand)]
+    Sync(network::SyncCommand),
 }
 
 /// Runs a subcommand.
@@ -89,6 +98,9 @@ async fn dispatch(command: Command, target: &Target, json: bool) -> anyhow::Resu
             });
             Ok(ExitCode::SUCCESS)
         }
+        Command::Node(command) => network::node(command, target, json).await,
+        Command::Peers => network::peers(target, json).await,
+        Command::Sync(command) => network::sync(command, target, json).await,
         Command::Serve(_) | Command::Restore(_) | Command::Pattern(_) | Command::Scan(_) => {
             unreachable!("handled before connecting")
         }

@@ -379,3 +379,63 @@ async fn a_partition_heals_and_every_node_converges() {
         assert!(reports[0].error.is_none() && reports[0].entries == 201);
     }
 }
+
+#[tokio::test]
+async fn gossip_payloads_are_checked_before_the_node_sees_them() {
+    use commons_sync::wire::{self, WireEntry, WireError};
+
+    let home = node(true).await;
+    let web = home.community("web").await;
+    let entries = home.entries(web).await;
+    let entry = WireEntry::from_entry(&entries[0]);
+    let payload = wire::encode_gossip(web, &entry);
+    let (community, hash, decoded) = wire::decode_gossip(&payload).expect("round trip");
+    assert_eq!(
+        (community, hash, &decoded),
+        (web, entries[0].hash(), &entry)
+    );
+    assert_eq!(
+        wire::gossip_message_id(&payload),
+        entries[0].hash().as_bytes()
+    );
+    // The entry costs little more on the wire than its own bytes.
+    assert!(
+        payload.len() < entry.content_len() + 64,
+        "{}",
+        payload.len()
+    );
+
+    // A changed record no longer hashes to the claimed entry hash.
+    let mut tampered = payload.clone();
+    let at = tampered
+        .windows(6)
+        .position(|w| w == b"create")
+        .expect("the genesis kind is in the payload");
+    tampered[at] = b'k';
+    assert_eq!(wire::decode_gossip(&tampered), Err(WireError::HashMismatch));
+    let mut claimed = payload.clone();
+    claimed[0] ^= 1;
+    assert_eq!(wire::decode_gossip(&claimed), Err(WireError::HashMismatch));
+    let huge = vec![0u8; wire::MAX_GOSSIP_BYTES + 1];
+    assert_eq!(
+        wire::decode_gossip(&huge),
+        Err(WireError::Oversized(wire::MAX_GOSSIP_BYTES + 1))
+    );
+    assert!(matches!(
+        wire::decode_gossip(&payload[..40]),
+        Err(WireError::Undecodable(_))
+    ));
+    let garbage = [payload[..48].to_vec(), b"not cbor".to_vec()].concat();
+    assert!(matches!(
+        wire::decode_gossip(&garbage),
+        Err(WireError::Undecodable(_))
+    ));
+    // The peer id is the node key.
+    let mut home = home;
+    home.start(config(Vec::new())).await;
+    assert_eq!(home.node.peer_id(), home.sync().peer_id().to_string());
+    assert_eq!(
+        commons_sync::peer_key(&home.sync().peer_id()),
+        Some(home.node.node_key())
+    );
+}
