@@ -101,6 +101,8 @@ pub struct CommunitySync {
     pub lag: u64,
     /// Whether this node is its home.
     pub is_home: bool,
+    /// Writes queued for the home node.
+    pub outbox: u64,
     /// The last sync error.
     pub last_error: Option<String>,
 }
@@ -195,6 +197,9 @@ impl Node {
         match outcome {
             Ok(Replicated::Applied { next_seq }) => {
                 self.inner.snapshots.invalidate();
+                if let Err(error) = self.store().settle_outbox(community).await {
+                    tracing::warn!(%community, %error, "cannot settle the outbox");
+                }
                 RemoteOutcome::Applied { next_seq }
             }
             Ok(Replicated::Duplicate) => RemoteOutcome::Duplicate,
@@ -263,6 +268,7 @@ impl Node {
     /// the last error.
     pub async fn sync_status(&self) -> Result<Vec<CommunitySync>, NodeError> {
         let network = self.network_status().unwrap_or_default();
+        let outbox = self.outbox_counts().await?;
         Ok(self
             .replicated()
             .await?
@@ -280,6 +286,7 @@ impl Node {
                     best_seq: best,
                     lag: best - replica.next_seq,
                     is_home: replica.is_home,
+                    outbox: outbox.get(&replica.community).copied().unwrap_or(0),
                     last_error: network.last_error.get(&replica.community).cloned(),
                 }
             })
@@ -330,6 +337,7 @@ impl Node {
                 "local_seq": row.local_seq,
                 "best_seq": row.best_seq,
                 "lag": row.lag,
+                "outbox": row.outbox,
                 "last_error": row.last_error,
             }));
         }
@@ -357,4 +365,125 @@ fn base58(bytes: &[u8]) -> String {
     std::iter::repeat_n('1', zeros)
         .chain(digits.iter().rev().map(|&d| ALPHABET[d as usize] as char))
         .collect()
+}
+
+/// What a write did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Submitted {
+    /// Appended here (this node is the community's home).
+    Appended(Box<Entry>),
+    /// Signed and queued for the home node; pending until it comes back.
+    Queued(commons_kernel::RecordId),
+}
+
+/// Records waiting for one community's home node.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    /// The community.
+    pub community: CommunityId,
+    /// Its home node's key.
+    pub home: PublicKey,
+    /// The records, oldest first.
+    pub records: Vec<commons_kernel::SignedRecord>,
+}
+
+impl Node {
+    /// Signs a record as `user`; appends it when this node is the
+    /// community's home, and otherwise queues it in the outbox for the home
+    /// node (it shows as pending until its entry arrives through sync).
+    pub async fn submit_or_queue(
+        &self,
+        user: &crate::User,
+        community: CommunityId,
+        kind: &str,
+        body: serde_json::Value,
+    ) -> Result<Submitted, NodeError> {
+        if self.store().community_secret(community).await?.is_some() {
+            let entry = self.submit(user, community, kind, body, Vec::new()).await?;
+            return Ok(Submitted::Appended(Box::new(entry)));
+        }
+        if self.store().community(community).await?.is_none() {
+            return Err(NodeError::NotFound {
+                what: "community",
+                name: community.to_hex(),
+            });
+        }
+        if user.disabled {
+            return Err(NodeError::Forbidden("this account is disabled".into()));
+        }
+        let kind =
+            commons_kernel::Kind::parse(kind).map_err(|e| NodeError::BadInput(e.to_string()))?;
+        let record = commons_kernel::Record {
+            kind,
+            community,
+            author: user.public_key,
+            ts: crate::now(),
+            body,
+            refs: Vec::new(),
+        };
+        let secret = self.user_secret(user).await?;
+        let signed = commons_kernel::SignedRecord::sign(record, &secret)
+            .map_err(|e| NodeError::BadInput(e.to_string()))?;
+        self.store().queue_outbox(&signed, crate::now().0).await?;
+        Ok(Submitted::Queued(signed.id()))
+    }
+
+    /// Queued records per home node, for the p2p layer to forward.
+    pub async fn outgoing(&self) -> Result<Vec<Outgoing>, NodeError> {
+        let mut out: Vec<Outgoing> = Vec::new();
+        for pending in self.store().outbox().await? {
+            if self
+                .store()
+                .has_record(pending.community, pending.record.id())
+                .await?
+            {
+                self.store().settle_outbox(pending.community).await?;
+                continue;
+            }
+            let Some(summary) = self.store().community(pending.community).await? else {
+                continue;
+            };
+            match out.iter_mut().find(|o| o.community == pending.community) {
+                Some(outgoing) => outgoing.records.push(pending.record),
+                None => out.push(Outgoing {
+                    community: pending.community,
+                    home: summary.info.home,
+                    records: vec![pending.record],
+                }),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records a peer forwards to this node as the community's home:
+    /// validated and appended like a local write. Records already in the log
+    /// count as accepted (the forward was repeated).
+    pub async fn accept_submission(
+        &self,
+        peer: PublicKey,
+        community: CommunityId,
+        records: Vec<commons_kernel::SignedRecord>,
+    ) -> Result<(), NodeError> {
+        let mut fresh = Vec::with_capacity(records.len());
+        for record in records {
+            if !self.store().has_record(community, record.id()).await? {
+                fresh.push(record);
+            }
+        }
+        if fresh.is_empty() {
+            return Ok(());
+        }
+        tracing::debug!(%peer, %community, n = fresh.len(), "appending forwarded records");
+        self.append(community, fresh).await?;
+        Ok(())
+    }
+
+    /// Pending outbox records per community.
+    pub async fn outbox_counts(&self) -> Result<BTreeMap<CommunityId, u64>, NodeError> {
+        let mut counts = BTreeMap::new();
+        for pending in self.store().outbox().await? {
+            *counts.entry(pending.community).or_default() += 1;
+        }
+        Ok(counts)
+    }
 }

@@ -86,6 +86,13 @@ enum Internal {
         entries: Vec<WireEntry>,
     },
     Replicas(Vec<ReplicaState>),
+    Forward(
+        Vec<(
+            CommunityId,
+            commons_kernel::PublicKey,
+            Vec<commons_kernel::SignedRecord>,
+        )>,
+    ),
 }
 
 pub(crate) async fn start<R: Replica>(
@@ -278,6 +285,14 @@ struct Driver<R: Replica> {
     banned: HashMap<PeerId, Option<Instant>>,
     /// Connected peers and the address of the first connection.
     connected: BTreeMap<PeerId, Multiaddr>,
+}
+
+/// The peer id of a node key.
+fn peer_of(key: commons_kernel::PublicKey) -> Option<PeerId> {
+    let key = libp2p::identity::ed25519::PublicKey::try_from_bytes(key.as_bytes()).ok()?;
+    Some(PeerId::from_public_key(&libp2p::identity::PublicKey::from(
+        key,
+    )))
 }
 
 fn topic(community: CommunityId) -> IdentTopic {
@@ -493,6 +508,7 @@ impl<R: Replica> Driver<R> {
             let replicas = replica.replicas().await;
             let _ = internal.send(Internal::Replicas(replicas));
         });
+        self.forward_outbox();
         // Anti-entropy: one peer a tick, round robin by time.
         if !self.connected.is_empty() {
             let idx = (Instant::now().elapsed().subsec_nanos() as usize
@@ -503,6 +519,18 @@ impl<R: Replica> Driver<R> {
             }
         }
         self.report();
+    }
+
+    /// Reads the outbox and forwards what waits for connected home nodes.
+    fn forward_outbox(&self) {
+        let replica = self.replica.clone();
+        let internal = self.internal_tx.clone();
+        tokio::spawn(async move {
+            let outgoing = replica.outbox().await;
+            if !outgoing.is_empty() {
+                let _ = internal.send(Internal::Forward(outgoing));
+            }
+        });
     }
 
     async fn publish(&mut self, swarm: &mut Swarm<Behaviour>, entries: Vec<Entry>) {
@@ -564,6 +592,25 @@ impl<R: Replica> Driver<R> {
     fn on_internal(&mut self, swarm: &mut Swarm<Behaviour>, message: Internal) {
         match message {
             Internal::Replicas(replicas) => self.set_replicas(swarm, replicas),
+            Internal::Forward(outgoing) => {
+                for (community, home, records) in outgoing {
+                    let Some(peer) = peer_of(home) else {
+                        continue;
+                    };
+                    if !self.connected.contains_key(&peer) {
+                        continue;
+                    }
+                    for chunk in records.chunks(MAX_PUSH_ENTRIES) {
+                        self.count(counters::FORWARDED, chunk.len() as u64);
+                        let request = Request::Submit {
+                            community,
+                            records: chunk.iter().map(wire::WireRecord::from_record).collect(),
+                        };
+                        self.request(swarm, peer, request, None);
+                    }
+                }
+                self.report();
+            }
             Internal::Respond { channel, response } => {
                 let _ = swarm.behaviour_mut().sync.send_response(channel, response);
             }
@@ -678,6 +725,7 @@ impl<R: Replica> Driver<R> {
                         .insert(peer_id, endpoint.get_remote_address().clone());
                     self.emit(SyncEvent::Connected(peer_id));
                     self.ask_heads(swarm, peer_id);
+                    self.forward_outbox();
                     self.report();
                 }
             }
@@ -906,6 +954,40 @@ impl<R: Replica> Driver<R> {
                     let _ = internal.send(Internal::Respond { channel, response });
                 });
             }
+            Request::Submit { community, records } => {
+                if records.len() > MAX_PUSH_ENTRIES {
+                    let _ = swarm
+                        .behaviour_mut()
+                        .sync
+                        .send_response(channel, Response::Denied("submission too large".into()));
+                    self.count(counters::INVALID, 1);
+                    self.penalize(swarm, peer, "oversized submission".into());
+                    return;
+                }
+                let decoded: Result<Vec<_>, _> =
+                    records.iter().map(wire::WireRecord::to_record).collect();
+                let records = match decoded {
+                    Ok(records) => records,
+                    Err(error) => {
+                        let _ = swarm
+                            .behaviour_mut()
+                            .sync
+                            .send_response(channel, Response::Denied(error.to_string()));
+                        self.count(counters::INVALID, 1);
+                        self.penalize(swarm, peer, error.to_string());
+                        return;
+                    }
+                };
+                let replica = self.replica.clone();
+                let internal = self.internal_tx.clone();
+                tokio::spawn(async move {
+                    let response = match replica.submit(key, community, records).await {
+                        Ok(()) => Response::Ack,
+                        Err(reason) => Response::Denied(reason),
+                    };
+                    let _ = internal.send(Internal::Respond { channel, response });
+                });
+            }
             Request::Push { community, entries } => {
                 if entries.len() > MAX_PUSH_ENTRIES {
                     let _ = swarm
@@ -963,6 +1045,10 @@ impl<R: Replica> Driver<R> {
                 let _ = self.apply_tx.send(job);
             }
             Response::Ack => {}
+            Response::Denied(reason) if reason.starts_with("refused: ") => {
+                self.count(counters::FORWARD_REFUSED, 1);
+                tracing::warn!(%peer, %reason, "the home node refused forwarded records");
+            }
             Response::Denied(reason) => {
                 self.count(counters::REQUESTS_DENIED, 1);
                 tracing::debug!(%peer, %reason, "peer denied a sync request");

@@ -60,6 +60,10 @@ pub mod counters {
     pub const PUSHED: &str = "pushed";
     /// Bytes of entry payload received in range responses.
     pub const RANGE_BYTES: &str = "range_bytes";
+    /// Outbox records forwarded to home nodes.
+    pub const FORWARDED: &str = "outbox_forwarded";
+    /// Forwarded records the home node refused.
+    pub const FORWARD_REFUSED: &str = "outbox_refused";
 }
 
 /// How to run the p2p node.

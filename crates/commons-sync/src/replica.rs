@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use commons_kernel::log::RawEntry;
-use commons_kernel::{CommunityId, Entry, PublicKey};
+use commons_kernel::{CommunityId, Entry, PublicKey, SignedRecord};
 use futures::future::BoxFuture;
 
 /// A community this node replicates, as the sync layer sees it.
@@ -85,6 +85,19 @@ pub trait Replica: Clone + Send + Sync + 'static {
     /// Whether `peer` may receive the community's log (public, or a member
     /// node of a private one), checked before every answer and push.
     fn may_receive(&self, peer: PublicKey, community: CommunityId) -> BoxFuture<'_, bool>;
+
+    /// Records this node signed for communities homed elsewhere, per
+    /// community with the home node's key, to forward.
+    fn outbox(&self) -> BoxFuture<'_, Vec<(CommunityId, PublicKey, Vec<SignedRecord>)>>;
+
+    /// Appends records `peer` forwarded to this node as the community's
+    /// home; `Err` carries the reason they were refused.
+    fn submit(
+        &self,
+        peer: PublicKey,
+        community: CommunityId,
+        records: Vec<SignedRecord>,
+    ) -> BoxFuture<'_, Result<(), String>>;
 
     /// Entries this node appended itself, to publish.
     fn appended(&self) -> tokio::sync::broadcast::Receiver<Vec<Entry>>;

@@ -89,6 +89,14 @@ pub enum Request {
         /// Most entries wanted; the server caps it further.
         limit: u32,
     },
+    /// Records written on the sending node for a community whose home the
+    /// receiver is (the sender's outbox).
+    Submit {
+        /// The community.
+        community: CommunityId,
+        /// Signed records.
+        records: Vec<WireRecord>,
+    },
     /// New entries of a private community, sent directly to a member node
     /// instead of over gossip.
     Push {
@@ -97,6 +105,30 @@ pub enum Request {
         /// Consecutive entries.
         entries: Vec<WireEntry>,
     },
+}
+
+/// A signed record on the wire: canonical bytes and the author signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WireRecord(
+    #[serde(with = "serde_bytes")] pub Vec<u8>,
+    #[serde(with = "serde_bytes")] pub [u8; 64],
+);
+
+impl WireRecord {
+    /// The wire form of a signed record.
+    pub fn from_record(record: &commons_kernel::SignedRecord) -> WireRecord {
+        WireRecord(record.encoded().to_vec(), *record.signature().as_bytes())
+    }
+
+    /// Decodes and verifies the author signature.
+    pub fn to_record(&self) -> Result<commons_kernel::SignedRecord, WireError> {
+        let value: serde_json::Value = serde_json::from_slice(&self.0)
+            .map_err(|error| WireError::Record(error.to_string()))?;
+        let record =
+            Record::from_json(&value).map_err(|error| WireError::Record(error.to_string()))?;
+        commons_kernel::SignedRecord::verify(record, Signature::from_bytes(self.1))
+            .map_err(|error| WireError::Record(error.to_string()))
+    }
 }
 
 /// A response of the sync protocol.

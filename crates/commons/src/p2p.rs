@@ -3,7 +3,7 @@
 
 use anyhow::Context;
 use commons_kernel::log::RawEntry;
-use commons_kernel::{CommunityId, Entry, PublicKey};
+use commons_kernel::{CommunityId, Entry, PublicKey, SignedRecord};
 use commons_node::Node;
 use commons_node::sync::{NetworkStatus, RemoteOutcome};
 use commons_sync::{Range, Replica, ReplicaState, SyncConfig, SyncHandle, SyncStatus, Verdict};
@@ -79,6 +79,35 @@ impl Replica for NodeReplica {
 
     fn appended(&self) -> tokio::sync::broadcast::Receiver<Vec<Entry>> {
         self.0.appended()
+    }
+
+    fn outbox(&self) -> BoxFuture<'_, Vec<(CommunityId, PublicKey, Vec<SignedRecord>)>> {
+        Box::pin(async move {
+            match self.0.outgoing().await {
+                Ok(outgoing) => outgoing
+                    .into_iter()
+                    .map(|o| (o.community, o.home, o.records))
+                    .collect(),
+                Err(error) => {
+                    tracing::error!(%error, "cannot read the outbox");
+                    Vec::new()
+                }
+            }
+        })
+    }
+
+    fn submit(
+        &self,
+        peer: PublicKey,
+        community: CommunityId,
+        records: Vec<SignedRecord>,
+    ) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.0
+                .accept_submission(peer, community, records)
+                .await
+                .map_err(|error| format!("refused: {error}"))
+        })
     }
 
     fn report(&self, status: &SyncStatus) {

@@ -439,3 +439,66 @@ async fn gossip_payloads_are_checked_before_the_node_sees_them() {
         Some(home.node.node_key())
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_away_from_home_wait_in_the_outbox_until_they_come_back() {
+    use commons_node::sync::Submitted;
+
+    let ticking = |peers| {
+        let mut config = config(peers);
+        config.tick = std::time::Duration::from_millis(500);
+        config
+    };
+    let mut home = node(true).await;
+    home.start(ticking(Vec::new())).await;
+    let web = home.community("web").await;
+    let mut away = node(false).await;
+    away.node.follow(&web.to_hex()).await.expect("follow");
+    away.start(ticking(vec![home.addr()])).await;
+    away.wait_len(web, 1).await;
+
+    // The home node goes offline; a user of the other node joins.
+    home.stop().await;
+    let bob = away
+        .node
+        .create_user("bob", "correct horse battery", false)
+        .await
+        .expect("bob");
+    let signed = away
+        .node
+        .submit_or_queue(
+            &bob,
+            web,
+            "community.join",
+            serde_json::json!({ "name": "bob" }),
+        )
+        .await
+        .expect("queued");
+    assert!(matches!(signed, Submitted::Queued(_)));
+    let status = away.node.sync_status().await.expect("status");
+    let row = status.iter().find(|r| r.community == web).expect("row");
+    assert_eq!((row.outbox, row.local_seq), (1, 1), "pending");
+    // The write survives a restart of the p2p layer (it lives in the store).
+    away.stop().await;
+    away.start(ticking(Vec::new())).await;
+    assert_eq!(
+        away.node.outbox_counts().await.expect("counts").get(&web),
+        Some(&1)
+    );
+
+    // The home node returns; the queued join is forwarded, appended there
+    // and comes back.
+    home.start(ticking(Vec::new())).await;
+    away.sync().dial(home.addr());
+    away.wait_len(web, 2).await;
+    home.wait_len(web, 2).await;
+    assert!(away.node.outbox_counts().await.expect("counts").is_empty());
+    let members = away.node.store().members(web).await.expect("members");
+    assert!(members.iter().any(|m| m.key == bob.public_key));
+    let counters = away.sync().status().counters;
+    assert!(
+        counters
+            .get(commons_sync::counters::FORWARDED)
+            .is_some_and(|n| *n >= 1)
+    );
+}

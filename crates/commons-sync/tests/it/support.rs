@@ -79,6 +79,35 @@ impl Replica for NodeReplica {
         self.0.appended()
     }
 
+    fn outbox(&self) -> BoxFuture<'_, Vec<(CommunityId, PublicKey, Vec<SignedRecord>)>> {
+        Box::pin(async move {
+            match self.0.outgoing().await {
+                Ok(outgoing) => outgoing
+                    .into_iter()
+                    .map(|o| (o.community, o.home, o.records))
+                    .collect(),
+                Err(error) => {
+                    tracing::error!(%error, "cannot read the outbox");
+                    Vec::new()
+                }
+            }
+        })
+    }
+
+    fn submit(
+        &self,
+        peer: PublicKey,
+        community: CommunityId,
+        records: Vec<SignedRecord>,
+    ) -> BoxFuture<'_, Result<(), String>> {
+        Box::pin(async move {
+            self.0
+                .accept_submission(peer, community, records)
+                .await
+                .map_err(|error| format!("refused: {error}"))
+        })
+    }
+
     fn report(&self, status: &SyncStatus) {
         self.0.set_network_status(NetworkStatus {
             peer_id: status.peer_id.clone(),
@@ -351,6 +380,19 @@ impl Replica for RogueReplica {
 
     fn appended(&self) -> tokio::sync::broadcast::Receiver<Vec<Entry>> {
         self.inner.appended()
+    }
+
+    fn outbox(&self) -> BoxFuture<'_, Vec<(CommunityId, PublicKey, Vec<SignedRecord>)>> {
+        self.inner.outbox()
+    }
+
+    fn submit(
+        &self,
+        peer: PublicKey,
+        community: CommunityId,
+        records: Vec<SignedRecord>,
+    ) -> BoxFuture<'_, Result<(), String>> {
+        self.inner.submit(peer, community, records)
     }
 
     fn report(&self, status: &SyncStatus) {
