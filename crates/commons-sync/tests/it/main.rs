@@ -235,13 +235,19 @@ async fn peers_serving_corrupt_logs_are_penalized() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn received_entries_are_checked_before_they_are_stored() {
+    for backend in commons_test_support::backends() {
+        check_received_entries(backend).await;
+    }
+}
+
+async fn check_received_entries(backend: commons_test_support::TestBackend) {
     use commons_node::sync::RemoteOutcome;
 
-    let home = node(true).await;
+    let home = support::node_on(backend, true).await;
     let web = home.community("web").await;
     home.append_joins(web, 5).await;
     let entries = home.entries(web).await;
-    let replica = node(false).await;
+    let replica = support::node_on(backend, false).await;
     let key = home.node.node_key();
     let raws = |entries: &[commons_kernel::Entry]| entries.iter().map(support::raw).collect();
 

@@ -132,9 +132,14 @@ pub struct TestNode {
     _dir: tempfile::TempDir,
 }
 
-/// A fresh node; `home` creates the four domain communities on it.
+/// A fresh node on SQLite; `home` creates the four domain communities on it.
 pub async fn node(home: bool) -> TestNode {
-    let db = TestDb::new(TestBackend::Sqlite).await;
+    node_on(TestBackend::Sqlite, home).await
+}
+
+/// A fresh node on `backend`.
+pub async fn node_on(backend: TestBackend, home: bool) -> TestNode {
+    let db = TestDb::new(backend).await;
     let dir = tempfile::tempdir().expect("temp dir");
     let config = NodeConfig {
         data_dir: dir.path().to_owned(),

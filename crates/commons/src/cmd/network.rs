@@ -18,7 +18,7 @@ pub enum NodeCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum SyncCommand {
-    /// Per community: local and best known log length, lag, last error
+    /// Per community: local and best known log length, lag, pending writes, last error
     Status,
 }
 
@@ -53,15 +53,16 @@ pub async fn sync(command: SyncCommand, target: &Target, json: bool) -> anyhow::
     let SyncCommand::Status = command;
     let reply = target.run(Command::SyncStatus).await?;
     print_reply(&reply, json, |reply| {
-        println!("COMMUNITY\tNAME\tLOCAL\tBEST\tLAG\tLAST ERROR");
+        println!("COMMUNITY\tNAME\tLOCAL\tBEST\tLAG\tOUTBOX\tLAST ERROR");
         for row in reply.as_array().into_iter().flatten() {
             println!(
-                "{}\t{}\t{}\t{}\t{}\t{}",
+                "{}\t{}\t{}\t{}\t{}\t{}\t{}",
                 text(&row["community"]),
                 text(&row["name"]),
                 row["local_seq"],
                 row["best_seq"],
                 row["lag"],
+                row["outbox"],
                 text(&row["last_error"]),
             );
         }

@@ -716,6 +716,7 @@ fn two_nodes_replicate_over_p2p() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     assert_eq!(row["name"], "web");
+    assert_eq!(row["outbox"], 0);
     assert_eq!(row["last_error"], Value::Null);
     let peers = follower.json(&["peers"]);
     assert_eq!(
