@@ -683,6 +683,7 @@ impl<R: Replica> Driver<R> {
                 self.status.last_error.remove(&community);
                 let best = self.status.best_seq.entry(community).or_default();
                 *best = (*best).max(next_seq);
+                self.report();
                 self.emit(SyncEvent::Applied {
                     community,
                     next_seq,

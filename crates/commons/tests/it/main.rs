@@ -726,6 +726,19 @@ fn two_nodes_replicate_over_p2p() {
     );
     let verify = follower.json(&["verify", "--community", &web]);
     assert_eq!(verify[0]["ok"], true, "{verify}");
+    let metrics = http_get(
+        follower_server.address.trim_start_matches("http://"),
+        "/metrics",
+    );
+    assert!(metrics.contains("commons_sync_peers 1"), "{metrics}");
+    assert!(
+        metrics.contains("commons_sync_total{event=\"entries_applied\"} "),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(&format!("commons_sync_lag{{community=\"{web}\"}} 0")),
+        "{metrics}"
+    );
     follower_server.stop();
     home_server.stop();
     // Stopped, the identity is still known; the network is not running.
@@ -763,4 +776,17 @@ fn bad_p2p_addresses_are_clear_errors() {
         None,
         "invalid --peer address",
     );
+}
+
+/// A plain HTTP/1.0 GET, returning the body.
+fn http_get(address: &str, path: &str) -> String {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n").expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default()
 }
