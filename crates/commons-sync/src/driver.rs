@@ -172,6 +172,7 @@ pub(crate) async fn start<R: Replica>(
         requests: HashMap::new(),
         banned: HashMap::new(),
         connected: BTreeMap::new(),
+        ticks: 0,
     };
     let task = tokio::spawn(driver.run(swarm, commands_rx, internal_rx));
     Ok(SyncHandle {
@@ -285,6 +286,8 @@ struct Driver<R: Replica> {
     banned: HashMap<PeerId, Option<Instant>>,
     /// Connected peers and the address of the first connection.
     connected: BTreeMap<PeerId, Multiaddr>,
+    /// Ticks so far, to take turns among peers.
+    ticks: usize,
 }
 
 /// The peer id of a node key.
@@ -509,11 +512,10 @@ impl<R: Replica> Driver<R> {
             let _ = internal.send(Internal::Replicas(replicas));
         });
         self.forward_outbox();
-        // Anti-entropy: one peer a tick, round robin by time.
+        // Anti-entropy: one peer a tick, round robin.
+        self.ticks += 1;
         if !self.connected.is_empty() {
-            let idx = (Instant::now().elapsed().subsec_nanos() as usize
-                ^ self.status.counters.values().sum::<u64>() as usize)
-                % self.connected.len();
+            let idx = self.ticks % self.connected.len();
             if let Some(peer) = self.connected.keys().nth(idx).copied() {
                 self.ask_heads(swarm, peer);
             }
