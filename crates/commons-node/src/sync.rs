@@ -183,12 +183,23 @@ impl Node {
         community: CommunityId,
         entries: Vec<RawEntry>,
     ) -> RemoteOutcome {
-        let replicated = match self.replicated().await {
-            Ok(replicated) => replicated,
-            Err(error) => return RemoteOutcome::Failed(error.to_string()),
+        // Every entry a peer sends passes here: two indexed reads, not a
+        // listing of every replicated community.
+        let replicated = async {
+            if self.store().community(community).await?.is_some() {
+                return Ok::<bool, NodeError>(true);
+            }
+            Ok(self
+                .store()
+                .follows()
+                .await?
+                .iter()
+                .any(|(id, _)| *id == community))
         };
-        if !replicated.iter().any(|r| r.community == community) {
-            return RemoteOutcome::NotReplicated;
+        match replicated.await {
+            Ok(true) => {}
+            Ok(false) => return RemoteOutcome::NotReplicated,
+            Err(error) => return RemoteOutcome::Failed(error.to_string()),
         }
         let outcome = self
             .store()
