@@ -218,14 +218,15 @@ impl Node {
     }
 
     /// Joins, or asks to join, under the community's join rule.
+    /// Away from the community's home node the join is queued for it and
+    /// shows as pending until it comes back through sync.
     pub async fn join(&self, user: &User, id_or_name: &str) -> Result<CommunityView, NodeError> {
         let view = self.community(id_or_name, Some(user)).await?;
-        self.submit(
+        self.submit_or_queue(
             user,
             view.id,
             "community.join",
             json!({ "name": user.name }),
-            Vec::new(),
         )
         .await?;
         self.community(&view.id.to_hex(), Some(user)).await

@@ -256,6 +256,12 @@ pub enum Command {
         /// `intel.sighting` bodies: indicator, count, first and last seen.
         sightings: Vec<Value>,
     },
+    /// This node's network identity and listen addresses.
+    NodeInfo,
+    /// Connected peers.
+    Peers,
+    /// Per replicated community: log lengths, lag and errors.
+    SyncStatus,
 }
 
 impl Command {
@@ -270,6 +276,9 @@ impl Command {
                 | Command::PatternList { .. }
                 | Command::PatternShow { .. }
                 | Command::IntelActive { .. }
+                | Command::NodeInfo
+                | Command::Peers
+                | Command::SyncStatus
         )
     }
 
@@ -309,6 +318,9 @@ impl Command {
             Command::IntelPublish { .. } => "intel publish",
             Command::IntelActive { .. } => "intel active",
             Command::IntelSightings { .. } => "intel sightings",
+            Command::NodeInfo => "node info",
+            Command::Peers => "peers",
+            Command::SyncStatus => "sync status",
         }
     }
 }
@@ -646,6 +658,9 @@ impl Node {
                 }
                 json!({ "community": community, "seqs": seqs })
             }
+            Command::NodeInfo => self.node_info_json(),
+            Command::Peers => self.peers_json(),
+            Command::SyncStatus => self.sync_status_json().await?,
         })
     }
 }
@@ -697,6 +712,10 @@ fn command_target(command: &Command) -> String {
         Command::IntelPublish { community, .. } => community.clone(),
         Command::IntelActive { community, .. } => community.clone().unwrap_or_default(),
         Command::IntelSightings { community, .. } => community.clone(),
-        Command::UserList | Command::Replay => String::new(),
+        Command::UserList
+        | Command::Replay
+        | Command::NodeInfo
+        | Command::Peers
+        | Command::SyncStatus => String::new(),
     }
 }

@@ -16,6 +16,7 @@ pub mod patterns;
 pub mod records;
 pub mod secrets;
 pub mod snapshots;
+pub mod sync;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -68,6 +69,7 @@ struct Inner {
     wrap: secrets::KeyWrap,
     data_dir: PathBuf,
     snapshots: snapshots::Snapshots,
+    sync: sync::SyncState,
 }
 
 /// What a first start created, to be shown to the operator once.
@@ -200,6 +202,7 @@ impl Node {
                 wrap,
                 data_dir: config.data_dir.clone(),
                 snapshots: snapshots::Snapshots::default(),
+                sync: sync::SyncState::default(),
             }),
         };
         let first = node.initialize(config).await?;

@@ -61,6 +61,7 @@ impl Node {
             .append(self.registry(), &key, records, now())
             .await?;
         self.inner.snapshots.invalidate();
+        self.announce(&entries);
         Ok(entries)
     }
 

@@ -62,6 +62,13 @@ impl Validator for CommunityCapability {
     fn validate(&self, ctx: &ValidationContext, record: &Record) -> Result<(), Findings> {
         CommunityValidator.validate(ctx, record)
     }
+
+    // Without this a batch that changes a membership and then relies on it
+    // (a genesis and the joins after it, as replicas receive logs) would be
+    // validated against the state before the batch.
+    fn apply(&self, ctx: &mut ValidationContext, record: &Record) -> Result<(), Findings> {
+        CommunityValidator.apply(ctx, record)
+    }
 }
 
 impl Capability for CommunityCapability {

@@ -19,6 +19,8 @@ pub mod capability;
 pub mod community;
 pub mod log;
 pub mod meta;
+pub mod outbox;
+pub mod replicate;
 pub mod users;
 
 use std::sync::Arc;

@@ -412,15 +412,15 @@ impl Store {
     }
 }
 
-struct Head {
-    key: PublicKey,
-    next_seq: u64,
-    hash: EntryHash,
+pub(crate) struct Head {
+    pub(crate) key: PublicKey,
+    pub(crate) next_seq: u64,
+    pub(crate) hash: EntryHash,
 }
 
 /// Reads a log's head; `for_update` row-locks it on PostgreSQL so concurrent
 /// appends to one community queue (SQLite queues on the store's write lock).
-async fn load_head(
+pub(crate) async fn load_head(
     conn: &mut AnyConnection,
     for_update: bool,
     community: CommunityId,
@@ -478,7 +478,10 @@ async fn check_duplicates(
     Ok(())
 }
 
-async fn insert_entries(conn: &mut AnyConnection, entries: &[Entry]) -> Result<(), StoreError> {
+pub(crate) async fn insert_entries(
+    conn: &mut AnyConnection,
+    entries: &[Entry],
+) -> Result<(), StoreError> {
     bulk::insert_rows(
         conn,
         &format!("INSERT INTO log_entries ({ENTRY_COLUMNS})"),
@@ -511,7 +514,7 @@ async fn insert_entries(conn: &mut AnyConnection, entries: &[Entry]) -> Result<(
 
 /// Splits entries into maximal runs of one community and one capability,
 /// keeping their order: each run goes to one reducer call.
-fn runs(entries: &[Entry]) -> impl Iterator<Item = &[Entry]> {
+pub(crate) fn runs(entries: &[Entry]) -> impl Iterator<Item = &[Entry]> {
     entries.chunk_by(|a, b| {
         let (a, b) = (a.record().record(), b.record().record());
         a.community == b.community && a.kind.capability() == b.kind.capability()

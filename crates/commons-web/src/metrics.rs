@@ -25,6 +25,14 @@ pub struct Metrics {
     durations: Family<RouteLabels, Histogram, fn() -> Histogram>,
     log_entries: Family<CommunityLabels, Gauge>,
     log_bytes: Family<CommunityLabels, Gauge>,
+    sync_peers: Gauge,
+    sync_lag: Family<CommunityLabels, Gauge>,
+    sync_events: Family<SyncLabels, Counter>,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SyncLabels {
+    event: String,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -74,12 +82,33 @@ impl Metrics {
             "Bytes of records in a community log",
             log_bytes.clone(),
         );
+        let sync_peers = Gauge::default();
+        let sync_lag = Family::<CommunityLabels, Gauge>::default();
+        let sync_events = Family::<SyncLabels, Counter>::default();
+        registry.register(
+            "commons_sync_peers",
+            "Connected p2p peers",
+            sync_peers.clone(),
+        );
+        registry.register(
+            "commons_sync_lag",
+            "Entries a replicated log lacks behind the longest a peer reported",
+            sync_lag.clone(),
+        );
+        registry.register(
+            "commons_sync",
+            "p2p sync events: entries applied, gossip received, invalid data, penalized peers, ranges",
+            sync_events.clone(),
+        );
         Metrics {
             registry,
             requests,
             durations,
             log_entries,
             log_bytes,
+            sync_peers,
+            sync_lag,
+            sync_events,
         }
     }
 
@@ -173,6 +202,30 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, Problem> {
             .log_bytes
             .get_or_create(&labels)
             .set(clamp(bytes));
+    }
+    if let Some(network) = state.node.network_status() {
+        let metrics = &state.metrics;
+        metrics
+            .sync_peers
+            .set(i64::try_from(network.peers.len()).unwrap_or(i64::MAX));
+        // The sync layer keeps running totals; the counters catch up to them.
+        for (event, total) in &network.counters {
+            let counter = metrics.sync_events.get_or_create(&SyncLabels {
+                event: event.clone(),
+            });
+            let seen = counter.get();
+            if *total > seen {
+                counter.inc_by(total - seen);
+            }
+        }
+        for row in state.node.sync_status().await? {
+            metrics
+                .sync_lag
+                .get_or_create(&CommunityLabels {
+                    community: row.community.to_hex(),
+                })
+                .set(i64::try_from(row.lag).unwrap_or(i64::MAX));
+        }
     }
     let mut text = String::new();
     prometheus_client::encoding::text::encode(&mut text, &state.metrics.registry).map_err(

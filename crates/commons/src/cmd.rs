@@ -6,6 +6,7 @@ mod community;
 mod identity;
 mod intel;
 mod log;
+mod network;
 mod pattern;
 mod scan;
 mod serve;
@@ -59,6 +60,14 @@ pub enum Command {
     /// Threat intelligence: publish STIX, evaluate patterns, scan traffic for indicators
     #[command(subcommand)]
     Intel(intel::IntelCommand),
+    /// This node's network identity
+    #[command(subcommand)]
+    Node(network::NodeCommand),
+    /// Connected p2p peers
+    Peers,
+    /// Sync of the replicated communities
+    #[command(subcommand)]
+    Sync(network::SyncCommand),
 }
 
 /// Runs a subcommand.
@@ -94,6 +103,9 @@ async fn dispatch(command: Command, target: &Target, json: bool) -> anyhow::Resu
             });
             Ok(ExitCode::SUCCESS)
         }
+        Command::Node(command) => network::node(command, target, json).await,
+        Command::Peers => network::peers(target, json).await,
+        Command::Sync(command) => network::sync(command, target, json).await,
         Command::Serve(_)
         | Command::Restore(_)
         | Command::Pattern(_)

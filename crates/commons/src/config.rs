@@ -38,6 +38,12 @@ pub struct Config {
     pub rate_limit_burst: u32,
     /// Login attempts per minute per address and account name.
     pub logins_per_minute: u32,
+    /// p2p listen multiaddresses, e.g. `/ip4/0.0.0.0/udp/4001/quic-v1`.
+    pub p2p_listen: Vec<String>,
+    /// p2p peers to dial at start (multiaddresses ending in `/p2p/<peer id>`).
+    pub peers: Vec<String>,
+    /// Announce and discover peers on the local network with mDNS.
+    pub mdns: bool,
 }
 
 /// Settings given as flags; unset ones leave lower layers alone.
@@ -51,6 +57,10 @@ pub struct FlagOverrides {
     pub database_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub default_communities: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p2p_listen: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mdns: Option<bool>,
 }
 
 impl Default for Config {
@@ -68,6 +78,9 @@ impl Default for Config {
             rate_limit_per_second: 20,
             rate_limit_burst: 100,
             logins_per_minute: 5,
+            p2p_listen: Vec::new(),
+            peers: Vec::new(),
+            mdns: false,
         }
     }
 }
@@ -90,6 +103,9 @@ impl fmt::Debug for Config {
             .field("rate_limit_per_second", &self.rate_limit_per_second)
             .field("rate_limit_burst", &self.rate_limit_burst)
             .field("logins_per_minute", &self.logins_per_minute)
+            .field("p2p_listen", &self.p2p_listen)
+            .field("peers", &self.peers)
+            .field("mdns", &self.mdns)
             .finish()
     }
 }

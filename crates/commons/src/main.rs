@@ -6,6 +6,7 @@
 mod client;
 mod cmd;
 mod config;
+mod p2p;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -62,6 +63,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         flags.database_url = args.database_url.clone();
         if args.no_default_communities {
             flags.default_communities = Some(false);
+        }
+        if !args.p2p_listen.is_empty() {
+            flags.p2p_listen = Some(args.p2p_listen.clone());
+        }
+        if args.mdns {
+            flags.mdns = Some(true);
         }
     }
     let config = Config::load(cli.config.as_deref(), flags)?;

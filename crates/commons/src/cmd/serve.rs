@@ -24,9 +24,18 @@ pub struct ServeArgs {
     /// Do not create the domain communities on first start
     #[arg(long)]
     pub no_default_communities: bool,
+    /// p2p listen address, e.g. /ip4/0.0.0.0/udp/4001/quic-v1 (repeatable)
+    #[arg(long, value_name = "MULTIADDR")]
+    pub p2p_listen: Vec<String>,
+    /// p2p peer to dial, e.g. /ip4/10.0.0.2/tcp/4001/p2p/12D3… (repeatable; adds to `peers` in the config file)
+    #[arg(long = "peer", value_name = "MULTIADDR")]
+    pub peers: Vec<String>,
+    /// Announce and discover peers on the local network (mDNS)
+    #[arg(long)]
+    pub mdns: bool,
 }
 
-pub async fn run(_args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
+pub async fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
     init_tracing(&config.log_format);
     let started = Instant::now();
     let socket_path = config.socket_path();
@@ -56,7 +65,13 @@ pub async fn run(_args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> 
         println!("created communities: {}", first.communities.join(", "));
         println!("admin setup link (shown once): {}", first.admin_setup_url);
     }
+    let sync = crate::p2p::start(&node, config, &args.peers).await?;
     println!("node {} ({:?} store)", node.node_key(), node.backend());
+    println!("p2p peer id {}", sync.peer_id());
+    for addr in sync.listen_addrs() {
+        println!("p2p listening on {addr}");
+    }
+    // Last: scripts and tests read up to this line.
     println!("listening on http://{address}");
     tracing::info!(%address, elapsed_ms = started.elapsed().as_millis() as u64, "node started");
 
@@ -88,7 +103,7 @@ pub async fn run(_args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> 
     shutdown_signal().await;
     tracing::info!("shutting down");
     let _ = stop_tx.send(true);
-    let (http, control) = tokio::join!(http, control);
+    let (http, control, ()) = tokio::join!(http, control, sync.shutdown());
     http.context("the HTTP server panicked")?
         .context("the HTTP server failed")?;
     control

@@ -960,3 +960,165 @@ fn intel_publish_with_the_node_stopped_and_running() {
     );
     server.stop();
 }
+
+impl Cli {
+    /// Serves with p2p on loopback; returns the server and its p2p address.
+    fn serve_p2p(&self, peers: &[&str]) -> (Server, String) {
+        let mut args = vec![
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--p2p-listen",
+            "/ip4/127.0.0.1/tcp/0",
+        ];
+        for peer in peers {
+            args.extend(["--peer", peer]);
+        }
+        let mut child = self
+            .command(&args)
+            .env("COMMONS_DEFAULT_COMMUNITIES", "false")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn server");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut p2p = None;
+        let mut lines = BufReader::new(stdout).lines();
+        let address = loop {
+            let line = lines
+                .next()
+                .expect("server printed its address")
+                .expect("read line");
+            if let Some(addr) = line.strip_prefix("p2p listening on ") {
+                p2p = Some(addr.to_owned());
+            }
+            if let Some(address) = line.strip_prefix("listening on ") {
+                break address.to_owned();
+            }
+        };
+        (
+            Server { child, address },
+            p2p.expect("the server printed its p2p address"),
+        )
+    }
+}
+
+#[test]
+fn two_nodes_replicate_over_p2p() {
+    let home = Cli::new();
+    // The home node hosts the domain communities; its follower does not.
+    home.ok(&["user", "list"], None);
+    let (home_server, home_addr) = home.serve_p2p(&[]);
+    let communities = home.json(&["community", "list"]);
+    let web = communities
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["name"] == "web")
+        .expect("web")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let info = home.json(&["node", "info"]);
+    assert!(home_addr.ends_with(info["peer_id"].as_str().expect("peer id")));
+    assert_eq!(info["listen"][0].as_str(), Some(home_addr.as_str()));
+
+    let follower = Cli::new();
+    let output = follower
+        .command(&["community", "follow", &web])
+        .env("COMMONS_DEFAULT_COMMUNITIES", "false")
+        .output()
+        .expect("follow");
+    assert!(output.status.success(), "{output:?}");
+    let (follower_server, _) = follower.serve_p2p(&[&home_addr]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let row = loop {
+        let status = follower.json(&["sync", "status"]);
+        let row = status
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|row| row["community"] == web.as_str())
+            .cloned()
+            .expect("the followed community is listed");
+        if row["local_seq"].as_u64() >= Some(1) && row["lag"] == 0 {
+            break row;
+        }
+        assert!(std::time::Instant::now() < deadline, "no catch-up: {row}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(row["name"], "web");
+    assert_eq!(row["outbox"], 0);
+    assert_eq!(row["last_error"], Value::Null);
+    let peers = follower.json(&["peers"]);
+    assert_eq!(
+        peers[0]["peer_id"].as_str(),
+        info["peer_id"].as_str(),
+        "{peers}"
+    );
+    let verify = follower.json(&["verify", "--community", &web]);
+    assert_eq!(verify[0]["ok"], true, "{verify}");
+    let metrics = http_get(
+        follower_server.address.trim_start_matches("http://"),
+        "/metrics",
+    );
+    assert!(metrics.contains("commons_sync_peers 1"), "{metrics}");
+    assert!(
+        metrics.contains("commons_sync_total{event=\"entries_applied\"} "),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(&format!("commons_sync_lag{{community=\"{web}\"}} 0")),
+        "{metrics}"
+    );
+    follower_server.stop();
+    home_server.stop();
+    // Stopped, the identity is still known; the network is not running.
+    let info = home.json(&["node", "info"]);
+    assert_eq!(info["running"], false);
+    assert!(
+        info["peer_id"]
+            .as_str()
+            .is_some_and(|id| id.starts_with("12D3"))
+    );
+}
+
+#[test]
+fn bad_p2p_addresses_are_clear_errors() {
+    let cli = Cli::new();
+    cli.fails(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--p2p-listen",
+            "nonsense",
+        ],
+        None,
+        "invalid --p2p-listen address \"nonsense\"",
+    );
+    cli.fails(
+        &[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--peer",
+            "/ip4/1.2.3.4/tcp/nope",
+        ],
+        None,
+        "invalid --peer address",
+    );
+}
+
+/// A plain HTTP/1.0 GET, returning the body.
+fn http_get(address: &str, path: &str) -> String {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {address}\r\n\r\n").expect("request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("response");
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default()
+}

@@ -1,0 +1,1101 @@
+//! The swarm task: builds the libp2p node, then turns network events into
+//! calls on the [`Replica`] and the replica's answers into network actions.
+//!
+//! One task owns the swarm. Storing entries is serialized on a second task
+//! (the apply worker), so entries of a log are applied in arrival order and
+//! the swarm keeps being polled while the database works; reads (ranges,
+//! membership checks) run on short-lived tasks. Their results come back to
+//! the swarm task as [`Internal`] messages.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use commons_kernel::{CommunityId, Entry};
+use futures::StreamExt;
+use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageId};
+use libp2p::identity::Keypair;
+use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent, behaviour::toggle::Toggle};
+use libp2p::{
+    Multiaddr, PeerId, StreamProtocol, Swarm, connection_limits, identify, kad, mdns,
+    memory_connection_limits, noise, ping, tcp, yamux,
+};
+use tokio::sync::{broadcast, mpsc, watch};
+
+use crate::counters;
+use crate::replica::{Replica, ReplicaState, SyncStatus, Verdict};
+use crate::wire::{self, Request, Response, WireEntry};
+use crate::{SyncConfig, SyncError, SyncEvent, SyncHandle};
+
+/// The sync protocol's name.
+const SYNC_PROTOCOL: &str = "/commons/sync/1";
+/// Largest request accepted (a heads list for many communities).
+const MAX_REQUEST_BYTES: u64 = 1024 * 1024;
+/// Most entries in one push.
+const MAX_PUSH_ENTRIES: usize = 1_000;
+
+#[derive(Debug)]
+pub(crate) enum Command {
+    Dial(Multiaddr),
+    Block(PeerId, tokio::sync::oneshot::Sender<()>),
+    Unblock(PeerId, tokio::sync::oneshot::Sender<()>),
+    Shutdown,
+}
+
+#[derive(NetworkBehaviour)]
+struct Behaviour {
+    limits: connection_limits::Behaviour,
+    memory: memory_connection_limits::Behaviour,
+    identify: identify::Behaviour,
+    ping: ping::Behaviour,
+    kad: kad::Behaviour<kad::store::MemoryStore>,
+    gossipsub: gossipsub::Behaviour,
+    sync: request_response::cbor::Behaviour<Request, Response>,
+    mdns: Toggle<mdns::tokio::Behaviour>,
+}
+
+/// Where entries given to the apply worker came from.
+enum Origin {
+    Gossip { message_id: MessageId },
+    Range { peer_head: u64 },
+    Push { channel: ResponseChannel<Response> },
+}
+
+struct ApplyJob {
+    peer: PeerId,
+    community: CommunityId,
+    entries: Vec<WireEntry>,
+    origin: Origin,
+}
+
+/// Results of work done off the swarm task.
+enum Internal {
+    Applied {
+        peer: PeerId,
+        community: CommunityId,
+        origin: Origin,
+        verdict: Verdict,
+    },
+    Respond {
+        channel: ResponseChannel<Response>,
+        response: Response,
+    },
+    Push {
+        peer: PeerId,
+        community: CommunityId,
+        entries: Vec<WireEntry>,
+    },
+    Replicas(Vec<ReplicaState>),
+    Forward(
+        Vec<(
+            CommunityId,
+            commons_kernel::PublicKey,
+            Vec<commons_kernel::SignedRecord>,
+        )>,
+    ),
+}
+
+pub(crate) async fn start<R: Replica>(
+    config: SyncConfig,
+    keypair: Keypair,
+    replica: R,
+) -> Result<SyncHandle, SyncError> {
+    let peer_id = keypair.public().to_peer_id();
+    let mut swarm = build_swarm(&config, keypair)?;
+    let mut listeners = HashSet::new();
+    for addr in &config.listen {
+        let id = swarm
+            .listen_on(addr.clone())
+            .map_err(|error| SyncError::Listen {
+                addr: addr.clone(),
+                reason: error.to_string(),
+            })?;
+        listeners.insert(id);
+    }
+    // Wait for each listener's first address, so callers (and tests) can
+    // hand the addresses to other nodes at once.
+    let mut listen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !listeners.is_empty() {
+        let event = tokio::time::timeout_at(deadline, swarm.select_next_some())
+            .await
+            .map_err(|_| SyncError::Build("listeners did not come up in 10 s".into()))?;
+        match event {
+            SwarmEvent::NewListenAddr {
+                listener_id,
+                address,
+            } => {
+                listeners.remove(&listener_id);
+                listen.push(address.with_p2p(peer_id).unwrap_or_else(|addr| addr));
+            }
+            SwarmEvent::ListenerClosed {
+                addresses, reason, ..
+            } => {
+                return Err(SyncError::Listen {
+                    addr: addresses.first().cloned().unwrap_or_else(Multiaddr::empty),
+                    reason: format!("{reason:?}"),
+                });
+            }
+            SwarmEvent::ListenerError { error, .. } => {
+                return Err(SyncError::Build(error.to_string()));
+            }
+            _ => {}
+        }
+    }
+    for addr in &config.peers {
+        if let Err(error) = swarm.dial(addr.clone()) {
+            tracing::warn!(%addr, %error, "cannot dial configured peer");
+        }
+    }
+    let (commands_tx, commands_rx) = mpsc::unbounded_channel();
+    let (events_tx, _) = broadcast::channel(4096);
+    let status = SyncStatus {
+        peer_id: peer_id.to_string(),
+        listen: listen.iter().map(Multiaddr::to_string).collect(),
+        ..SyncStatus::default()
+    };
+    let (status_tx, status_rx) = watch::channel(status.clone());
+    let (internal_tx, internal_rx) = mpsc::unbounded_channel();
+    let (apply_tx, apply_rx) = mpsc::unbounded_channel();
+    tokio::spawn(apply_worker(replica.clone(), apply_rx, internal_tx.clone()));
+    let driver = Driver {
+        appended: replica.appended(),
+        replica,
+        config,
+        status,
+        status_tx,
+        events: events_tx.clone(),
+        internal_tx,
+        apply_tx,
+        replicas: HashMap::new(),
+        in_flight: HashMap::new(),
+        requests: HashMap::new(),
+        banned: HashMap::new(),
+        connected: BTreeMap::new(),
+        ticks: 0,
+    };
+    let task = tokio::spawn(driver.run(swarm, commands_rx, internal_rx));
+    Ok(SyncHandle {
+        peer_id,
+        listen,
+        commands: commands_tx,
+        status: status_rx,
+        events: events_tx,
+        task,
+    })
+}
+
+fn build_swarm(config: &SyncConfig, keypair: Keypair) -> Result<Swarm<Behaviour>, SyncError> {
+    let build = |error: &dyn std::fmt::Display| SyncError::Build(error.to_string());
+    let max_connections = config.max_connections;
+    let heartbeat = config.heartbeat;
+    let mdns_on = config.mdns;
+    let max_response = (config.max_batch_bytes as u64) * 2 + 1024 * 1024;
+    let swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .map_err(|e| build(&e))?
+        .with_quic()
+        .with_behaviour(|key| {
+            let peer_id = key.public().to_peer_id();
+            let gossip_config = gossipsub::ConfigBuilder::default()
+                .heartbeat_interval(heartbeat)
+                .validation_mode(gossipsub::ValidationMode::Anonymous)
+                .validate_messages()
+                .message_id_fn(|message| MessageId::new(&wire::gossip_message_id(&message.data)))
+                .max_transmit_size(wire::MAX_GOSSIP_BYTES + 1024)
+                .connection_handler_queue_len(5_000)
+                .duplicate_cache_time(Duration::from_secs(120))
+                .build()
+                .map_err(|e| e.to_string())?;
+            let gossipsub = gossipsub::Behaviour::new(
+                gossipsub::MessageAuthenticity::Anonymous,
+                gossip_config,
+            )?;
+            let mut kad_config = kad::Config::new(StreamProtocol::new("/commons/kad/1"));
+            kad_config.set_query_timeout(Duration::from_secs(30));
+            let mut kad = kad::Behaviour::with_config(
+                peer_id,
+                kad::store::MemoryStore::new(peer_id),
+                kad_config,
+            );
+            kad.set_mode(Some(kad::Mode::Server));
+            let mdns = if mdns_on {
+                Some(mdns::tokio::Behaviour::new(
+                    mdns::Config::default(),
+                    peer_id,
+                )?)
+            } else {
+                None
+            };
+            let codec = request_response::cbor::codec::Codec::default()
+                .set_request_size_maximum(MAX_REQUEST_BYTES)
+                .set_response_size_maximum(max_response);
+            let sync = request_response::Behaviour::with_codec(
+                codec,
+                [(StreamProtocol::new(SYNC_PROTOCOL), ProtocolSupport::Full)],
+                request_response::Config::default().with_request_timeout(Duration::from_secs(60)),
+            );
+            Ok(Behaviour {
+                limits: connection_limits::Behaviour::new(
+                    connection_limits::ConnectionLimits::default()
+                        .with_max_established(Some(max_connections))
+                        .with_max_established_per_peer(Some(2))
+                        .with_max_pending_incoming(Some(64)),
+                ),
+                memory: memory_connection_limits::Behaviour::with_max_percentage(0.9),
+                identify: identify::Behaviour::new(identify::Config::new(
+                    "/commons/id/1".into(),
+                    key.public(),
+                )),
+                ping: ping::Behaviour::default(),
+                kad,
+                gossipsub,
+                sync,
+                mdns: Toggle::from(mdns),
+            })
+        })
+        .map_err(|e| build(&e))?
+        // Sync keeps its own connections: a quiet community must not lose
+        // its peers to the 10 s idle default.
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(3600)))
+        .build();
+    Ok(swarm)
+}
+
+struct Driver<R: Replica> {
+    replica: R,
+    config: SyncConfig,
+    appended: broadcast::Receiver<Vec<Entry>>,
+    status: SyncStatus,
+    status_tx: watch::Sender<SyncStatus>,
+    events: broadcast::Sender<SyncEvent>,
+    internal_tx: mpsc::UnboundedSender<Internal>,
+    apply_tx: mpsc::UnboundedSender<ApplyJob>,
+    /// The communities replicated, with the local log length.
+    replicas: HashMap<CommunityId, ReplicaState>,
+    /// One range request at a time per community.
+    in_flight: HashMap<CommunityId, OutboundRequestId>,
+    /// Outstanding requests and what they were for.
+    requests: HashMap<OutboundRequestId, Option<CommunityId>>,
+    /// Peers refused until the instant (or for good, operator blocks).
+    banned: HashMap<PeerId, Option<Instant>>,
+    /// Connected peers and the address of the first connection.
+    connected: BTreeMap<PeerId, Multiaddr>,
+    /// Ticks so far, to take turns among peers.
+    ticks: usize,
+}
+
+/// The peer id of a node key.
+fn peer_of(key: commons_kernel::PublicKey) -> Option<PeerId> {
+    let key = libp2p::identity::ed25519::PublicKey::try_from_bytes(key.as_bytes()).ok()?;
+    Some(PeerId::from_public_key(&libp2p::identity::PublicKey::from(
+        key,
+    )))
+}
+
+fn topic(community: CommunityId) -> IdentTopic {
+    IdentTopic::new(format!("/commons/log/{}", community.to_hex()))
+}
+
+fn community_of_topic(hash: &gossipsub::TopicHash) -> Option<CommunityId> {
+    hash.as_str().strip_prefix("/commons/log/")?.parse().ok()
+}
+
+impl<R: Replica> Driver<R> {
+    async fn run(
+        mut self,
+        mut swarm: Swarm<Behaviour>,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        mut internal: mpsc::UnboundedReceiver<Internal>,
+    ) {
+        let replicas = self.replica.replicas().await;
+        self.set_replicas(&mut swarm, replicas);
+        let mut tick = tokio::time::interval(self.config.tick);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                event = swarm.select_next_some() => self.on_swarm(&mut swarm, event),
+                command = commands.recv() => match command {
+                    Some(Command::Shutdown) | None => break,
+                    Some(command) => self.on_command(&mut swarm, command),
+                },
+                message = internal.recv() => {
+                    if let Some(message) = message {
+                        self.on_internal(&mut swarm, message);
+                    }
+                }
+                appended = self.appended.recv() => match appended {
+                    Ok(entries) => self.publish(&mut swarm, entries).await,
+                    Err(broadcast::error::RecvError::Lagged(missed)) => {
+                        // Peers fetch what was not published on their next
+                        // heads exchange.
+                        tracing::warn!(missed, "publishing fell behind local appends");
+                    }
+                    Err(broadcast::error::RecvError::Closed) => {
+                        self.appended = broadcast::channel(1).1;
+                    }
+                },
+                _ = tick.tick() => self.on_tick(&mut swarm),
+            }
+        }
+        self.report();
+    }
+
+    fn count(&mut self, name: &'static str, n: u64) {
+        *self.status.counters.entry(name).or_default() += n;
+    }
+
+    fn report(&mut self) {
+        self.status.peers = self
+            .connected
+            .iter()
+            .map(|(peer, addr)| (peer.to_string(), addr.to_string()))
+            .collect();
+        self.replica.report(&self.status);
+        self.status_tx.send_replace(self.status.clone());
+    }
+
+    fn emit(&self, event: SyncEvent) {
+        let _ = self.events.send(event);
+    }
+
+    fn set_replicas(&mut self, swarm: &mut Swarm<Behaviour>, replicas: Vec<ReplicaState>) {
+        let wanted: HashSet<CommunityId> = replicas
+            .iter()
+            .filter(|state| state.public)
+            .map(|state| state.community)
+            .collect();
+        for state in &replicas {
+            let subscribed = self
+                .replicas
+                .get(&state.community)
+                .is_some_and(|s| s.public);
+            if state.public
+                && !subscribed
+                && let Err(error) = swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .subscribe(&topic(state.community))
+            {
+                tracing::warn!(community = %state.community, %error, "cannot subscribe");
+            }
+        }
+        for (community, state) in &self.replicas {
+            if state.public && !wanted.contains(community) {
+                swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .unsubscribe(&topic(*community));
+            }
+        }
+        let mut fresh: HashMap<CommunityId, ReplicaState> = replicas
+            .into_iter()
+            .map(|state| (state.community, state))
+            .collect();
+        // The apply worker may have moved a log on since the read began.
+        for (community, state) in &mut fresh {
+            if let Some(old) = self.replicas.get(community) {
+                state.next_seq = state.next_seq.max(old.next_seq);
+            }
+        }
+        let new: Vec<CommunityId> = fresh
+            .keys()
+            .filter(|community| !self.replicas.contains_key(community))
+            .copied()
+            .collect();
+        self.replicas = fresh;
+        if !new.is_empty() {
+            // A newly followed community: ask every peer for it.
+            let peers: Vec<PeerId> = self.connected.keys().copied().collect();
+            for peer in peers {
+                self.request(swarm, peer, Request::Heads(new.clone()), None);
+            }
+        }
+    }
+
+    fn request(
+        &mut self,
+        swarm: &mut Swarm<Behaviour>,
+        peer: PeerId,
+        request: Request,
+        community: Option<CommunityId>,
+    ) {
+        let id = swarm.behaviour_mut().sync.send_request(&peer, request);
+        self.requests.insert(id, community);
+        if let Some(community) = community {
+            self.in_flight.insert(community, id);
+            self.count(counters::RANGES_REQUESTED, 1);
+        }
+    }
+
+    fn ask_heads(&mut self, swarm: &mut Swarm<Behaviour>, peer: PeerId) {
+        if self.replicas.is_empty() {
+            return;
+        }
+        let communities = self.replicas.keys().copied().collect();
+        self.request(swarm, peer, Request::Heads(communities), None);
+    }
+
+    fn fetch(&mut self, swarm: &mut Swarm<Behaviour>, peer: PeerId, community: CommunityId) {
+        if self.in_flight.contains_key(&community) || !self.connected.contains_key(&peer) {
+            return;
+        }
+        let Some(state) = self.replicas.get(&community) else {
+            return;
+        };
+        let request = Request::Range {
+            community,
+            from: state.next_seq,
+            limit: self.config.max_batch_entries,
+        };
+        self.request(swarm, peer, request, Some(community));
+    }
+
+    fn penalize(&mut self, swarm: &mut Swarm<Behaviour>, peer: PeerId, reason: String) {
+        tracing::warn!(%peer, %reason, "peer sent invalid data; disconnecting");
+        self.count(counters::PEERS_PENALIZED, 1);
+        self.banned
+            .insert(peer, Some(Instant::now() + self.config.ban));
+        let _ = swarm.disconnect_peer_id(peer);
+        swarm.behaviour_mut().gossipsub.blacklist_peer(&peer);
+        self.report();
+        self.emit(SyncEvent::Penalized { peer, reason });
+    }
+
+    fn is_banned(&mut self, peer: &PeerId) -> bool {
+        match self.banned.get(peer) {
+            None => false,
+            Some(None) => true,
+            Some(Some(until)) if *until > Instant::now() => true,
+            Some(Some(_)) => {
+                self.banned.remove(peer);
+                false
+            }
+        }
+    }
+
+    fn on_command(&mut self, swarm: &mut Swarm<Behaviour>, command: Command) {
+        match command {
+            Command::Dial(addr) => {
+                if let Err(error) = swarm.dial(addr.clone()) {
+                    tracing::warn!(%addr, %error, "cannot dial");
+                }
+            }
+            Command::Block(peer, done) => {
+                self.banned.insert(peer, None);
+                swarm.behaviour_mut().gossipsub.blacklist_peer(&peer);
+                let _ = swarm.disconnect_peer_id(peer);
+                let _ = done.send(());
+            }
+            Command::Unblock(peer, done) => {
+                self.banned.remove(&peer);
+                swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .remove_blacklisted_peer(&peer);
+                let _ = done.send(());
+            }
+            Command::Shutdown => {}
+        }
+    }
+
+    fn on_tick(&mut self, swarm: &mut Swarm<Behaviour>) {
+        let replica = self.replica.clone();
+        let internal = self.internal_tx.clone();
+        tokio::spawn(async move {
+            let replicas = replica.replicas().await;
+            let _ = internal.send(Internal::Replicas(replicas));
+        });
+        self.forward_outbox();
+        // Anti-entropy: one peer a tick, round robin.
+        self.ticks += 1;
+        if !self.connected.is_empty() {
+            let idx = self.ticks % self.connected.len();
+            if let Some(peer) = self.connected.keys().nth(idx).copied() {
+                self.ask_heads(swarm, peer);
+            }
+        }
+        self.report();
+    }
+
+    /// Reads the outbox and forwards what waits for connected home nodes.
+    fn forward_outbox(&self) {
+        let replica = self.replica.clone();
+        let internal = self.internal_tx.clone();
+        tokio::spawn(async move {
+            let outgoing = replica.outbox().await;
+            if !outgoing.is_empty() {
+                let _ = internal.send(Internal::Forward(outgoing));
+            }
+        });
+    }
+
+    async fn publish(&mut self, swarm: &mut Swarm<Behaviour>, entries: Vec<Entry>) {
+        let Some(first) = entries.first() else {
+            return;
+        };
+        let community = first.header().community;
+        if !self.replicas.contains_key(&community) {
+            let replicas = self.replica.replicas().await;
+            self.set_replicas(swarm, replicas);
+        }
+        let Some(state) = self.replicas.get_mut(&community) else {
+            return;
+        };
+        let next = entries.last().map_or(0, |entry| entry.seq() + 1);
+        state.next_seq = state.next_seq.max(next);
+        let public = state.public;
+        let wires: Vec<WireEntry> = entries.iter().map(WireEntry::from_entry).collect();
+        if public {
+            for entry in &wires {
+                let payload = wire::encode_gossip(community, entry);
+                match swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .publish(topic(community), payload)
+                {
+                    Ok(_) => self.count(counters::PUBLISHED, 1),
+                    Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => {}
+                    Err(gossipsub::PublishError::Duplicate) => {}
+                    Err(error) => {
+                        self.count(counters::PUBLISH_DROPPED, 1);
+                        tracing::debug!(%community, %error, "publish failed; peers catch up");
+                    }
+                }
+            }
+            return;
+        }
+        // A private community: only to connected peers that are member
+        // nodes, each checked now.
+        for peer in self.connected.keys().copied().collect::<Vec<_>>() {
+            let Some(key) = crate::peer_key(&peer) else {
+                continue;
+            };
+            let replica = self.replica.clone();
+            let internal = self.internal_tx.clone();
+            let wires = wires.clone();
+            tokio::spawn(async move {
+                if replica.may_receive(key, community).await {
+                    let _ = internal.send(Internal::Push {
+                        peer,
+                        community,
+                        entries: wires,
+                    });
+                }
+            });
+        }
+    }
+
+    fn on_internal(&mut self, swarm: &mut Swarm<Behaviour>, message: Internal) {
+        match message {
+            Internal::Replicas(replicas) => self.set_replicas(swarm, replicas),
+            Internal::Forward(outgoing) => {
+                for (community, home, records) in outgoing {
+                    let Some(peer) = peer_of(home) else {
+                        continue;
+                    };
+                    if !self.connected.contains_key(&peer) {
+                        continue;
+                    }
+                    for chunk in records.chunks(MAX_PUSH_ENTRIES) {
+                        self.count(counters::FORWARDED, chunk.len() as u64);
+                        let request = Request::Submit {
+                            community,
+                            records: chunk.iter().map(wire::WireRecord::from_record).collect(),
+                        };
+                        self.request(swarm, peer, request, None);
+                    }
+                }
+                self.report();
+            }
+            Internal::Respond { channel, response } => {
+                let _ = swarm.behaviour_mut().sync.send_response(channel, response);
+            }
+            Internal::Push {
+                peer,
+                community,
+                entries,
+            } => {
+                for chunk in entries.chunks(MAX_PUSH_ENTRIES) {
+                    self.count(counters::PUSHED, chunk.len() as u64);
+                    let request = Request::Push {
+                        community,
+                        entries: chunk.to_vec(),
+                    };
+                    self.request(swarm, peer, request, None);
+                }
+            }
+            Internal::Applied {
+                peer,
+                community,
+                origin,
+                verdict,
+            } => self.on_applied(swarm, peer, community, origin, verdict),
+        }
+    }
+
+    fn on_applied(
+        &mut self,
+        swarm: &mut Swarm<Behaviour>,
+        peer: PeerId,
+        community: CommunityId,
+        origin: Origin,
+        verdict: Verdict,
+    ) {
+        let acceptance = match &verdict {
+            Verdict::Applied { .. } => MessageAcceptance::Accept,
+            Verdict::Invalid(_) => MessageAcceptance::Reject,
+            _ => MessageAcceptance::Ignore,
+        };
+        match origin {
+            Origin::Gossip { message_id } => {
+                swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .report_message_validation_result(&message_id, &peer, acceptance);
+            }
+            Origin::Push { channel } => {
+                let response = match &verdict {
+                    Verdict::NotReplicated => Response::Denied("not replicated here".into()),
+                    Verdict::Invalid(reason) => Response::Denied(reason.clone()),
+                    _ => Response::Ack,
+                };
+                let _ = swarm.behaviour_mut().sync.send_response(channel, response);
+            }
+            Origin::Range { peer_head } => {
+                let best = self.status.best_seq.entry(community).or_default();
+                *best = (*best).max(peer_head);
+            }
+        }
+        match verdict {
+            Verdict::Applied { next_seq } => {
+                let before = self
+                    .replicas
+                    .get(&community)
+                    .map_or(0, |state| state.next_seq);
+                if let Some(state) = self.replicas.get_mut(&community) {
+                    state.next_seq = state.next_seq.max(next_seq);
+                }
+                self.count(counters::ENTRIES_APPLIED, next_seq.saturating_sub(before));
+                self.status.last_error.remove(&community);
+                let best = self.status.best_seq.entry(community).or_default();
+                *best = (*best).max(next_seq);
+                self.report();
+                self.emit(SyncEvent::Applied {
+                    community,
+                    next_seq,
+                });
+                if self.status.best_seq.get(&community).copied().unwrap_or(0) > next_seq {
+                    self.fetch(swarm, peer, community);
+                }
+            }
+            Verdict::Gap { next_seq } => {
+                if let Some(state) = self.replicas.get_mut(&community) {
+                    state.next_seq = next_seq;
+                }
+                self.fetch(swarm, peer, community);
+            }
+            Verdict::Duplicate | Verdict::NotReplicated => {}
+            Verdict::Invalid(reason) => {
+                self.count(counters::INVALID, 1);
+                self.status
+                    .last_error
+                    .insert(community, format!("from {peer}: {reason}"));
+                self.penalize(swarm, peer, reason);
+            }
+        }
+    }
+
+    fn on_swarm(&mut self, swarm: &mut Swarm<Behaviour>, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                endpoint,
+                num_established,
+                ..
+            } => {
+                if self.is_banned(&peer_id) {
+                    let _ = swarm.disconnect_peer_id(peer_id);
+                    return;
+                }
+                if num_established.get() == 1 {
+                    self.connected
+                        .insert(peer_id, endpoint.get_remote_address().clone());
+                    self.emit(SyncEvent::Connected(peer_id));
+                    self.ask_heads(swarm, peer_id);
+                    self.forward_outbox();
+                    self.report();
+                }
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } => {
+                self.connected.remove(&peer_id);
+                self.emit(SyncEvent::Disconnected(peer_id));
+                self.report();
+            }
+            SwarmEvent::NewListenAddr { address, .. } => {
+                let address = address.to_string();
+                if !self.status.listen.contains(&address) {
+                    self.status.listen.push(address);
+                }
+            }
+            SwarmEvent::Behaviour(event) => self.on_behaviour(swarm, event),
+            _ => {}
+        }
+    }
+
+    fn on_behaviour(&mut self, swarm: &mut Swarm<Behaviour>, event: BehaviourEvent) {
+        match event {
+            BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
+                for addr in info.listen_addrs {
+                    swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+                }
+            }
+            BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
+                for (peer, addr) in found {
+                    if !self.connected.contains_key(&peer) && !self.is_banned(&peer) {
+                        let _ = swarm.dial(addr);
+                    }
+                }
+            }
+            BehaviourEvent::Gossipsub(event) => self.on_gossip(swarm, event),
+            BehaviourEvent::Sync(event) => self.on_sync(swarm, event),
+            _ => {}
+        }
+    }
+
+    fn on_gossip(&mut self, swarm: &mut Swarm<Behaviour>, event: gossipsub::Event) {
+        match event {
+            gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            } => {
+                self.count(counters::GOSSIP_RECEIVED, 1);
+                let decoded =
+                    wire::decode_gossip(&message.data).and_then(|(community, _, entry)| {
+                        if Some(community) == community_of_topic(&message.topic) {
+                            Ok((community, entry))
+                        } else {
+                            Err(wire::WireError::Undecodable(
+                                "entry published on another community's topic".into(),
+                            ))
+                        }
+                    });
+                let (community, entry) = match decoded {
+                    Ok(decoded) => decoded,
+                    Err(error) => {
+                        swarm
+                            .behaviour_mut()
+                            .gossipsub
+                            .report_message_validation_result(
+                                &message_id,
+                                &propagation_source,
+                                MessageAcceptance::Reject,
+                            );
+                        self.count(counters::INVALID, 1);
+                        self.penalize(swarm, propagation_source, error.to_string());
+                        return;
+                    }
+                };
+                let job = ApplyJob {
+                    peer: propagation_source,
+                    community,
+                    entries: vec![entry],
+                    origin: Origin::Gossip { message_id },
+                };
+                let _ = self.apply_tx.send(job);
+            }
+            gossipsub::Event::Subscribed { peer_id, topic } => {
+                if let Some(community) = community_of_topic(&topic) {
+                    self.emit(SyncEvent::Subscribed {
+                        peer: peer_id,
+                        community,
+                    });
+                }
+            }
+            gossipsub::Event::SlowPeer {
+                peer_id,
+                failed_messages,
+            } => {
+                let dropped = (failed_messages.priority + failed_messages.non_priority) as u64;
+                self.count(counters::PUBLISH_DROPPED, dropped);
+                tracing::debug!(%peer_id, dropped, "slow peer");
+            }
+            _ => {}
+        }
+    }
+
+    fn on_sync(
+        &mut self,
+        swarm: &mut Swarm<Behaviour>,
+        event: request_response::Event<Request, Response>,
+    ) {
+        match event {
+            request_response::Event::Message { peer, message, .. } => match message {
+                request_response::Message::Request {
+                    request, channel, ..
+                } => self.on_request(swarm, peer, request, channel),
+                request_response::Message::Response {
+                    request_id,
+                    response,
+                } => {
+                    let community = self.requests.remove(&request_id).flatten();
+                    if let Some(community) = community
+                        && self.in_flight.get(&community) == Some(&request_id)
+                    {
+                        self.in_flight.remove(&community);
+                    }
+                    self.on_response(swarm, peer, response);
+                }
+            },
+            request_response::Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                let community = self.requests.remove(&request_id).flatten();
+                if let Some(community) = community {
+                    if self.in_flight.get(&community) == Some(&request_id) {
+                        self.in_flight.remove(&community);
+                    }
+                    self.status.last_error.insert(
+                        community,
+                        format!("range request to {peer} failed: {error}"),
+                    );
+                }
+                tracing::debug!(%peer, %error, "sync request failed");
+            }
+            request_response::Event::InboundFailure { peer, error, .. } => {
+                tracing::debug!(%peer, %error, "sync request from peer failed");
+            }
+            request_response::Event::ResponseSent { .. } => {}
+        }
+    }
+
+    fn on_request(
+        &mut self,
+        swarm: &mut Swarm<Behaviour>,
+        peer: PeerId,
+        request: Request,
+        channel: ResponseChannel<Response>,
+    ) {
+        let Some(key) = crate::peer_key(&peer) else {
+            let _ = swarm
+                .behaviour_mut()
+                .sync
+                .send_response(channel, Response::Denied("peer id is not Ed25519".into()));
+            return;
+        };
+        match request {
+            Request::Heads(communities) => {
+                let known: Vec<(CommunityId, u64)> = communities
+                    .iter()
+                    .take(10_000)
+                    .filter_map(|community| {
+                        self.replicas
+                            .get(community)
+                            .filter(|state| state.next_seq > 0)
+                            .map(|state| (*community, state.next_seq))
+                    })
+                    .collect();
+                let replica = self.replica.clone();
+                let internal = self.internal_tx.clone();
+                tokio::spawn(async move {
+                    let mut heads = Vec::with_capacity(known.len());
+                    for (community, next_seq) in known {
+                        if replica.may_receive(key, community).await {
+                            heads.push((community, next_seq));
+                        }
+                    }
+                    let _ = internal.send(Internal::Respond {
+                        channel,
+                        response: Response::Heads(heads),
+                    });
+                });
+            }
+            Request::Range {
+                community,
+                from,
+                limit,
+            } => {
+                let limit = limit.min(self.config.max_batch_entries);
+                let max_bytes = self.config.max_batch_bytes;
+                let replica = self.replica.clone();
+                let internal = self.internal_tx.clone();
+                self.count(counters::RANGES_SERVED, 1);
+                tokio::spawn(async move {
+                    let response = match replica.range(key, community, from, limit).await {
+                        Some(range) => {
+                            let mut bytes = 0;
+                            let entries = range
+                                .entries
+                                .iter()
+                                .map(WireEntry::from_entry)
+                                .take_while(|entry| {
+                                    bytes += entry.content_len();
+                                    bytes <= max_bytes
+                                })
+                                .collect();
+                            Response::Entries {
+                                community,
+                                entries,
+                                head: range.head,
+                            }
+                        }
+                        None => Response::Denied("not available".into()),
+                    };
+                    let _ = internal.send(Internal::Respond { channel, response });
+                });
+            }
+            Request::Submit { community, records } => {
+                if records.len() > MAX_PUSH_ENTRIES {
+                    let _ = swarm
+                        .behaviour_mut()
+                        .sync
+                        .send_response(channel, Response::Denied("submission too large".into()));
+                    self.count(counters::INVALID, 1);
+                    self.penalize(swarm, peer, "oversized submission".into());
+                    return;
+                }
+                let decoded: Result<Vec<_>, _> =
+                    records.iter().map(wire::WireRecord::to_record).collect();
+                let records = match decoded {
+                    Ok(records) => records,
+                    Err(error) => {
+                        let _ = swarm
+                            .behaviour_mut()
+                            .sync
+                            .send_response(channel, Response::Denied(error.to_string()));
+                        self.count(counters::INVALID, 1);
+                        self.penalize(swarm, peer, error.to_string());
+                        return;
+                    }
+                };
+                let replica = self.replica.clone();
+                let internal = self.internal_tx.clone();
+                tokio::spawn(async move {
+                    let response = match replica.submit(key, community, records).await {
+                        Ok(()) => Response::Ack,
+                        Err(reason) => Response::Denied(reason),
+                    };
+                    let _ = internal.send(Internal::Respond { channel, response });
+                });
+            }
+            Request::Push { community, entries } => {
+                if entries.len() > MAX_PUSH_ENTRIES {
+                    let _ = swarm
+                        .behaviour_mut()
+                        .sync
+                        .send_response(channel, Response::Denied("push too large".into()));
+                    self.count(counters::INVALID, 1);
+                    self.penalize(swarm, peer, "oversized push".into());
+                    return;
+                }
+                let job = ApplyJob {
+                    peer,
+                    community,
+                    entries,
+                    origin: Origin::Push { channel },
+                };
+                let _ = self.apply_tx.send(job);
+            }
+        }
+    }
+
+    fn on_response(&mut self, swarm: &mut Swarm<Behaviour>, peer: PeerId, response: Response) {
+        match response {
+            Response::Heads(heads) => {
+                for (community, head) in heads {
+                    let Some(state) = self.replicas.get(&community) else {
+                        continue;
+                    };
+                    let local = state.next_seq;
+                    let best = self.status.best_seq.entry(community).or_default();
+                    *best = (*best).max(head);
+                    if head > local {
+                        self.fetch(swarm, peer, community);
+                    }
+                }
+            }
+            Response::Entries {
+                community,
+                entries,
+                head,
+            } => {
+                let best = self.status.best_seq.entry(community).or_default();
+                *best = (*best).max(head);
+                if entries.is_empty() {
+                    return;
+                }
+                let bytes: usize = entries.iter().map(WireEntry::content_len).sum();
+                self.count(counters::RANGE_BYTES, bytes as u64);
+                let job = ApplyJob {
+                    peer,
+                    community,
+                    entries,
+                    origin: Origin::Range { peer_head: head },
+                };
+                let _ = self.apply_tx.send(job);
+            }
+            Response::Ack => {}
+            Response::Denied(reason) if reason.starts_with("refused: ") => {
+                self.count(counters::FORWARD_REFUSED, 1);
+                tracing::warn!(%peer, %reason, "the home node refused forwarded records");
+            }
+            Response::Denied(reason) => {
+                self.count(counters::REQUESTS_DENIED, 1);
+                tracing::debug!(%peer, %reason, "peer denied a sync request");
+            }
+        }
+    }
+}
+
+/// Applies entries from peers one batch at a time, in arrival order.
+async fn apply_worker<R: Replica>(
+    replica: R,
+    mut jobs: mpsc::UnboundedReceiver<ApplyJob>,
+    internal: mpsc::UnboundedSender<Internal>,
+) {
+    while let Some(job) = jobs.recv().await {
+        let ApplyJob {
+            peer,
+            community,
+            entries,
+            origin,
+        } = job;
+        let verdict = match crate::peer_key(&peer) {
+            None => Verdict::Invalid("peer id is not Ed25519".into()),
+            Some(key) => {
+                let raws: Result<Vec<_>, _> = entries
+                    .iter()
+                    .map(|entry| entry.to_raw(community))
+                    .collect();
+                match raws {
+                    Ok(raws) => replica.accept(key, community, raws).await,
+                    Err(error) => Verdict::Invalid(error.to_string()),
+                }
+            }
+        };
+        if internal
+            .send(Internal::Applied {
+                peer,
+                community,
+                origin,
+                verdict,
+            })
+            .is_err()
+        {
+            return;
+        }
+    }
+}
