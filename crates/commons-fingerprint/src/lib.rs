@@ -40,6 +40,7 @@
 //!   contains the pattern's code, so an exact copy always matches fully.
 #![warn(missing_docs)]
 
+mod cache;
 mod corpus;
 mod error;
 mod fingerprint;
@@ -53,6 +54,7 @@ mod winnow;
 #[cfg(test)]
 mod tests;
 
+pub use cache::ScanCache;
 pub use corpus::{CorpusError, MIN_STORED_DOCUMENTS, ReferenceCorpus};
 pub use error::FingerprintError;
 pub use fingerprint::{Fingerprint, Gram, Scheme, fingerprint, fingerprint_lines};

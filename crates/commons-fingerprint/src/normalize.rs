@@ -65,6 +65,9 @@ pub(crate) struct Token {
     pub(crate) name: u32,
     /// 1-based line of the token's first byte.
     pub(crate) line: u32,
+    /// 1-based line of the last byte of the token's node: for a node kind,
+    /// where the whole construct ends.
+    pub(crate) end_line: u32,
 }
 
 /// The `symbol` of an abstract name.
@@ -498,6 +501,7 @@ impl<'a> Walk<'a> {
             symbol,
             name: 0,
             line: line_of(node),
+            end_line: end_line_of(node),
         });
     }
 
@@ -506,6 +510,7 @@ impl<'a> Walk<'a> {
     fn push_leaf(&mut self, node: Node<'_>, kind_id: u16, class: Class, member: bool) {
         let text = self.source.get(node.byte_range()).unwrap_or_default();
         let line = line_of(node);
+        let end_line = end_line_of(node);
         let listed = self.grammar.vocabulary.get(text).filter(|entry| {
             // Leaves that are not identifiers (`primitive_type`) only ever
             // hold grammar-fixed text, so any listed name is kept.
@@ -523,6 +528,7 @@ impl<'a> Walk<'a> {
                 symbol: self.grammar.kind_count + 1 + entry.idx,
                 name: 0,
                 line,
+                end_line,
             });
         } else if class == Class::Identifier {
             let next = self.names.len() as u32;
@@ -531,6 +537,7 @@ impl<'a> Walk<'a> {
                 symbol: ABSTRACT,
                 name,
                 line,
+                end_line,
             });
         } else {
             self.push_kind(node, kind_id);
@@ -540,6 +547,12 @@ impl<'a> Walk<'a> {
 
 fn line_of(node: Node<'_>) -> u32 {
     u32::try_from(node.start_position().row)
+        .unwrap_or(u32::MAX - 1)
+        .saturating_add(1)
+}
+
+fn end_line_of(node: Node<'_>) -> u32 {
+    u32::try_from(node.end_position().row)
         .unwrap_or(u32::MAX - 1)
         .saturating_add(1)
 }

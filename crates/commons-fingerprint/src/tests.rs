@@ -386,6 +386,7 @@ fn token_strategy() -> impl proptest::strategy::Strategy<Value = Vec<crate::norm
                 },
                 name,
                 line: 1,
+                end_line: 1,
             })
             .collect()
     })
