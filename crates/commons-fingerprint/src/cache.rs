@@ -22,7 +22,16 @@ const MAGIC: &[u8; 8] = b"CFPSCAN1";
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScanCache {
     context: [u8; 32],
-    entries: FxHashMap<[u8; 32], Vec<Match>>,
+    entries: FxHashMap<[u8; 32], CachedScan>,
+}
+
+/// What a scan found in one content.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CachedScan {
+    /// Whether the parser recovered from syntax errors.
+    pub syntax_errors: bool,
+    /// The matches.
+    pub matches: Vec<Match>,
 }
 
 impl ScanCache {
@@ -69,14 +78,14 @@ impl ScanCache {
         self.entries.is_empty()
     }
 
-    /// The matches of a content hash, if scanned before.
-    pub fn get(&self, content: &[u8; 32]) -> Option<&[Match]> {
-        self.entries.get(content).map(Vec::as_slice)
+    /// What the scan of a content hash found, if scanned before.
+    pub fn get(&self, content: &[u8; 32]) -> Option<&CachedScan> {
+        self.entries.get(content)
     }
 
-    /// Records the matches of a content hash.
-    pub fn insert(&mut self, content: [u8; 32], matches: Vec<Match>) {
-        self.entries.insert(content, matches);
+    /// Records what the scan of a content hash found.
+    pub fn insert(&mut self, content: [u8; 32], scan: CachedScan) {
+        self.entries.insert(content, scan);
     }
 
     /// Keeps only the entries `keep` accepts (e.g. the contents seen by the
@@ -86,7 +95,8 @@ impl ScanCache {
     }
 
     /// The serialized cache: magic, context, then per entry the content
-    /// hash, the number of matches and each match's fields, little-endian.
+    /// hash, the number of matches, a syntax-error flag byte and each
+    /// match's fields, little-endian.
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(48 + self.entries.len() * 40);
         out.extend_from_slice(MAGIC);
@@ -95,10 +105,11 @@ impl ScanCache {
         let mut contents: Vec<&[u8; 32]> = self.entries.keys().collect();
         contents.sort_unstable();
         for content in contents {
-            let matches = &self.entries[content];
+            let scan = &self.entries[content];
             out.extend_from_slice(content);
-            out.extend_from_slice(&(matches.len() as u32).to_le_bytes());
-            for found in matches {
+            out.extend_from_slice(&(scan.matches.len() as u32).to_le_bytes());
+            out.push(u8::from(scan.syntax_errors));
+            for found in &scan.matches {
                 out.extend_from_slice(&found.pattern.to_le_bytes());
                 for field in [
                     found.first_line,
@@ -155,6 +166,11 @@ fn read(bytes: &[u8], context: [u8; 32]) -> Option<ScanCache> {
     for _ in 0..count {
         let content = reader.take::<32>()?;
         let n = reader.u32()?;
+        let syntax_errors = match reader.take::<1>()? {
+            [0] => false,
+            [1] => true,
+            _ => return None,
+        };
         // Every match takes 40 bytes: a count beyond what is left is corrupt.
         if u64::from(n) * 40 > reader.bytes.len() as u64 {
             return None;
@@ -172,7 +188,13 @@ fn read(bytes: &[u8], context: [u8; 32]) -> Option<ScanCache> {
                 similarity: f64::from_le_bytes(reader.take()?),
             });
         }
-        cache.entries.insert(content, matches);
+        cache.entries.insert(
+            content,
+            CachedScan {
+                syntax_errors,
+                matches,
+            },
+        );
     }
     reader.bytes.is_empty().then_some(cache)
 }

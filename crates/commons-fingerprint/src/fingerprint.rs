@@ -58,6 +58,9 @@ pub struct Fingerprint {
     pub grams: Vec<Gram>,
     /// The line of every token (local only).
     pub lines: Vec<u32>,
+    /// Whether the parser recovered from syntax errors in the source.
+    #[serde(default)]
+    pub syntax_errors: bool,
 }
 
 impl Scheme {
@@ -164,5 +167,6 @@ pub(crate) fn from_normalized(
         token_count: tokens.len() as u32,
         grams,
         lines: tokens.iter().map(|token| token.line).collect(),
+        syntax_errors: normalized.syntax_errors,
     }
 }

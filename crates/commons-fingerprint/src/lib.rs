@@ -54,7 +54,7 @@ mod winnow;
 #[cfg(test)]
 mod tests;
 
-pub use cache::ScanCache;
+pub use cache::{CachedScan, ScanCache};
 pub use corpus::{CorpusError, MIN_STORED_DOCUMENTS, ReferenceCorpus};
 pub use error::FingerprintError;
 pub use fingerprint::{Fingerprint, Gram, Scheme, fingerprint, fingerprint_lines};
@@ -70,7 +70,7 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// Version of the normalization rules: bump on any change to what a token is,
 /// how grams are hashed or how hashes are keyed.
-pub const NORMALIZER_VERSION: u32 = 1;
+pub const NORMALIZER_VERSION: u32 = 2;
 
 /// Default tokens per gram. See `FORMAT.md` for how it was chosen.
 pub const DEFAULT_K: u32 = 24;

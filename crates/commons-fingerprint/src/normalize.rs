@@ -18,7 +18,9 @@
 //!   the user's choice even when it happens to be an API word;
 //! * an **abstract name**: any other identifier. The stream records which
 //!   abstract names are the same name, so data flow survives renaming; the
-//!   text itself is dropped;
+//!   text itself is dropped. Names of members and arguments (`self.x`,
+//!   `f(x=...)`) are numbered apart from plain names, so a copy that renames
+//!   the local `x` but keeps the field `x` stays linked the same way;
 //! * a **literal kind** (`string`, `integer`) for every literal, whatever its
 //!   value. Code inside string interpolations (`f"{x}"`, `` `${x}` ``) is
 //!   walked like any other code.
@@ -54,6 +56,8 @@ pub struct Normalized {
     pub(crate) tokens: Vec<Token>,
     /// How many distinct abstract names the stream has.
     pub(crate) name_count: u32,
+    /// Whether the parser had to recover from syntax errors.
+    pub(crate) syntax_errors: bool,
 }
 
 /// One token. `symbol` indexes the language's code table (kind ids, error
@@ -127,6 +131,12 @@ impl Normalized {
     /// Number of tokens.
     pub fn len(&self) -> usize {
         self.tokens.len()
+    }
+
+    /// Whether the parser recovered from syntax errors (the stream then
+    /// holds `ERROR` kinds where it skipped text).
+    pub fn has_syntax_errors(&self) -> bool {
+        self.syntax_errors
     }
 
     /// Whether the stream has no tokens (empty or comment-only source).
@@ -341,7 +351,9 @@ struct Walk<'a> {
     grammar: &'static Grammar,
     source: &'a [u8],
     tokens: Vec<Token>,
-    names: FxHashMap<&'a [u8], u32>,
+    /// Abstract names by (names a member or argument, text): a member
+    /// `x` in `self.x` is another variable than a local `x`.
+    names: FxHashMap<(bool, &'a [u8]), u32>,
     /// Nodes whose subtree is in literal mode (`true`) or back in normal
     /// mode (`false`, an interpolation), by depth.
     modes: Vec<(usize, bool)>,
@@ -397,6 +409,7 @@ fn walk(
                         language,
                         tokens: state.tokens,
                         name_count,
+                        syntax_errors: tree.root_node().has_error(),
                     });
                 }
                 depth -= 1;
@@ -532,7 +545,7 @@ impl<'a> Walk<'a> {
             });
         } else if class == Class::Identifier {
             let next = self.names.len() as u32;
-            let name = *self.names.entry(text).or_insert(next);
+            let name = *self.names.entry((member, text)).or_insert(next);
             self.tokens.push(Token {
                 symbol: ABSTRACT,
                 name,

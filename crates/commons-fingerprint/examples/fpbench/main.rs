@@ -25,7 +25,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use commons_fingerprint::{
-    CommunityKey, Config, Language, Library, ScanCache, fingerprint, fingerprint_lines,
+    CachedScan, CommunityKey, Config, Language, Library, ScanCache, fingerprint, fingerprint_lines,
 };
 
 use planted::{Plan, Source};
@@ -417,15 +417,22 @@ fn speed(given: Option<PathBuf>) -> Result<(), String> {
                 continue;
             };
             let content = ScanCache::content_hash(&bytes);
-            if let Some(matches) = cache.get(&content) {
-                found += matches.len();
+            if let Some(cached) = cache.get(&content) {
+                found += cached.matches.len();
                 continue;
             }
-            let matches = fingerprint(Language::Python, &bytes, &config)
-                .map(|file| small.scan(&file, &key(), config.min_similarity))
-                .unwrap_or_default();
+            let Ok(file) = fingerprint(Language::Python, &bytes, &config) else {
+                continue;
+            };
+            let matches = small.scan(&file, &key(), config.min_similarity);
             found += matches.len();
-            cache.insert(content, matches);
+            cache.insert(
+                content,
+                CachedScan {
+                    syntax_errors: file.syntax_errors,
+                    matches,
+                },
+            );
         }
         (start.elapsed().as_secs_f64(), found)
     };

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use commons_fingerprint::{
-    CommunityKey, Config, Language, Library, fingerprint, fingerprint_lines,
+    CommunityKey, Config, Language, Library, ReferenceCorpus, fingerprint, fingerprint_lines,
 };
 use tree_sitter::{Node, Parser, Tree};
 
@@ -97,6 +97,9 @@ pub struct Outcome {
     /// Donor functions whose transformed copy did not parse cleanly and were
     /// replaced.
     pub discarded: usize,
+    /// Candidate patterns left out because they already matched the
+    /// unmodified host half (natural clones).
+    pub natural: usize,
     /// Host files scanned.
     pub host_files: usize,
     /// The lowest similarity threshold at which at most `max_false` reports
@@ -119,12 +122,13 @@ impl Outcome {
         let mut out = String::new();
         let _ = writeln!(
             out,
-            "planted-clone evaluation, {}: {} host files, {} planted patterns, {} decoys, {} donors replaced (copy did not parse)",
+            "planted-clone evaluation, {}: {} host files, {} planted patterns, {} decoys, {} donors replaced (copy did not parse), {} natural clones left out",
             plan.language,
             self.host_files,
             self.planted.values().sum::<usize>(),
             self.decoys,
-            self.discarded
+            self.discarded,
+            self.natural
         );
         let line = |out: &mut String,
                     title: &str,
@@ -388,7 +392,9 @@ pub fn rename(language: Language, text: &str, rng: &mut Rng) -> Option<String> {
         .iter()
         .filter(|node| node.kind() == "identifier" && binds(language, **node))
         .map(|node| &text[node.byte_range()])
+        // Special method names are the language's API, not the author's.
         .filter(|name| !matches!(*name, "self" | "cls" | "main"))
+        .filter(|name| !(name.starts_with("__") && name.ends_with("__")))
         .collect();
     let fresh: BTreeMap<&str, String> = bound
         .iter()
@@ -723,14 +729,15 @@ pub fn evaluate(sources: &[Source], plan: &Plan, key: &CommunityKey) -> Outcome 
     rng.shuffle(&mut candidates);
 
     let wanted = plan.per_type * CloneType::ALL.len();
-    let mut library = Library::new();
-    let mut plants: Vec<Plant> = Vec::new();
-    let mut decoys = 0;
-    let mut discarded = 0;
-    let mut planted: BTreeMap<CloneType, usize> = BTreeMap::new();
-    let mut next_id = 0u64;
+    // Patterns pass the same privacy gate as real submissions, with the
+    // donor half standing in for the public reference corpus.
+    let corpus = ReferenceCorpus::build(
+        donors.iter().map(|source| (language, source.text.as_str())),
+        &plan.config,
+    );
+    let mut exported = Vec::new();
     for function in candidates {
-        if plants.len() >= wanted && decoys >= wanted {
+        if exported.len() >= wanted * 3 {
             break;
         }
         let donor = &donors[function.file];
@@ -745,17 +752,105 @@ pub fn evaluate(sources: &[Source], plan: &Plan, key: &CommunityKey) -> Outcome 
         if local.token_count < 60 {
             continue;
         }
-        let Ok((shared, _)) = local.export(key, None, &plan.config) else {
+        if let Ok((shared, _)) = local.export(key, Some(&corpus), &plan.config) {
+            exported.push((function, shared));
+        }
+    }
+    // A pattern that already matches the unmodified host half is a natural
+    // clone: its ground truth is unknown, so it is neither planted nor a decoy.
+    let mut everything = Library::new();
+    for (idx, (_, shared)) in exported.iter().enumerate() {
+        everything
+            .insert(idx as u64, shared)
+            .expect("ids are fresh and exports valid");
+    }
+    let mut natural: BTreeSet<u64> = BTreeSet::new();
+    for host in &hosts {
+        if let Ok(file) = fingerprint(language, host.text.as_bytes(), &plan.config) {
+            for found in everything.scan(&file, key, plan.config.min_similarity) {
+                natural.insert(found.pattern);
+            }
+        }
+    }
+
+    // The library holds no near-duplicates (a community links them on
+    // submission): a candidate whose hashes are mostly contained in an
+    // accepted pattern's, or the other way round, is left out.
+    let mut accepted: Vec<BTreeSet<u64>> = Vec::new();
+    let mut library = Library::new();
+    let mut plants: Vec<Plant> = Vec::new();
+    let mut decoys = 0;
+    let mut discarded = 0;
+    let mut planted: BTreeMap<CloneType, usize> = BTreeMap::new();
+    for (idx, (function, shared)) in exported.iter().enumerate() {
+        let id = idx as u64;
+        if natural.contains(&id) {
             continue;
-        };
-        let id = next_id;
+        }
+        if plants.len() >= wanted && decoys >= wanted {
+            break;
+        }
+        let hashes: BTreeSet<u64> = shared.hashes.iter().copied().collect();
+        let near = accepted.iter().any(|other| {
+            let common = hashes.intersection(other).count();
+            common * 2 >= hashes.len().min(other.len())
+        });
+        if near {
+            continue;
+        }
+        let donor = &donors[function.file];
         if plants.len() < wanted {
             let kind = CloneType::ALL[plants.len() % CloneType::ALL.len()];
-            let text = dedented(donor, &function);
+            let text = dedented(donor, function);
             let Some(copy) = transform(language, &text, kind, &mut rng) else {
                 discarded += 1;
                 continue;
             };
+            if kind == CloneType::Renamed && std::env::var_os("FPBENCH_DUMP").is_some() {
+                let limits = commons_fingerprint::Limits::default();
+                let a = commons_fingerprint::normalize(language, text.as_bytes(), &limits)
+                    .map(|n| n.render())
+                    .unwrap_or_default();
+                let b = commons_fingerprint::normalize(language, copy.as_bytes(), &limits)
+                    .map(|n| n.render())
+                    .unwrap_or_default();
+                let strip = |r: &str| {
+                    r.lines()
+                        .map(|l| l.split_once(':').map_or("", |x| x.1).to_string())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                        .split_whitespace()
+                        .map(str::to_string)
+                        .collect::<Vec<_>>()
+                };
+                let (a, b) = (strip(&a), strip(&b));
+                let norm = |v: &[String]| {
+                    let mut m = std::collections::HashMap::new();
+                    v.iter()
+                        .map(|t| {
+                            if t.starts_with('$') {
+                                let n = m.len();
+                                format!("${}", m.entry(t.clone()).or_insert(n))
+                            } else {
+                                t.clone()
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                };
+                let (a, b) = (norm(&a), norm(&b));
+                if a != b {
+                    let at = a
+                        .iter()
+                        .zip(&b)
+                        .position(|(x, y)| x != y)
+                        .unwrap_or(a.len().min(b.len()));
+                    eprintln!(
+                        "DIFF id {id} at {at}: {:?} vs {:?}",
+                        &a[at.saturating_sub(3)..(at + 6).min(a.len())],
+                        &b[at.saturating_sub(3)..(at + 6).min(b.len())]
+                    );
+                }
+            }
             plants.push(Plant {
                 pattern: id,
                 imports: imports(language, donor),
@@ -766,10 +861,10 @@ pub fn evaluate(sources: &[Source], plan: &Plan, key: &CommunityKey) -> Outcome 
         } else {
             decoys += 1;
         }
+        accepted.push(hashes);
         library
-            .insert(id, &shared)
+            .insert(id, shared)
             .expect("ids are fresh and exports valid");
-        next_id += 1;
     }
 
     // Plant: each copy goes before a random top-level statement of a random
@@ -894,6 +989,7 @@ pub fn evaluate(sources: &[Source], plan: &Plan, key: &CommunityKey) -> Outcome 
         planted,
         decoys,
         discarded,
+        natural: natural.len(),
         host_files: hosts.len(),
         threshold,
         recall,

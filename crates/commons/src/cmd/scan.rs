@@ -2,6 +2,7 @@
 //! parallel and honouring `.gitignore`, and report where library patterns
 //! match, as text, JSON or SARIF 2.1.0.
 
+mod cache;
 mod sarif;
 
 use std::io::IsTerminal;
@@ -11,7 +12,9 @@ use std::sync::Mutex;
 
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
-use commons_fingerprint::{CommunityKey, Config, FingerprintError, Language, Library};
+use commons_fingerprint::{
+    CachedScan, CommunityKey, Config, FingerprintError, Language, Library, ScanCache,
+};
 use rayon::prelude::*;
 use serde::Serialize;
 
@@ -35,6 +38,10 @@ pub struct ScanArgs {
     /// Worker threads (default: one per core)
     #[arg(long)]
     threads: Option<usize>,
+    /// Neither read nor write the scan cache (results of unchanged file
+    /// contents, kept in the data directory)
+    #[arg(long)]
+    no_cache: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -75,6 +82,11 @@ pub struct Summary {
     pub skipped: std::collections::BTreeMap<String, u64>,
     /// Patterns loaded.
     pub patterns: usize,
+    /// Of the files scanned, those whose results came from the scan cache.
+    pub cached: u64,
+    /// Of the files scanned, those with syntax errors (read with the
+    /// parser's error recovery; matches are still reported).
+    pub syntax_errors: u64,
 }
 
 pub fn run(args: ScanArgs, config: &NodeConfig, json: bool) -> anyhow::Result<ExitCode> {
@@ -103,12 +115,18 @@ pub fn run(args: ScanArgs, config: &NodeConfig, json: bool) -> anyhow::Result<Ex
         ..Summary::default()
     });
     let engine = Config::default();
+    let cache = cache::Cache::open(
+        &config.data_dir,
+        &args.path,
+        ScanCache::context(&library, &key, &engine),
+        !args.no_cache,
+    );
     let mut findings: Vec<Finding> = pool.install(|| {
         files
             .par_iter()
             .flat_map_iter(|entry| {
                 let found = scan_file(
-                    &args.path, entry, &library, &patterns, &key, &engine, &summary,
+                    &args.path, entry, &library, &patterns, &key, &engine, &summary, &cache,
                 );
                 if let Some(progress) = &progress {
                     progress.inc(1);
@@ -126,6 +144,7 @@ pub fn run(args: ScanArgs, config: &NodeConfig, json: bool) -> anyhow::Result<Ex
     let summary = summary
         .into_inner()
         .expect("no scan thread panics while holding the summary");
+    cache.save()?;
     match format {
         Format::Text => print_text(&findings, &summary),
         Format::Json => println!(
@@ -184,6 +203,7 @@ fn scan_file(
     key: &CommunityKey,
     engine: &Config,
     summary: &Mutex<Summary>,
+    cache: &cache::Cache,
 ) -> Vec<Finding> {
     let count = |reason: Option<&str>| {
         let mut summary = summary
@@ -219,14 +239,32 @@ fn scan_file(
         count(Some("unreadable file"));
         return Vec::new();
     };
-    let matches = match commons_fingerprint::scan_source(language, &source, library, key, engine) {
-        Ok(matches) => matches,
-        Err(error) => {
-            count(Some(skip_reason(&error)));
-            return Vec::new();
-        }
+    let content = ScanCache::content_hash(&source);
+    let cached = cache.get(&content).cloned();
+    let hit = cached.is_some();
+    let scanned = match cached {
+        Some(scanned) => scanned,
+        None => match commons_fingerprint::fingerprint(language, &source, engine) {
+            Ok(file) => CachedScan {
+                syntax_errors: file.syntax_errors,
+                matches: library.scan(&file, key, engine.min_similarity),
+            },
+            Err(error) => {
+                count(Some(skip_reason(&error)));
+                return Vec::new();
+            }
+        },
     };
     count(None);
+    {
+        let mut summary = summary
+            .lock()
+            .expect("no scan thread panics while holding the summary");
+        summary.cached += u64::from(hit);
+        summary.syntax_errors += u64::from(scanned.syntax_errors);
+    }
+    let matches = scanned.matches.clone();
+    cache.record(content, scanned);
     let file = path
         .strip_prefix(root)
         .unwrap_or(path)
@@ -343,5 +381,17 @@ fn print_text(findings: &[Finding], summary: &Summary) {
     );
     for (reason, n) in &summary.skipped {
         println!("  skipped {n}: {reason}");
+    }
+    if summary.syntax_errors > 0 {
+        println!(
+            "  {} scanned files have syntax errors (read with error recovery)",
+            summary.syntax_errors
+        );
+    }
+    if summary.cached > 0 {
+        println!(
+            "  {} unchanged files taken from the scan cache",
+            summary.cached
+        );
     }
 }
