@@ -237,7 +237,7 @@ impl Grammar {
 
     /// How [`Normalized::render`] shows a token; abstract names are numbered
     /// by the caller-visible `name`, which is already in order of appearance.
-    fn symbol_text(&self, token: &Token) -> String {
+    pub(crate) fn symbol_text(&self, token: &Token) -> String {
         if token.symbol == ABSTRACT {
             return format!("${}", token.name + 1);
         }

@@ -4,6 +4,7 @@
 //! ```text
 //! cargo run --release -p commons-fingerprint --example fpbench -- speed [CORPUS]
 //! cargo run --release -p commons-fingerprint --example fpbench -- planted [python|c] [CORPUS] [PER_TYPE]
+//! cargo run --release -p commons-fingerprint --example fpbench -- privacy [CORPUS]
 //! cargo run --release -p commons-fingerprint --example fpbench -- all
 //! ```
 //!
@@ -38,12 +39,14 @@ fn main() -> ExitCode {
         Some("speed") => speed(args.get(1).map(PathBuf::from)),
         Some("planted") => planted_run(&args[1..]),
         Some("memory-probe") => memory_probe(&args[1..]),
+        Some("privacy") => privacy(args.get(1).map(PathBuf::from)),
         Some("all") => speed(None).and_then(|()| {
             planted_run(&["python".to_string()])?;
-            planted_run(&["c".to_string()])
+            planted_run(&["c".to_string()])?;
+            privacy(None)
         }),
         _ => Err(
-            "usage: fpbench speed [CORPUS] | planted [python|c] [CORPUS] [PER_TYPE] | all".into(),
+            "usage: fpbench speed [CORPUS] | planted [python|c] [CORPUS] [PER_TYPE] | privacy [CORPUS] | all".into(),
         ),
     };
     match result {
@@ -459,6 +462,106 @@ fn speed(given: Option<PathBuf>) -> Result<(), String> {
     Ok(())
 }
 
+/// The dictionary attack of a community member: every gram of the public
+/// corpus (the standard library without tests), keyed with the community's
+/// key, against the shared hashes of patterns from code outside it (the
+/// standard library's tests) that pass the privacy gate, whose reference
+/// corpus is the same public code. An outsider's dictionary (other key, or
+/// unkeyed) must recover nothing.
+fn privacy(given: Option<PathBuf>) -> Result<(), String> {
+    let root = python_stdlib(given)?;
+    let config = tuned(Config::default());
+    let public = read_sources(&list_files(&root, Language::Python, false));
+    let corpus = commons_fingerprint::ReferenceCorpus::build(
+        public
+            .iter()
+            .map(|source| (Language::Python, source.text.as_str())),
+        &config,
+    );
+    let every_gram = Config {
+        window: 1,
+        ..config.clone()
+    };
+    let outsider = CommunityKey::new([9; 32], 1);
+    let mut member: std::collections::HashSet<u64> = std::collections::HashSet::new();
+    let mut other: std::collections::HashSet<u64> = std::collections::HashSet::new();
+    for source in &public {
+        if let Ok(file) = fingerprint(Language::Python, source.text.as_bytes(), &every_gram) {
+            for gram in &file.grams {
+                member.insert(key().keyed(gram.hash));
+                other.insert(outsider.keyed(gram.hash));
+                other.insert(gram.hash);
+            }
+        }
+    }
+    let private = read_sources(&list_files(&root, Language::Python, true));
+    let functions = planted::functions(Language::Python, &private, 8, 80);
+    let mut rng = planted::Rng::new(11);
+    let mut order: Vec<usize> = (0..functions.len()).collect();
+    rng.shuffle(&mut order);
+    let (mut patterns, mut refused, mut over, mut leaked) = (0usize, 0usize, 0usize, 0usize);
+    let mut shares: Vec<f64> = Vec::new();
+    for idx in order.into_iter().take(2_000) {
+        let function = functions[idx];
+        let Ok(local) = fingerprint_lines(
+            Language::Python,
+            private[function.file].text.as_bytes(),
+            function.first_line..=function.last_line,
+            &config,
+        ) else {
+            continue;
+        };
+        let Ok((shared, _)) = local.export(&key(), Some(&corpus), &config) else {
+            refused += 1;
+            continue;
+        };
+        patterns += 1;
+        let recovered = shared
+            .hashes
+            .iter()
+            .filter(|hash| member.contains(hash))
+            .count();
+        let share = recovered as f64 / shared.hashes.len() as f64;
+        shares.push(share);
+        over += usize::from(share > 0.10);
+        leaked += shared
+            .hashes
+            .iter()
+            .filter(|hash| other.contains(hash))
+            .count();
+    }
+    shares.sort_by(f64::total_cmp);
+    let mean = shares.iter().sum::<f64>() / shares.len().max(1) as f64;
+    let median = shares.get(shares.len() / 2).copied().unwrap_or(0.0);
+    println!(
+        "privacy (k={}): {} public files in the dictionary ({} keyed grams); {patterns} patterns from the standard library's tests passed the gate, {refused} refused",
+        config.k,
+        public.len(),
+        member.len()
+    );
+    println!(
+        "  member's dictionary recovers: mean {:.1}%, median {:.1}% of a pattern's shared hashes; {over} patterns above 10%",
+        mean * 100.0,
+        median * 100.0
+    );
+    report(
+        "median share recovered with the key",
+        median.max(1e-9) * 100.0,
+        "%",
+        10.0,
+        false,
+    );
+    report(
+        "patterns with at most 10% recovered",
+        (patterns - over) as f64 / patterns.max(1) as f64 * 100.0,
+        "%",
+        100.0,
+        true,
+    );
+    println!("  outsider's dictionary (other key or unkeyed) recovers {leaked} hashes (target 0)");
+    Ok(())
+}
+
 /// Scans the corpus file by file from disk, as `commons scan --threads 1`
 /// does, and prints the peak resident memory in bytes.
 fn memory_probe(args: &[String]) -> Result<(), String> {
@@ -548,8 +651,9 @@ fn dolos(files: &[PathBuf]) -> Result<(f64, u64), String> {
     Ok((cpu, rss as u64))
 }
 
-/// The default configuration with `FPBENCH_K`, `FPBENCH_WINDOW` and
-/// `FPBENCH_SHARE_WINDOW` applied, for tuning runs.
+/// The default configuration with `FPBENCH_K`, `FPBENCH_WINDOW`,
+/// `FPBENCH_SHARE_WINDOW` and `FPBENCH_COMMON` (the gate's common fraction)
+/// applied, for tuning runs.
 fn tuned(mut config: Config) -> Config {
     let var = |name: &str| {
         std::env::var(name)
@@ -564,6 +668,12 @@ fn tuned(mut config: Config) -> Config {
     }
     if let Some(window) = var("FPBENCH_SHARE_WINDOW") {
         config.share_window = window;
+    }
+    if let Some(fraction) = std::env::var("FPBENCH_COMMON")
+        .ok()
+        .and_then(|it| it.parse::<f64>().ok())
+    {
+        config.gate.common_fraction = fraction;
     }
     config
 }
