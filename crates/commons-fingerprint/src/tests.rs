@@ -526,10 +526,10 @@ fn distinct_grams_of_the_standard_library_have_distinct_hashes() {
         let mut back = vec![0usize; tokens.len()];
         let mut last: rustc_hash::FxHashMap<u32, usize> = rustc_hash::FxHashMap::default();
         for (idx, token) in tokens.iter().enumerate() {
-            if token.symbol == ABSTRACT {
-                if let Some(prev) = last.insert(token.name, idx) {
-                    back[idx] = idx - prev;
-                }
+            if token.symbol == ABSTRACT
+                && let Some(prev) = last.insert(token.name, idx)
+            {
+                back[idx] = idx - prev;
             }
         }
         for (start, hash) in hashes.iter().enumerate() {
