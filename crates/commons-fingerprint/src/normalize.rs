@@ -15,7 +15,9 @@
 //!   something (after `.`, `->`, `::`), names an argument (`shell=True`),
 //!   imports it, or uses a name it imported. So `cursor = db.cursor()` keeps
 //!   the second `cursor` and abstracts the first: a local variable's name is
-//!   the user's choice even when it happens to be an API word;
+//!   the user's choice even when it happens to be an API word. Likewise a
+//!   global the file binds as a parameter or an assignment or loop target
+//!   (`type`, `input`) is abstracted from that binding on;
 //! * an **abstract name**: any other identifier. The stream records which
 //!   abstract names are the same name, so data flow survives renaming; the
 //!   text itself is dropped. Names of members and arguments (`self.x`,
@@ -104,6 +106,14 @@ pub(crate) struct KindInfo {
     /// A node whose first child names an argument or field
     /// (`keyword_argument` in `f(shell=True)`).
     names_argument: bool,
+    /// A node whose identifier children all bind a name (`parameters`,
+    /// `tuple_pattern`).
+    binds_children: bool,
+    /// A node whose first child, when an identifier, binds a name
+    /// (`assignment`, `default_parameter`, `variable_declarator`).
+    binds_first: bool,
+    /// The `for` keyword: the identifier after it binds a name.
+    for_keyword: bool,
 }
 
 /// The kind id no node has; stands for "no previous sibling".
@@ -203,6 +213,34 @@ impl Grammar {
                         kind,
                         "keyword_argument" | "name_colon" | "pair" | "field_initializer"
                     ),
+                binds_children: named
+                    && matches!(
+                        kind,
+                        "parameters"
+                            | "lambda_parameters"
+                            | "typed_parameter"
+                            | "list_splat_pattern"
+                            | "dictionary_splat_pattern"
+                            | "pattern_list"
+                            | "tuple_pattern"
+                            | "list_pattern"
+                            | "as_pattern_target"
+                            | "formal_parameters"
+                            | "parameter_declaration"
+                    ),
+                binds_first: named
+                    && matches!(
+                        kind,
+                        "assignment"
+                            | "augmented_assignment"
+                            | "default_parameter"
+                            | "typed_default_parameter"
+                            | "named_expression"
+                            | "variable_declarator"
+                            | "init_declarator"
+                            | "assignment_pattern"
+                    ),
+                for_keyword: !named && kind == "for",
             });
             codes.push(code(tag, kind));
         }
@@ -232,6 +270,9 @@ impl Grammar {
                 member_access: false,
                 import: false,
                 names_argument: false,
+                binds_children: false,
+                binds_first: false,
+                for_keyword: false,
             })
     }
 
@@ -365,6 +406,10 @@ struct Walk<'a> {
     import_at: Option<usize>,
     /// Member names this file imported.
     imported: FxHashSet<&'a [u8]>,
+    /// Names the file binds (parameters, assignment and loop targets):
+    /// from there on they are the user's, even when the vocabulary lists
+    /// them (`type`, `id`, `input` as local variables).
+    bound: FxHashSet<&'a [u8]>,
 }
 
 fn walk(
@@ -384,6 +429,7 @@ fn walk(
         path: vec![tree.root_node().kind_id()],
         import_at: None,
         imported: FxHashSet::default(),
+        bound: FxHashSet::default(),
     };
     let mut cursor: TreeCursor<'_> = tree.walk();
     let mut depth = 0usize;
@@ -480,6 +526,13 @@ impl<'a> Walk<'a> {
                     let parent = self.grammar.kind(self.path[depth - 1]);
                     let member = self.grammar.kind(previous).member_access
                         || (previous == NO_KIND && parent.names_argument);
+                    let binding = parent.binds_children
+                        || (previous == NO_KIND && parent.binds_first)
+                        || self.grammar.kind(previous).for_keyword;
+                    if binding && !member && info.class == Class::Identifier {
+                        let text = self.source.get(node.byte_range()).unwrap_or_default();
+                        self.bound.insert(text);
+                    }
                     self.push_leaf(node, kind_id, info.class, member);
                 }
                 false
@@ -524,7 +577,14 @@ impl<'a> Walk<'a> {
         let text = self.source.get(node.byte_range()).unwrap_or_default();
         let line = line_of(node);
         let end_line = end_line_of(node);
+        let bound = class == Class::Identifier
+            && !member
+            && self.import_at.is_none()
+            && self.bound.contains(text);
         let listed = self.grammar.vocabulary.get(text).filter(|entry| {
+            if bound {
+                return false;
+            }
             // Leaves that are not identifiers (`primitive_type`) only ever
             // hold grammar-fixed text, so any listed name is kept.
             entry.global

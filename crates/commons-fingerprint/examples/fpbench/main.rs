@@ -693,6 +693,9 @@ fn planted_run(args: &[String]) -> Result<(), String> {
         Some(n) => n
             .parse()
             .map_err(|_| format!("PER_TYPE `{n}` is not a number"))?,
+        // The C corpus has functions enough for 60 copies per type and as
+        // many decoys.
+        None if language == Language::C => 60,
         None => 100,
     };
     let root = match language {

@@ -806,51 +806,6 @@ pub fn evaluate(sources: &[Source], plan: &Plan, key: &CommunityKey) -> Outcome 
                 discarded += 1;
                 continue;
             };
-            if kind == CloneType::Renamed && std::env::var_os("FPBENCH_DUMP").is_some() {
-                let limits = commons_fingerprint::Limits::default();
-                let a = commons_fingerprint::normalize(language, text.as_bytes(), &limits)
-                    .map(|n| n.render())
-                    .unwrap_or_default();
-                let b = commons_fingerprint::normalize(language, copy.as_bytes(), &limits)
-                    .map(|n| n.render())
-                    .unwrap_or_default();
-                let strip = |r: &str| {
-                    r.lines()
-                        .map(|l| l.split_once(':').map_or("", |x| x.1).to_string())
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                        .split_whitespace()
-                        .map(str::to_string)
-                        .collect::<Vec<_>>()
-                };
-                let (a, b) = (strip(&a), strip(&b));
-                let norm = |v: &[String]| {
-                    let mut m = std::collections::HashMap::new();
-                    v.iter()
-                        .map(|t| {
-                            if t.starts_with('$') {
-                                let n = m.len();
-                                format!("${}", m.entry(t.clone()).or_insert(n))
-                            } else {
-                                t.clone()
-                            }
-                        })
-                        .collect::<Vec<_>>()
-                };
-                let (a, b) = (norm(&a), norm(&b));
-                if a != b {
-                    let at = a
-                        .iter()
-                        .zip(&b)
-                        .position(|(x, y)| x != y)
-                        .unwrap_or(a.len().min(b.len()));
-                    eprintln!(
-                        "DIFF id {id} at {at}: {:?} vs {:?}",
-                        &a[at.saturating_sub(3)..(at + 6).min(a.len())],
-                        &b[at.saturating_sub(3)..(at + 6).min(b.len())]
-                    );
-                }
-            }
             plants.push(Plant {
                 pattern: id,
                 imports: imports(language, donor),
@@ -936,6 +891,7 @@ pub fn evaluate(sources: &[Source], plan: &Plan, key: &CommunityKey) -> Outcome 
                     && found.first_line <= *last
                     && found.last_line >= *first
             });
+            // `FPBENCH_VERBOSE=1` lists every report, for tuning.
             if std::env::var_os("FPBENCH_VERBOSE").is_some() {
                 let kind = hit.map(|idx| truth[idx].4.name()).unwrap_or("FALSE");
                 eprintln!(
