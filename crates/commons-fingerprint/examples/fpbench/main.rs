@@ -545,8 +545,8 @@ fn privacy(given: Option<PathBuf>) -> Result<(), String> {
         median * 100.0
     );
     report(
-        "median share recovered with the key",
-        median.max(1e-9) * 100.0,
+        "mean share recovered with the key",
+        mean * 100.0,
         "%",
         10.0,
         false,
