@@ -338,8 +338,8 @@ fn comments_and_layout_do_not_matter() {
 /// scratch, abstract names linked to their previous use inside the gram.
 fn naive_gram_hashes(tokens: &[crate::normalize::Token], codes: &[u64], k: usize) -> Vec<u64> {
     use crate::normalize::ABSTRACT;
-    let fresh = xxhash_rust::xxh3::xxh3_64(b"name\0first");
-    let linked = |d: usize| xxhash_rust::xxh3::xxh3_64(format!("name\0back {d}").as_bytes());
+    let fresh = xxhash_rust::xxh3::xxh3_64(b"abstract\0first");
+    let linked = |d: usize| xxhash_rust::xxh3::xxh3_64(format!("abstract\0back {d}").as_bytes());
     let base: u64 = 0x9e37_79b9_7f4a_7c15;
     if tokens.len() < k {
         return Vec::new();

@@ -30,11 +30,15 @@ struct NameCodes {
 }
 
 impl NameCodes {
+    /// The tag `abstract` is used by no other token code: vocabulary names
+    /// are tagged `name`, so a listed name such as `first` cannot share a
+    /// code with a fresh abstract name (the standard-library collision
+    /// check found exactly that under a shared tag).
     fn new(k: usize) -> NameCodes {
         NameCodes {
-            fresh: xxh3_64(b"name\0first"),
+            fresh: xxh3_64(b"abstract\0first"),
             linked: (0..k)
-                .map(|distance| xxh3_64(format!("name\0back {distance}").as_bytes()))
+                .map(|distance| xxh3_64(format!("abstract\0back {distance}").as_bytes()))
                 .collect(),
         }
     }
