@@ -58,6 +58,9 @@ pub struct Fingerprint {
     pub grams: Vec<Gram>,
     /// The line of every token (local only).
     pub lines: Vec<u32>,
+    /// Whether the parser recovered from syntax errors in the source.
+    #[serde(default)]
+    pub syntax_errors: bool,
 }
 
 impl Scheme {
@@ -114,10 +117,12 @@ pub fn fingerprint(
     Ok(from_normalized(&normalized, .., config))
 }
 
-/// Fingerprints the code that starts on lines `lines` (1-based, inclusive)
-/// of a source file. The whole file is parsed, so the code is read in its
-/// context; tokens of enclosing constructs that start before the range are
-/// not part of it.
+/// Fingerprints the code on lines `lines` (1-based, inclusive) of a source
+/// file. The whole file is parsed, so the code is read in its context;
+/// tokens of constructs that are not wholly inside the range (an enclosing
+/// class body that starts on the range's first line, an `if` whose end is
+/// cut off) are not part of it, so a function selected inside a class
+/// fingerprints like the same function anywhere else.
 pub fn fingerprint_lines(
     language: Language,
     source: &[u8],
@@ -129,17 +134,14 @@ pub fn fingerprint_lines(
     if first > last {
         return Err(empty);
     }
-    let normalized = normalize(language, source, &config.limits)?;
-    let from = normalized
+    let mut normalized = normalize(language, source, &config.limits)?;
+    normalized
         .tokens
-        .partition_point(|token| token.line < first);
-    let to = normalized
-        .tokens
-        .partition_point(|token| token.line <= last);
-    if from >= to {
+        .retain(|token| token.line >= first && token.end_line <= last);
+    if normalized.tokens.is_empty() {
         return Err(empty);
     }
-    Ok(from_normalized(&normalized, from..to, config))
+    Ok(from_normalized(&normalized, .., config))
 }
 
 /// Fingerprints a slice of a normalized stream.
@@ -165,5 +167,6 @@ pub(crate) fn from_normalized(
         token_count: tokens.len() as u32,
         grams,
         lines: tokens.iter().map(|token| token.line).collect(),
+        syntax_errors: normalized.syntax_errors,
     }
 }

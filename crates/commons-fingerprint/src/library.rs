@@ -29,6 +29,8 @@ pub struct Library {
     groups: Vec<(Scheme, u32)>,
     index: FxHashMap<u64, Postings>,
     ids: FxHashMap<u64, u32>,
+    /// A running digest of every inserted pattern, in insertion order.
+    digest: [u8; 32],
 }
 
 /// A pattern found in a scanned file.
@@ -108,6 +110,12 @@ impl Library {
         self.patterns.is_empty()
     }
 
+    /// A digest of the library's patterns (ids, schemes, epochs, hashes) in
+    /// insertion order: equal digests mean scans give equal results.
+    pub fn digest(&self) -> [u8; 32] {
+        self.digest
+    }
+
     /// Adds a pattern under the caller's `id` (unique within the library).
     /// Patterns of any language, scheme and key epoch may share a library;
     /// a scan only considers those comparable with the scanned fingerprint
@@ -141,6 +149,16 @@ impl Library {
             token_count: pattern.token_count,
         });
         self.ids.insert(id, idx);
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(&self.digest);
+        hasher.update(&id.to_le_bytes());
+        hasher.update(format!("{:?}", pattern.scheme).as_bytes());
+        hasher.update(&pattern.key_epoch.to_le_bytes());
+        hasher.update(&pattern.token_count.to_le_bytes());
+        for hash in &pattern.hashes {
+            hasher.update(&hash.to_le_bytes());
+        }
+        self.digest = *hasher.finalize().as_bytes();
         for hash in &pattern.hashes {
             match self.index.get_mut(hash) {
                 None => {

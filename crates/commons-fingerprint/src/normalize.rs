@@ -15,10 +15,14 @@
 //!   something (after `.`, `->`, `::`), names an argument (`shell=True`),
 //!   imports it, or uses a name it imported. So `cursor = db.cursor()` keeps
 //!   the second `cursor` and abstracts the first: a local variable's name is
-//!   the user's choice even when it happens to be an API word;
+//!   the user's choice even when it happens to be an API word. Likewise a
+//!   global the file binds as a parameter or an assignment or loop target
+//!   (`type`, `input`) is abstracted from that binding on;
 //! * an **abstract name**: any other identifier. The stream records which
 //!   abstract names are the same name, so data flow survives renaming; the
-//!   text itself is dropped;
+//!   text itself is dropped. Names of members and arguments (`self.x`,
+//!   `f(x=...)`) are numbered apart from plain names, so a copy that renames
+//!   the local `x` but keeps the field `x` stays linked the same way;
 //! * a **literal kind** (`string`, `integer`) for every literal, whatever its
 //!   value. Code inside string interpolations (`f"{x}"`, `` `${x}` ``) is
 //!   walked like any other code.
@@ -54,6 +58,8 @@ pub struct Normalized {
     pub(crate) tokens: Vec<Token>,
     /// How many distinct abstract names the stream has.
     pub(crate) name_count: u32,
+    /// Whether the parser had to recover from syntax errors.
+    pub(crate) syntax_errors: bool,
 }
 
 /// One token. `symbol` indexes the language's code table (kind ids, error
@@ -65,6 +71,9 @@ pub(crate) struct Token {
     pub(crate) name: u32,
     /// 1-based line of the token's first byte.
     pub(crate) line: u32,
+    /// 1-based line of the last byte of the token's node: for a node kind,
+    /// where the whole construct ends.
+    pub(crate) end_line: u32,
 }
 
 /// The `symbol` of an abstract name.
@@ -97,6 +106,14 @@ pub(crate) struct KindInfo {
     /// A node whose first child names an argument or field
     /// (`keyword_argument` in `f(shell=True)`).
     names_argument: bool,
+    /// A node whose identifier children all bind a name (`parameters`,
+    /// `tuple_pattern`).
+    binds_children: bool,
+    /// A node whose first child, when an identifier, binds a name
+    /// (`assignment`, `default_parameter`, `variable_declarator`).
+    binds_first: bool,
+    /// The `for` keyword: the identifier after it binds a name.
+    for_keyword: bool,
 }
 
 /// The kind id no node has; stands for "no previous sibling".
@@ -124,6 +141,12 @@ impl Normalized {
     /// Number of tokens.
     pub fn len(&self) -> usize {
         self.tokens.len()
+    }
+
+    /// Whether the parser recovered from syntax errors (the stream then
+    /// holds `ERROR` kinds where it skipped text).
+    pub fn has_syntax_errors(&self) -> bool {
+        self.syntax_errors
     }
 
     /// Whether the stream has no tokens (empty or comment-only source).
@@ -190,6 +213,34 @@ impl Grammar {
                         kind,
                         "keyword_argument" | "name_colon" | "pair" | "field_initializer"
                     ),
+                binds_children: named
+                    && matches!(
+                        kind,
+                        "parameters"
+                            | "lambda_parameters"
+                            | "typed_parameter"
+                            | "list_splat_pattern"
+                            | "dictionary_splat_pattern"
+                            | "pattern_list"
+                            | "tuple_pattern"
+                            | "list_pattern"
+                            | "as_pattern_target"
+                            | "formal_parameters"
+                            | "parameter_declaration"
+                    ),
+                binds_first: named
+                    && matches!(
+                        kind,
+                        "assignment"
+                            | "augmented_assignment"
+                            | "default_parameter"
+                            | "typed_default_parameter"
+                            | "named_expression"
+                            | "variable_declarator"
+                            | "init_declarator"
+                            | "assignment_pattern"
+                    ),
+                for_keyword: !named && kind == "for",
             });
             codes.push(code(tag, kind));
         }
@@ -219,12 +270,15 @@ impl Grammar {
                 member_access: false,
                 import: false,
                 names_argument: false,
+                binds_children: false,
+                binds_first: false,
+                for_keyword: false,
             })
     }
 
     /// How [`Normalized::render`] shows a token; abstract names are numbered
     /// by the caller-visible `name`, which is already in order of appearance.
-    fn symbol_text(&self, token: &Token) -> String {
+    pub(crate) fn symbol_text(&self, token: &Token) -> String {
         if token.symbol == ABSTRACT {
             return format!("${}", token.name + 1);
         }
@@ -338,7 +392,9 @@ struct Walk<'a> {
     grammar: &'static Grammar,
     source: &'a [u8],
     tokens: Vec<Token>,
-    names: FxHashMap<&'a [u8], u32>,
+    /// Abstract names by (names a member or argument, text): a member
+    /// `x` in `self.x` is another variable than a local `x`.
+    names: FxHashMap<(bool, &'a [u8]), u32>,
     /// Nodes whose subtree is in literal mode (`true`) or back in normal
     /// mode (`false`, an interpolation), by depth.
     modes: Vec<(usize, bool)>,
@@ -350,6 +406,10 @@ struct Walk<'a> {
     import_at: Option<usize>,
     /// Member names this file imported.
     imported: FxHashSet<&'a [u8]>,
+    /// Names the file binds (parameters, assignment and loop targets):
+    /// from there on they are the user's, even when the vocabulary lists
+    /// them (`type`, `id`, `input` as local variables).
+    bound: FxHashSet<&'a [u8]>,
 }
 
 fn walk(
@@ -369,6 +429,7 @@ fn walk(
         path: vec![tree.root_node().kind_id()],
         import_at: None,
         imported: FxHashSet::default(),
+        bound: FxHashSet::default(),
     };
     let mut cursor: TreeCursor<'_> = tree.walk();
     let mut depth = 0usize;
@@ -394,6 +455,7 @@ fn walk(
                         language,
                         tokens: state.tokens,
                         name_count,
+                        syntax_errors: tree.root_node().has_error(),
                     });
                 }
                 depth -= 1;
@@ -464,6 +526,13 @@ impl<'a> Walk<'a> {
                     let parent = self.grammar.kind(self.path[depth - 1]);
                     let member = self.grammar.kind(previous).member_access
                         || (previous == NO_KIND && parent.names_argument);
+                    let binding = parent.binds_children
+                        || (previous == NO_KIND && parent.binds_first)
+                        || self.grammar.kind(previous).for_keyword;
+                    if binding && !member && info.class == Class::Identifier {
+                        let text = self.source.get(node.byte_range()).unwrap_or_default();
+                        self.bound.insert(text);
+                    }
                     self.push_leaf(node, kind_id, info.class, member);
                 }
                 false
@@ -498,6 +567,7 @@ impl<'a> Walk<'a> {
             symbol,
             name: 0,
             line: line_of(node),
+            end_line: end_line_of(node),
         });
     }
 
@@ -506,7 +576,15 @@ impl<'a> Walk<'a> {
     fn push_leaf(&mut self, node: Node<'_>, kind_id: u16, class: Class, member: bool) {
         let text = self.source.get(node.byte_range()).unwrap_or_default();
         let line = line_of(node);
+        let end_line = end_line_of(node);
+        let bound = class == Class::Identifier
+            && !member
+            && self.import_at.is_none()
+            && self.bound.contains(text);
         let listed = self.grammar.vocabulary.get(text).filter(|entry| {
+            if bound {
+                return false;
+            }
             // Leaves that are not identifiers (`primitive_type`) only ever
             // hold grammar-fixed text, so any listed name is kept.
             entry.global
@@ -523,14 +601,16 @@ impl<'a> Walk<'a> {
                 symbol: self.grammar.kind_count + 1 + entry.idx,
                 name: 0,
                 line,
+                end_line,
             });
         } else if class == Class::Identifier {
             let next = self.names.len() as u32;
-            let name = *self.names.entry(text).or_insert(next);
+            let name = *self.names.entry((member, text)).or_insert(next);
             self.tokens.push(Token {
                 symbol: ABSTRACT,
                 name,
                 line,
+                end_line,
             });
         } else {
             self.push_kind(node, kind_id);
@@ -540,6 +620,12 @@ impl<'a> Walk<'a> {
 
 fn line_of(node: Node<'_>) -> u32 {
     u32::try_from(node.start_position().row)
+        .unwrap_or(u32::MAX - 1)
+        .saturating_add(1)
+}
+
+fn end_line_of(node: Node<'_>) -> u32 {
+    u32::try_from(node.end_position().row)
         .unwrap_or(u32::MAX - 1)
         .saturating_add(1)
 }

@@ -338,8 +338,8 @@ fn comments_and_layout_do_not_matter() {
 /// scratch, abstract names linked to their previous use inside the gram.
 fn naive_gram_hashes(tokens: &[crate::normalize::Token], codes: &[u64], k: usize) -> Vec<u64> {
     use crate::normalize::ABSTRACT;
-    let fresh = xxhash_rust::xxh3::xxh3_64(b"name\0first");
-    let linked = |d: usize| xxhash_rust::xxh3::xxh3_64(format!("name\0back {d}").as_bytes());
+    let fresh = xxhash_rust::xxh3::xxh3_64(b"abstract\0first");
+    let linked = |d: usize| xxhash_rust::xxh3::xxh3_64(format!("abstract\0back {d}").as_bytes());
     let base: u64 = 0x9e37_79b9_7f4a_7c15;
     if tokens.len() < k {
         return Vec::new();
@@ -386,6 +386,7 @@ fn token_strategy() -> impl proptest::strategy::Strategy<Value = Vec<crate::norm
                 },
                 name,
                 line: 1,
+                end_line: 1,
             })
             .collect()
     })
@@ -461,4 +462,129 @@ fn api_words_used_as_local_names_are_abstracted() {
     4: expression_statement assignment $3 '=' call attribute @pickle @loads argument_list call @loads argument_list $4
     5: expression_statement call attribute $5 @run argument_list $6 keyword_argument @shell '=' @True",
     );
+}
+
+/// Python files of the standard library (every `step`-th one unless
+/// `COMMONS_FINGERPRINT_CORPUS_TESTS=1`), or none when it is missing.
+fn stdlib_sample(step: usize) -> Vec<String> {
+    let full = std::env::var("COMMONS_FINGERPRINT_CORPUS_TESTS").is_ok_and(|it| it == "1");
+    let root = std::env::var_os("COMMONS_PYTHON_STDLIB")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| "/root/.pyenv/versions/3.11.7/lib/python3.11".into());
+    if !root.join("os.py").is_file() {
+        assert!(!full, "no Python standard library at {}", root.display());
+        eprintln!("note: no Python standard library; corpus check skipped");
+        return Vec::new();
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![root];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if path.is_dir() {
+                if !matches!(
+                    name.as_str(),
+                    "test" | "tests" | "idle_test" | "site-packages" | "__pycache__"
+                ) {
+                    stack.push(path);
+                }
+            } else if name.ends_with(".py") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+        .iter()
+        .step_by(if full { 1 } else { step })
+        .filter_map(|path| std::fs::read_to_string(path).ok())
+        .collect()
+}
+
+/// No two distinct normalized grams of the standard library share a 64-bit
+/// hash. A gram's identity is its exact content: each token's code, or
+/// for an abstract name whether it is fresh in the gram or how far back its
+/// previous use is, hashed to 256 bits.
+#[test]
+fn distinct_grams_of_the_standard_library_have_distinct_hashes() {
+    use crate::normalize::ABSTRACT;
+    use crate::winnow::gram_hashes;
+    let k = crate::DEFAULT_K as usize;
+    let grammar = Grammar::of(Language::Python);
+    let mut seen: rustc_hash::FxHashMap<u64, [u8; 32]> = rustc_hash::FxHashMap::default();
+    let mut grams = 0usize;
+    for text in stdlib_sample(40) {
+        let Ok(normalized) =
+            crate::normalize(Language::Python, text.as_bytes(), &Default::default())
+        else {
+            continue;
+        };
+        let tokens = &normalized.tokens;
+        let hashes = gram_hashes(tokens, &grammar.codes, normalized.name_count, k);
+        // Distance back to the previous use of the same abstract name.
+        let mut back = vec![0usize; tokens.len()];
+        let mut last: rustc_hash::FxHashMap<u32, usize> = rustc_hash::FxHashMap::default();
+        for (idx, token) in tokens.iter().enumerate() {
+            if token.symbol == ABSTRACT
+                && let Some(prev) = last.insert(token.name, idx)
+            {
+                back[idx] = idx - prev;
+            }
+        }
+        for (start, hash) in hashes.iter().enumerate() {
+            let mut identity = blake3::Hasher::new();
+            for j in start..start + k {
+                let token = &tokens[j];
+                // Symbols by their code: kinds the grammar lists twice under
+                // one name are one token (`token_codes_are_distinct` checks
+                // that distinct names have distinct codes).
+                let code: (u8, u64) = if token.symbol != ABSTRACT {
+                    (0, grammar.codes[token.symbol as usize])
+                } else if back[j] != 0 && j - back[j] >= start {
+                    (1, back[j] as u64)
+                } else {
+                    (2, 0)
+                };
+                identity.update(&[code.0]);
+                identity.update(&code.1.to_le_bytes());
+            }
+            let identity = *identity.finalize().as_bytes();
+            grams += 1;
+            let previous = *seen.entry(*hash).or_insert(identity);
+            assert_eq!(
+                previous, identity,
+                "two distinct grams share the hash {hash:016x}"
+            );
+        }
+    }
+    eprintln!("{grams} grams, {} distinct, no shared hash", seen.len());
+}
+
+/// Token codes of every language are distinct, so distinct symbols never
+/// hash alike.
+#[test]
+fn token_codes_are_distinct() {
+    for language in Language::ALL {
+        let codes = &Grammar::of(language).codes;
+        let distinct: std::collections::HashSet<u64> = codes.iter().copied().collect();
+        // Kinds may repeat a name (a keyword that is also a named kind has
+        // two ids but the same text and tag): those share a code on purpose.
+        let grammar = Grammar::of(language);
+        let mut texts = std::collections::HashSet::new();
+        for token in 0..codes.len() as u32 {
+            texts.insert(grammar.symbol_text(&crate::normalize::Token {
+                symbol: token,
+                name: 0,
+                line: 0,
+                end_line: 0,
+            }));
+        }
+        assert!(
+            distinct.len() >= texts.len(),
+            "{language}: {} codes for {} distinct token texts",
+            distinct.len(),
+            texts.len()
+        );
+    }
 }

@@ -30,11 +30,15 @@ struct NameCodes {
 }
 
 impl NameCodes {
+    /// The tag `abstract` is used by no other token code: vocabulary names
+    /// are tagged `name`, so a listed name such as `first` cannot share a
+    /// code with a fresh abstract name (the standard-library collision
+    /// check found exactly that under a shared tag).
     fn new(k: usize) -> NameCodes {
         NameCodes {
-            fresh: xxh3_64(b"name\0first"),
+            fresh: xxh3_64(b"abstract\0first"),
             linked: (0..k)
-                .map(|distance| xxh3_64(format!("name\0back {distance}").as_bytes()))
+                .map(|distance| xxh3_64(format!("abstract\0back {distance}").as_bytes()))
                 .collect(),
         }
     }
@@ -121,12 +125,43 @@ fn mix(mut x: u64) -> u64 {
 /// ties, and report each selected position once, in order. Fewer hashes
 /// than a window form one window.
 pub(crate) fn winnow(hashes: &[u64], window: usize) -> Vec<u32> {
-    let positions: Vec<(u32, u64)> = hashes
-        .iter()
-        .enumerate()
-        .map(|(idx, hash)| (idx as u32, *hash))
-        .collect();
-    winnow_sparse(&positions, hashes.len(), window)
+    let window = window.max(1);
+    if hashes.is_empty() {
+        return Vec::new();
+    }
+    if hashes.len() <= window {
+        let best = hashes
+            .iter()
+            .enumerate()
+            .rev()
+            .min_by_key(|(_, hash)| **hash)
+            .map(|(position, _)| position as u32);
+        return best.into_iter().collect();
+    }
+    // The same monotone queue as `winnow_sparse`, over every position: this
+    // runs on every file scanned, so it avoids building the pairs.
+    let mut out: Vec<u32> = Vec::with_capacity(2 * hashes.len() / (window + 1) + 2);
+    let mut queue: VecDeque<usize> = VecDeque::with_capacity(window + 1);
+    for (end, hash) in hashes.iter().enumerate() {
+        while queue.back().is_some_and(|back| hashes[*back] >= *hash) {
+            queue.pop_back();
+        }
+        queue.push_back(end);
+        if end + 1 < window {
+            continue;
+        }
+        let start = end + 1 - window;
+        while queue.front().is_some_and(|front| *front < start) {
+            queue.pop_front();
+        }
+        if let Some(front) = queue.front() {
+            let position = *front as u32;
+            if out.last() != Some(&position) {
+                out.push(position);
+            }
+        }
+    }
+    out
 }
 
 /// Winnowing over a subsequence: `selected` holds (position, hash) pairs in

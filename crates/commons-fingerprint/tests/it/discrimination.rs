@@ -207,3 +207,128 @@ fn every_language_discriminates_operators() {
         check(*language, template, "+", "+", true);
     }
 }
+
+#[test]
+fn shell_true_is_not_shell_false() {
+    let template = r#"
+import subprocess
+def archive(folder, target, level):
+    command = "tar -czf " + target + " " + folder
+    result = subprocess.run(command, shell={}, check=True)
+    if result.returncode != 0:
+        raise RuntimeError(level)
+    return target
+"#;
+    check(Language::Python, template, "True", "False", false);
+}
+
+#[test]
+fn membership_and_negated_tests_differ() {
+    check(
+        Language::Python,
+        PYTHON_FUNCTION,
+        "record.owner in attempts",
+        "record.owner not in attempts",
+        false,
+    );
+    check(
+        Language::Python,
+        PYTHON_FUNCTION,
+        "record.owner is None",
+        "record.owner is not None",
+        false,
+    );
+}
+
+#[test]
+fn c_unbounded_copy_is_not_bounded_copy() {
+    let template = r#"
+int greet(const char *name, char *out, int size) {
+    char buffer[64];
+    {}(buffer, name);
+    if (size > 0) {
+        snprintf(out, size, "hello %s", buffer);
+    }
+    return size;
+}
+"#;
+    check(Language::C, template, "strcpy", "strlen", false);
+    check(Language::C, template, "strcpy", "strcpy", true);
+}
+
+#[test]
+fn go_weak_hash_is_not_strong_hash() {
+    let template = r#"
+package auth
+func digest(password string, salt string, rounds int) []byte {
+    value := []byte(salt + password)
+    for i := 0; i < rounds; i++ {
+        sum := {}.Sum(value)
+        value = sum[:]
+    }
+    return value
+}
+"#;
+    check(Language::Go, template, "md5", "sha256", false);
+}
+
+#[test]
+fn javascript_concatenated_query_is_not_parameterized() {
+    let template = r#"
+async function findUser(pool, login, active) {
+  const client = await pool.connect();
+  const rows = await client.query({});
+  client.release();
+  return rows.filter((row) => row.active === active);
+}
+"#;
+    check(
+        Language::JavaScript,
+        template,
+        r#""SELECT * FROM users WHERE login = '" + login + "'""#,
+        r#""SELECT * FROM users WHERE login = $1", [login]"#,
+        false,
+    );
+}
+
+/// A copy that renames a local but keeps the field of the same name is the
+/// same code: fields and locals are different names.
+#[test]
+fn renaming_a_local_that_shares_a_field_name_keeps_the_fingerprint() {
+    let a = "class Box:\n    def __init__(self, size, label, owner):\n        self.size = size\n        self.label = label\n        self.owner = owner\n        self.items = [size, label, owner]\n";
+    let b = "class Box:\n    def __init__(self, n, text, who):\n        self.size = n\n        self.label = text\n        self.owner = who\n        self.items = [n, text, who]\n";
+    assert_eq!(
+        hashes(&print(Language::Python, a)),
+        hashes(&print(Language::Python, b))
+    );
+}
+
+/// The new names avoid the vocabulary: a Go local named like a standard
+/// package (`list`, `path`) is kept as that package's name.
+#[test]
+fn renamed_locals_and_changed_literals_fingerprint_the_same_in_every_language() {
+    let pairs: &[(Language, &str, &str)] = &[
+        (
+            Language::JavaScript,
+            "function total(items, rate) { let sum = 0; for (const item of items) { sum += item.price * rate + 3; } console.log('total', sum); return sum > 100 ? sum : 0; }",
+            "function grand(list, factor) { let acc = 0; for (const entry of list) { acc += entry.price * factor + 9; } console.log('sum is', acc); return acc > 7 ? acc : 1; }",
+        ),
+        (
+            Language::C,
+            "int total(int *items, int n, int rate) { int sum = 0; for (int i = 0; i < n; i++) { sum += items[i] * rate + 3; } printf(\"total %d\\n\", sum); return sum > 100 ? sum : 0; }",
+            "int grand(int *list, int len, int factor) { int acc = 0; for (int j = 0; j < len; j++) { acc += list[j] * factor + 9; } printf(\"sum %d\\n\", acc); return acc > 7 ? acc : 1; }",
+        ),
+        (
+            Language::Go,
+            "func total(items []int, rate int) int { sum := 0; for _, item := range items { sum += item * rate + 3 }; fmt.Println(\"total\", sum); if sum > 100 { return sum }; return 0 }",
+            "func grand(values []int, factor int) int { acc := 0; for _, entry := range values { acc += entry * factor + 9 }; fmt.Println(\"sum\", acc); if acc > 7 { return acc }; return 1 }",
+        ),
+    ];
+    for (language, a, b) in pairs {
+        assert_eq!(
+            hashes(&print(*language, a)),
+            hashes(&print(*language, b)),
+            "{language}"
+        );
+    }
+}

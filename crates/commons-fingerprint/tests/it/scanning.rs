@@ -78,7 +78,10 @@ fn a_renamed_relaid_copy_is_found_with_its_lines() {
     let found = &matches[0];
     assert_eq!(found.pattern, 42);
     assert_eq!(found.similarity, 1.0);
-    assert_eq!((found.first_line, found.last_line), (12, 22));
+    // The region runs from the first to the last matched gram; the copy's
+    // first and last lines (12 and 22) lie within one share window of them.
+    assert!((12..=13).contains(&found.first_line), "{found:?}");
+    assert!((21..=22).contains(&found.last_line), "{found:?}");
 }
 
 #[test]
@@ -99,7 +102,11 @@ fn a_pattern_from_a_line_range_matches_where_that_code_is_copied() {
     )
     .unwrap();
     assert_eq!(matches.len(), 1);
-    assert_eq!((matches[0].first_line, matches[0].last_line), (2, 10));
+    // A region runs from the first to the last matched gram: the pattern's
+    // first and last lines lie within one share window of them, not
+    // necessarily inside.
+    assert!((2..=3).contains(&matches[0].first_line), "{matches:?}");
+    assert!((9..=10).contains(&matches[0].last_line), "{matches:?}");
 }
 
 #[test]

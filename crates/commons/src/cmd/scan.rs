@@ -4,6 +4,7 @@
 //! files (`--patterns`) and from the accepted libraries of the user's
 //! communities (`--community`), each under its own key.
 
+mod cache;
 mod sarif;
 
 use std::io::IsTerminal;
@@ -14,7 +15,8 @@ use std::sync::Mutex;
 use anyhow::{Context, bail};
 use clap::{Args, ValueEnum};
 use commons_fingerprint::{
-    CommunityKey, Config, FingerprintError, Language, Library, SharedFingerprint,
+    CachedScan, CommunityKey, Config, FingerprintError, Language, Library, ScanCache,
+    SharedFingerprint,
 };
 use commons_node::control::Command;
 use rayon::prelude::*;
@@ -47,6 +49,10 @@ pub struct ScanArgs {
     /// The member whose communities' libraries are used
     #[arg(long, default_value = "admin")]
     user: String,
+    /// Neither read nor write the scan cache (results of unchanged file
+    /// contents, kept in the data directory)
+    #[arg(long)]
+    no_cache: bool,
 }
 
 /// Patterns hashed under one key, indexed together; ids index the global
@@ -94,6 +100,11 @@ pub struct Summary {
     pub skipped: std::collections::BTreeMap<String, u64>,
     /// Patterns loaded.
     pub patterns: usize,
+    /// Of the files scanned, those whose results came from the scan cache.
+    pub cached: u64,
+    /// Of the files scanned, those with syntax errors (read with the
+    /// parser's error recovery; matches are still reported).
+    pub syntax_errors: u64,
 }
 
 pub async fn run(args: ScanArgs, config: &NodeConfig, json: bool) -> anyhow::Result<ExitCode> {
@@ -134,11 +145,19 @@ pub async fn run(args: ScanArgs, config: &NodeConfig, json: bool) -> anyhow::Res
         ..Summary::default()
     });
     let engine = Config::default();
+    let cache = cache::Cache::open(
+        &config.data_dir,
+        &args.path,
+        cache_context(&sources, &engine),
+        !args.no_cache,
+    );
     let mut findings: Vec<Finding> = pool.install(|| {
         files
             .par_iter()
             .flat_map_iter(|entry| {
-                let found = scan_file(&args.path, entry, &sources, &patterns, &engine, &summary);
+                let found = scan_file(
+                    &args.path, entry, &sources, &patterns, &engine, &summary, &cache,
+                );
                 if let Some(progress) = &progress {
                     progress.inc(1);
                 }
@@ -152,6 +171,7 @@ pub async fn run(args: ScanArgs, config: &NodeConfig, json: bool) -> anyhow::Res
     findings.sort_by(|a, b| {
         (&a.file, a.first_line, &a.pattern).cmp(&(&b.file, b.first_line, &b.pattern))
     });
+    cache.save()?;
     let summary = summary
         .into_inner()
         .expect("no scan thread panics while holding the summary");
@@ -211,6 +231,7 @@ fn scan_file(
     patterns: &[PatternFile],
     engine: &Config,
     summary: &Mutex<Summary>,
+    cache: &cache::Cache,
 ) -> Vec<Finding> {
     let count = |reason: Option<&str>| {
         let mut summary = summary
@@ -246,21 +267,35 @@ fn scan_file(
         count(Some("unreadable file"));
         return Vec::new();
     };
-    // One parse serves every key: only the keyed lookup differs.
-    let fingerprint = match commons_fingerprint::fingerprint(language, &source, engine) {
-        Ok(fingerprint) => fingerprint,
-        Err(error) => {
-            count(Some(skip_reason(&error)));
-            return Vec::new();
-        }
+    let content = ScanCache::content_hash(&source);
+    let cached = cache.get(&content).cloned();
+    let hit = cached.is_some();
+    let scanned = match cached {
+        Some(scanned) => scanned,
+        // One parse serves every key: only the keyed lookup differs.
+        None => match commons_fingerprint::fingerprint(language, &source, engine) {
+            Ok(file) => CachedScan {
+                syntax_errors: file.syntax_errors,
+                matches: sources
+                    .iter()
+                    .flat_map(|it| it.library.scan(&file, &it.key, engine.min_similarity))
+                    .collect(),
+            },
+            Err(error) => {
+                count(Some(skip_reason(&error)));
+                return Vec::new();
+            }
+        },
     };
-    let matches: Vec<commons_fingerprint::Match> = sources
-        .iter()
-        .flat_map(|it| {
-            it.library
-                .scan(&fingerprint, &it.key, engine.min_similarity)
-        })
-        .collect();
+    {
+        let mut summary = summary
+            .lock()
+            .expect("no scan thread panics while holding the summary");
+        summary.cached += u64::from(hit);
+        summary.syntax_errors += u64::from(scanned.syntax_errors);
+    }
+    let matches = scanned.matches.clone();
+    cache.record(content, scanned);
     count(None);
     let file = path
         .strip_prefix(root)
@@ -298,6 +333,17 @@ fn skip_reason(error: &FingerprintError) -> &'static str {
         FingerprintError::ParseBudgetExceeded { .. } => "parser gave up",
         _ => "could not fingerprint",
     }
+}
+
+/// What cached results depend on besides a file's content: every source's
+/// patterns, key and epoch, in order (pattern ids index their concatenation),
+/// and the engine's configuration.
+fn cache_context(sources: &[Source], engine: &Config) -> [u8; 32] {
+    let mut hasher = blake3::Hasher::new();
+    for source in sources {
+        hasher.update(&ScanCache::context(&source.library, &source.key, engine));
+    }
+    *hasher.finalize().as_bytes()
 }
 
 /// The accepted patterns of each community, fetched from the node with the
@@ -429,5 +475,17 @@ fn print_text(findings: &[Finding], summary: &Summary) {
     );
     for (reason, n) in &summary.skipped {
         println!("  skipped {n}: {reason}");
+    }
+    if summary.syntax_errors > 0 {
+        println!(
+            "  {} scanned files have syntax errors (read with error recovery)",
+            summary.syntax_errors
+        );
+    }
+    if summary.cached > 0 {
+        println!(
+            "  {} unchanged files taken from the scan cache",
+            summary.cached
+        );
     }
 }
