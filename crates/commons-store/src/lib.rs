@@ -297,7 +297,8 @@ where
     T::Err: std::fmt::Display,
 {
     use sqlx::Row;
-    let text: String = row.try_get(column)?;
+    // Borrowed from the row: no copy of the text.
+    let text: &str = row.try_get(column)?;
     text.parse()
         .map_err(|e: T::Err| StoreError::Corrupt(format!("column {column}: {e}")))
 }
