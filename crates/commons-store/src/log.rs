@@ -380,10 +380,13 @@ impl Store {
         // One community at a time, by primary-key ranges, so each page is an
         // index range scan however long the logs are.
         for community in communities {
+            let community_id: CommunityId = community
+                .parse()
+                .map_err(|e| StoreError::Corrupt(format!("log head: {e}")))?;
             let mut from = 0i64;
             loop {
                 let rows = sqlx::query(&format!(
-                    "SELECT {ENTRY_COLUMNS} FROM log_entries \
+                    "SELECT {REPLAY_COLUMNS} FROM log_entries \
                      WHERE community_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3"
                 ))
                 .bind(&community)
@@ -394,8 +397,7 @@ impl Store {
                 if rows.is_empty() {
                     break;
                 }
-                let rows = rows.iter().map(log_row).collect::<Result<Vec<_>, _>>()?;
-                let entries = parse_entries(&rows)?;
+                let entries = parse_entries(community_id, &rows)?;
                 for run in runs(&entries) {
                     let kind = &run[0].record().record().kind;
                     let capability = registry.get(kind.capability()).ok_or_else(|| {
@@ -521,22 +523,54 @@ pub(crate) fn runs(entries: &[Entry]) -> impl Iterator<Item = &[Entry]> {
     })
 }
 
+/// The columns replay reads: what an entry is rebuilt from. The community
+/// is the page's; kind, author and record time are inside the record.
+const REPLAY_COLUMNS: &str =
+    "seq, entry_hash, prev_hash, record_id, appended_ts, record, record_sig, entry_sig";
+
 /// Rebuilds stored entries without re-checking signatures (replay trusts
-/// what `verify` checks separately), decoding their JSON on every core.
-fn parse_entries(rows: &[LogRow]) -> Result<Vec<Entry>, StoreError> {
+/// what `verify` checks separately), decoding rows straight from the
+/// driver's buffers, on every core.
+fn parse_entries(community: CommunityId, rows: &[AnyRow]) -> Result<Vec<Entry>, StoreError> {
     use rayon::prelude::*;
 
     rows.par_iter()
         .with_min_len(256)
-        .map(trusted_entry)
+        .map(|row| trusted_entry(community, row))
         .collect()
 }
 
-/// Rebuilds a stored entry without re-checking signatures (replay trusts
-/// what `verify` checks separately).
-fn trusted_entry(row: &LogRow) -> Result<Entry, StoreError> {
-    let encoded = row.record.as_bytes().to_vec();
-    Ok(raw_entry(row)?.into_trusted(row.hash, row.record_id, encoded))
+/// Rebuilds one stored entry of [`REPLAY_COLUMNS`] without re-checking
+/// signatures, borrowing every text column from the row.
+fn trusted_entry(community: CommunityId, row: &AnyRow) -> Result<Entry, StoreError> {
+    let seq: i64 = row.try_get("seq")?;
+    let seq = seq as u64;
+    let corrupt = |what: &str, e: &dyn std::fmt::Display| {
+        StoreError::Corrupt(format!("entry {seq}: {what}: {e}"))
+    };
+    let text: &str = row.try_get("record")?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| corrupt("record JSON", &e))?;
+    let record = Record::from_json(&value).map_err(|e| corrupt("record", &e))?;
+    let signature = |column: &str| -> Result<Signature, StoreError> {
+        let hex: &str = row.try_get(column)?;
+        signature_from_hex(hex).ok_or_else(|| corrupt(column, &"not 64 bytes of hex"))
+    };
+    let record_id = parse_col(row, "record_id")?;
+    let raw = RawEntry {
+        header: EntryHeader {
+            community,
+            seq,
+            prev: parse_col(row, "prev_hash")?,
+            record: record_id,
+            ts: Timestamp(row.try_get("appended_ts")?),
+        },
+        record,
+        record_signature: signature("record_sig")?,
+        signature: signature("entry_sig")?,
+    };
+    let hash = parse_col(row, "entry_hash")?;
+    Ok(raw.into_trusted(hash, record_id, text.as_bytes().to_vec()))
 }
 
 fn log_row(row: &AnyRow) -> Result<LogRow, StoreError> {
@@ -566,8 +600,7 @@ pub fn raw_entry(row: &LogRow) -> Result<RawEntry, StoreError> {
         serde_json::from_str(&row.record).map_err(|e| corrupt("record JSON", &e))?;
     let record = Record::from_json(&value).map_err(|e| corrupt("record", &e))?;
     let signature = |text: &str| -> Result<Signature, StoreError> {
-        let bytes = hex_decode(text).ok_or_else(|| corrupt("signature", &"not hex"))?;
-        Signature::from_slice(&bytes).map_err(|e| corrupt("signature", &e))
+        signature_from_hex(text).ok_or_else(|| corrupt("signature", &"not 64 bytes of hex"))
     };
     Ok(RawEntry {
         header: EntryHeader {
@@ -583,12 +616,43 @@ pub fn raw_entry(row: &LogRow) -> Result<RawEntry, StoreError> {
     })
 }
 
-fn hex_decode(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
+/// A signature from its 128 hex digits (either case), or `None`.
+fn signature_from_hex(text: &str) -> Option<Signature> {
+    fn nibble(digit: u8) -> Option<u8> {
+        match digit {
+            b'0'..=b'9' => Some(digit - b'0'),
+            b'a'..=b'f' => Some(digit - b'a' + 10),
+            b'A'..=b'F' => Some(digit - b'A' + 10),
+            _ => None,
+        }
+    }
+    let digits = text.as_bytes();
+    if digits.len() != 128 {
         return None;
     }
-    (0..text.len())
-        .step_by(2)
-        .map(|idx| u8::from_str_radix(text.get(idx..idx + 2)?, 16).ok())
-        .collect()
+    let mut bytes = [0u8; 64];
+    for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
+        *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
+    }
+    Some(Signature::from_bytes(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::signature_from_hex;
+
+    #[test]
+    fn signatures_parse_from_hex_and_reject_bad_text() {
+        let hex = "0f".repeat(64);
+        let signature = signature_from_hex(&hex).expect("128 hex digits");
+        assert_eq!(signature.as_bytes(), &[0x0f; 64]);
+        assert_eq!(signature.to_hex(), hex);
+        assert_eq!(
+            signature_from_hex(&"AB".repeat(64)).map(|s| *s.as_bytes()),
+            Some([0xab; 64])
+        );
+        assert!(signature_from_hex(&"0f".repeat(63)).is_none());
+        assert!(signature_from_hex(&format!("{}zz", "0f".repeat(63))).is_none());
+        assert!(signature_from_hex("").is_none());
+    }
 }
