@@ -16,7 +16,9 @@ use crate::report;
 /// Objects for the main run; `COMMONS_BENCH_TAXII_OBJECTS` overrides.
 const OBJECTS: usize = 100_000;
 
-/// Objects for the side-by-side run with medallion.
+/// Objects for the side-by-side run with medallion;
+/// `COMMONS_BENCH_TAXII_SIDE` overrides (medallion pages 10,000 objects at
+/// under 10 objects/s, so the full run takes about twenty minutes).
 const SIDE_BY_SIDE: usize = 10_000;
 
 struct Server {
@@ -127,6 +129,7 @@ fn medallion(python: &Path) -> anyhow::Result<(Server, String)> {
     std::fs::write(&data_path, data.to_string())?;
     let config = json!({
         "backend": {
+            "module": "medallion.backends.memory_backend",
             "module_class": "MemoryBackend",
             "filename": data_path,
         },
@@ -232,13 +235,17 @@ pub async fn run() -> anyhow::Result<()> {
         false,
     );
 
+    let side = std::env::var("COMMONS_BENCH_TAXII_SIDE")
+        .ok()
+        .and_then(|it| it.parse().ok())
+        .unwrap_or(SIDE_BY_SIDE);
     let (server, url, token) = commons(&bin)?;
-    let ours = bench(&python, &url, "admin", &token, SIDE_BY_SIDE)?;
+    let ours = bench(&python, &url, "admin", &token, side)?;
     drop(server);
     let (server, url) = medallion(&python)?;
-    let theirs = bench(&python, &url, "bench", "bench", SIDE_BY_SIDE)?;
+    let theirs = bench(&python, &url, "bench", "bench", side)?;
     drop(server);
-    println!("side by side at {SIDE_BY_SIDE}: commons {ours}, medallion {theirs}");
+    println!("side by side at {side}: commons {ours}, medallion {theirs}");
     for name in ["add_objects_per_s", "page_objects_per_s"] {
         let ratio = figure(&ours, name) / figure(&theirs, name).max(f64::MIN_POSITIVE);
         println!(

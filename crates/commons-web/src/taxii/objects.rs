@@ -122,18 +122,50 @@ fn envelope(page: &ObjectsPage, items: Vec<Value>, key: &str) -> Value {
     body
 }
 
-fn objects_of(page: &ObjectsPage) -> Result<Vec<Value>, TaxiiError> {
-    page.rows
+/// The envelope of an objects page, written by splicing the stored JSON
+/// texts rather than parsing and re-serializing each object: a page of a
+/// thousand indicators is a third of a megabyte.
+fn objects_envelope(page: &ObjectsPage) -> String {
+    let capacity = page
+        .rows
         .iter()
-        .map(|row| {
-            serde_json::from_str(&row.object).map_err(|_| {
-                TaxiiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "a stored object is corrupt",
-                )
-            })
-        })
-        .collect()
+        .map(|row| row.object.len() + 1)
+        .sum::<usize>()
+        + 64;
+    let mut body = String::with_capacity(capacity);
+    body.push_str(if page.more {
+        "{\"more\":true"
+    } else {
+        "{\"more\":false"
+    });
+    if page.more
+        && let Some(last) = page.rows.last()
+    {
+        body.push_str(&format!(",\"next\":\"{}\"", last.added_us));
+    }
+    if !page.rows.is_empty() {
+        body.push_str(",\"objects\":[");
+        for (idx, row) in page.rows.iter().enumerate() {
+            if idx > 0 {
+                body.push(',');
+            }
+            body.push_str(&row.object);
+        }
+        body.push(']');
+    }
+    body.push('}');
+    body
+}
+
+fn taxii_text(body: String) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(super::TAXII_JSON),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 async fn page(
@@ -158,8 +190,10 @@ pub async fn get_objects(
 ) -> Result<Response, TaxiiError> {
     let query = filters(pairs, LIST_FILTERS)?;
     let page = page(&state, &caller, &collection, &query).await?;
-    let body = envelope(&page, objects_of(&page)?, "objects");
-    Ok(with_date_headers(taxii_json(&body), &page.rows))
+    Ok(with_date_headers(
+        taxii_text(objects_envelope(&page)),
+        &page.rows,
+    ))
 }
 
 /// `GET …/manifest/`.
@@ -200,8 +234,10 @@ pub async fn get_object(
     if page.rows.is_empty() && query.after_us.is_none() {
         ensure_exists(&state, &caller, &collection, &object).await?;
     }
-    let body = envelope(&page, objects_of(&page)?, "objects");
-    Ok(with_date_headers(taxii_json(&body), &page.rows))
+    Ok(with_date_headers(
+        taxii_text(objects_envelope(&page)),
+        &page.rows,
+    ))
 }
 
 async fn ensure_exists(
