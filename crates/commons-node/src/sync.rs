@@ -186,7 +186,7 @@ impl Node {
         // Every entry a peer sends passes here: two indexed reads, not a
         // listing of every replicated community.
         let replicated = async {
-            if self.store().community(community).await?.is_some() {
+            if self.store().holds_log(community).await? {
                 return Ok::<bool, NodeError>(true);
             }
             Ok(self

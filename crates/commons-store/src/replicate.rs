@@ -82,6 +82,16 @@ impl From<sqlx::Error> for ReplicateError {
 }
 
 impl Store {
+    /// Whether this node holds a log of `community` (an index lookup; the
+    /// community summary counts members and is too slow for every entry).
+    pub async fn holds_log(&self, community: CommunityId) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT next_seq FROM log_heads WHERE community_id = $1")
+            .bind(community.to_hex())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
     /// Verifies consecutive entries of `community` received from a peer and
     /// stores the ones after the local head, reducing them in the same
     /// transaction. All or nothing.
