@@ -50,6 +50,16 @@ pub async fn run() -> anyhow::Result<()> {
         );
         node.append_wire_batch(community, &[join]).await?;
         let mut next = 1u64;
+        // Warm the pool, the statement caches and the page cache in another
+        // community, so the first size measured is not the cold one.
+        node.join(&user, "ml").await?;
+        let (_, ml_key) = node.pattern_key(&user, "ml").await?;
+        let ml_template = scheme_template(&ml_key.key())?;
+        for _ in 0..PROBES / 2 {
+            next += 1;
+            node.submit_pattern(&user, "ml", probe(&ml_template, next)?)
+                .await?;
+        }
         let mut per_size = Vec::new();
         for size in [10usize, 10_000] {
             let have = commons_node::patterns::Filter {
@@ -71,25 +81,8 @@ pub async fn run() -> anyhow::Result<()> {
             let started = Instant::now();
             for _ in 0..PROBES {
                 next += 1;
-                let fingerprint = serde_json::from_value(fingerprint_json(&template, next))?;
-                node.submit_pattern(
-                    &user,
-                    "web",
-                    Submission {
-                        title: format!("probe {next}"),
-                        description: String::new(),
-                        language: "python".into(),
-                        properties: Properties {
-                            severity: Severity::Medium,
-                            category: "bench".into(),
-                            performance: Impact::None,
-                            security: Impact::None,
-                        },
-                        fingerprint,
-                        anonymous: false,
-                    },
-                )
-                .await?;
+                node.submit_pattern(&user, "web", probe(&template, next)?)
+                    .await?;
             }
             let per_submission = started.elapsed().as_secs_f64() * 1000.0 / PROBES as f64;
             println!("pattern submission with {size:>6} patterns, {label}: {per_submission:.2} ms");
@@ -105,6 +98,23 @@ pub async fn run() -> anyhow::Result<()> {
         node.close().await;
     }
     Ok(())
+}
+
+/// A submission of a synthetic fingerprint.
+fn probe(template: &Value, seed: u64) -> anyhow::Result<Submission> {
+    Ok(Submission {
+        title: format!("probe {seed}"),
+        description: String::new(),
+        language: "python".into(),
+        properties: Properties {
+            severity: Severity::Medium,
+            category: "bench".into(),
+            performance: Impact::None,
+            security: Impact::None,
+        },
+        fingerprint: serde_json::from_value(fingerprint_json(template, seed))?,
+        anonymous: false,
+    })
 }
 
 /// The scheme of a real fingerprint, reused for synthetic hash sets.
