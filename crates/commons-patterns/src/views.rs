@@ -237,18 +237,38 @@ pub async fn accepted(
     Ok(library)
 }
 
+/// The rows of one of a pattern's history tables (votes, approvals,
+/// transitions), in log order.
+async fn in_log_order(
+    store: &Store,
+    columns: &str,
+    table: &str,
+    community: CommunityId,
+    pattern: &str,
+) -> Result<Vec<AnyRow>, StoreError> {
+    let sql = format!(
+        "SELECT {columns} FROM {table} WHERE community_id = $1 AND pattern_id = $2 ORDER BY seq"
+    );
+    Ok(sqlx::query(&sql)
+        .bind(community.to_hex())
+        .bind(pattern)
+        .fetch_all(store.pool())
+        .await?)
+}
+
 /// Votes on a pattern, in log order.
 pub async fn votes(
     store: &Store,
     community: CommunityId,
     pattern: &str,
 ) -> Result<Vec<VoteRow>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT voter_key, vote, seq FROM pattern_votes WHERE community_id = $1 AND pattern_id = $2 ORDER BY seq",
+    let rows = in_log_order(
+        store,
+        "voter_key, vote, seq",
+        "pattern_votes",
+        community,
+        pattern,
     )
-    .bind(community.to_hex())
-    .bind(pattern)
-    .fetch_all(store.pool())
     .await?;
     rows.iter()
         .map(|row| {
@@ -269,13 +289,7 @@ pub async fn approvals(
     community: CommunityId,
     pattern: &str,
 ) -> Result<Vec<PublicKey>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT expert_key FROM pattern_approvals WHERE community_id = $1 AND pattern_id = $2 ORDER BY seq",
-    )
-    .bind(community.to_hex())
-    .bind(pattern)
-    .fetch_all(store.pool())
-    .await?;
+    let rows = in_log_order(store, "expert_key", "pattern_approvals", community, pattern).await?;
     rows.iter()
         .map(|row| {
             let key: String = row.try_get("expert_key")?;
@@ -290,12 +304,13 @@ pub async fn transitions(
     community: CommunityId,
     pattern: &str,
 ) -> Result<Vec<TransitionRow>, StoreError> {
-    let rows = sqlx::query(
-        "SELECT seq, state, reason, ts FROM pattern_transitions WHERE community_id = $1 AND pattern_id = $2 ORDER BY seq",
+    let rows = in_log_order(
+        store,
+        "seq, state, reason, ts",
+        "pattern_transitions",
+        community,
+        pattern,
     )
-    .bind(community.to_hex())
-    .bind(pattern)
-    .fetch_all(store.pool())
     .await?;
     rows.iter()
         .map(|row| {
