@@ -228,6 +228,11 @@ test('an admin invites, promotes and changes the rules; a moderator approves a j
   });
   assert.equal(refused.status(), 422);
   assert.match(await refused.text(), /at least admin is required/);
+  const unknown = await dave.request.post(`${communityUrl}/members/promote`, {
+    form: { csrf, member: 'dave' },
+    maxRedirects: 0,
+  });
+  assert.equal(unknown.status(), 400);
 });
 
 test('the language switcher works when logged out', async () => {

@@ -66,13 +66,13 @@ pub fn member_actions(visitor: &Visitor, community: &CommunityView, member: &Mem
     html! {
         @if viewer_role >= Role::Moderator && !is_self {
             @if member.status == MemberStatus::Pending {
-                form.inline method="post" action=(action("approve")) {
+                form.inline method="post" action=(action("members/approve")) {
                     (csrf_field(visitor))
                     input type="hidden" name="member" value=(key);
                     button type="submit" { (visitor.t("manage-approve")) }
                 }
             }
-            form.inline method="post" action=(action("remove")) {
+            form.inline method="post" action=(action("members/remove")) {
                 (csrf_field(visitor))
                 input type="hidden" name="member" value=(key);
                 button.secondary type="submit" { (visitor.t("manage-remove")) }
@@ -112,7 +112,7 @@ pub fn section(visitor: &Visitor, community: &CommunityView) -> Markup {
         section aria-labelledby="manage-title" {
             h2 #manage-title { (visitor.t("manage-title")) }
             @if may_invite {
-                form method="post" action=(action("invite")) {
+                form method="post" action=(action("members/invite")) {
                     (csrf_field(visitor))
                     div.field {
                         label for="invite-member" { (visitor.t("manage-invite-label")) }
@@ -174,43 +174,18 @@ fn policy_form(visitor: &Visitor, policy: &Policy, action: &str) -> Markup {
     }
 }
 
-pub async fn invite(
-    state: State<AppState>,
-    visitor: Visitor,
-    id: Result<Path<String>, PathRejection>,
-    form: Result<Form<MemberForm>, FormRejection>,
-) -> Response {
-    member_record(state, visitor, id, form, MemberAction::Invite).await
-}
-
-pub async fn approve(
-    state: State<AppState>,
-    visitor: Visitor,
-    id: Result<Path<String>, PathRejection>,
-    form: Result<Form<MemberForm>, FormRejection>,
-) -> Response {
-    member_record(state, visitor, id, form, MemberAction::Approve).await
-}
-
-pub async fn remove(
-    state: State<AppState>,
-    visitor: Visitor,
-    id: Result<Path<String>, PathRejection>,
-    form: Result<Form<MemberForm>, FormRejection>,
-) -> Response {
-    member_record(state, visitor, id, form, MemberAction::Remove).await
-}
-
-/// Writes the record a member form asks for: an invitation, an approval
-/// or a removal of the named member.
-async fn member_record(
+/// Writes the record a member form asks for, named by the path's last
+/// segment: an invitation, an approval or a removal of the named member.
+pub async fn member(
     State(state): State<AppState>,
     visitor: Visitor,
-    id: Result<Path<String>, PathRejection>,
+    path: Result<Path<(String, MemberAction)>, PathRejection>,
     form: Result<Form<MemberForm>, FormRejection>,
-    action: MemberAction,
 ) -> Response {
-    let (user, id, form) = match checked(&visitor, id, form, |form| &form.csrf) {
+    let Ok(Path((id, action))) = path else {
+        return page::bad_request(&visitor);
+    };
+    let (user, id, form) = match checked(&visitor, Ok(Path(id)), form, |form| &form.csrf) {
         Ok(checked) => checked,
         Err(response) => return *response,
     };
