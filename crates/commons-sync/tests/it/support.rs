@@ -1,12 +1,12 @@
-//! Test nodes: a real node on a temporary database, its p2p layer on
-//! loopback TCP, and the adapter the binary also uses between the two.
+//! Test nodes: a real node on a temporary database and its p2p layer on
+//! loopback TCP, joined by the binary's own adapter (`commons-replica`).
 
 use std::time::Duration;
 
 use commons_kernel::log::RawEntry;
 use commons_kernel::{CommunityId, Entry, Kind, PublicKey, Record, SecretKey, SignedRecord};
-use commons_node::sync::{NetworkStatus, RemoteOutcome};
 use commons_node::{Node, NodeConfig};
+pub use commons_replica::NodeReplica;
 use commons_store::Registry;
 use commons_sync::{
     Multiaddr, Range, Replica, ReplicaState, SyncConfig, SyncEvent, SyncHandle, SyncStatus, Verdict,
@@ -14,115 +14,6 @@ use commons_sync::{
 use commons_test_support::{TestBackend, TestDb};
 use futures::future::BoxFuture;
 use serde_json::json;
-
-/// The node behind the sync layer, as the binary wires it.
-#[derive(Clone)]
-pub struct NodeReplica(pub Node);
-
-impl Replica for NodeReplica {
-    fn replicas(&self) -> BoxFuture<'_, Vec<ReplicaState>> {
-        Box::pin(async move {
-            self.0
-                .replicated()
-                .await
-                .unwrap_or_default()
-                .into_iter()
-                .map(|r| ReplicaState {
-                    community: r.community,
-                    public: r.public,
-                    next_seq: r.next_seq,
-                })
-                .collect()
-        })
-    }
-
-    fn accept(
-        &self,
-        peer: PublicKey,
-        community: CommunityId,
-        entries: Vec<RawEntry>,
-    ) -> BoxFuture<'_, Verdict> {
-        Box::pin(async move {
-            match self.0.accept_remote(peer, community, entries).await {
-                RemoteOutcome::Applied { next_seq } => Verdict::Applied { next_seq },
-                RemoteOutcome::Duplicate => Verdict::Duplicate,
-                RemoteOutcome::Gap { next_seq } => Verdict::Gap { next_seq },
-                RemoteOutcome::NotReplicated | RemoteOutcome::Failed(_) => Verdict::NotReplicated,
-                RemoteOutcome::Invalid(reason) => Verdict::Invalid(reason),
-            }
-        })
-    }
-
-    fn range(
-        &self,
-        peer: PublicKey,
-        community: CommunityId,
-        from: u64,
-        limit: u32,
-    ) -> BoxFuture<'_, Option<Range>> {
-        Box::pin(async move {
-            let (entries, head) = self
-                .0
-                .serve_range(peer, community, from, limit)
-                .await
-                .ok()
-                .flatten()?;
-            Some(Range { entries, head })
-        })
-    }
-
-    fn may_receive(&self, peer: PublicKey, community: CommunityId) -> BoxFuture<'_, bool> {
-        Box::pin(async move { self.0.may_receive(peer, community).await.unwrap_or(false) })
-    }
-
-    fn appended(&self) -> tokio::sync::broadcast::Receiver<Vec<Entry>> {
-        self.0.appended()
-    }
-
-    fn outbox(&self) -> BoxFuture<'_, Vec<(CommunityId, PublicKey, Vec<SignedRecord>)>> {
-        Box::pin(async move {
-            match self.0.outgoing().await {
-                Ok(outgoing) => outgoing
-                    .into_iter()
-                    .map(|o| (o.community, o.home, o.records))
-                    .collect(),
-                Err(error) => {
-                    tracing::error!(%error, "cannot read the outbox");
-                    Vec::new()
-                }
-            }
-        })
-    }
-
-    fn submit(
-        &self,
-        peer: PublicKey,
-        community: CommunityId,
-        records: Vec<SignedRecord>,
-    ) -> BoxFuture<'_, Result<(), String>> {
-        Box::pin(async move {
-            self.0
-                .accept_submission(peer, community, records)
-                .await
-                .map_err(|error| format!("refused: {error}"))
-        })
-    }
-
-    fn report(&self, status: &SyncStatus) {
-        self.0.set_network_status(NetworkStatus {
-            peer_id: status.peer_id.clone(),
-            listen: status.listen.clone(),
-            peers: status.peers.clone(),
-            best_seq: status.best_seq.clone(),
-            last_error: status.last_error.clone(),
-            counters: status
-                .counters
-                .iter()
-                .map(|(name, n)| ((*name).to_owned(), *n))
-                .collect(),
-        });
-    }
-}
 
 /// A node with its database, data directory and (when started) p2p layer.
 pub struct TestNode {
