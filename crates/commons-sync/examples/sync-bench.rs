@@ -3,15 +3,23 @@
 //!
 //! - `propagation`: a 1 KiB record to all of 50 nodes, p50/p99 (target p99
 //!   ≤ 100 ms);
-//! - `catchup`: a node offline while 10,000 entries were appended catches up
-//!   (targets: ≤ 2 round trips, ≤ 10 % bytes over the entries);
-//! - `partition`: 2 × 25 nodes, 1,000 writes on the home side, convergence
-//!   after healing (target ≤ 10 s);
-//! - `burst`: ten times the publish rate, memory growth and drops (target
-//!   < 100 MiB).
+//! - `catchup`: a node offline while 10,000 entries were appended to a
+//!   1,000,000-entry log catches up (targets: ≤ 2 round trips, ≤ 10 % bytes
+//!   over the entries); `SYNC_BENCH_BASE=N` shortens the base log;
+//! - `partition`: 2 × 25 nodes, 1,000 writes on each side (the side without
+//!   the home queues them in its outbox), convergence after healing, nothing
+//!   lost or duplicated (target ≤ 10 s);
+//! - `burst`: ten times the publish rate for 60 s, memory growth and drops
+//!   (target < 100 MiB);
+//! - `delay`: propagation to 50 nodes with 50 ms one-way delay on every
+//!   link (target p99 ≤ 1 s). It uses `tc netem` in a network namespace
+//!   when the kernel has it (root and iproute2 needed), and otherwise says
+//!   so loudly and delays every link in user space instead (a relay in
+//!   front of each node that holds each chunk of bytes for 50 ms).
 //!
 //! Run: `cargo run --release -p commons-sync --example sync-bench [name…]`.
-//! Figures are ratios to the targets (below 1.0 meets them).
+//! Figures are ratios to the targets (at most 1.0 meets them, except for
+//! ratios marked "higher is better").
 
 #[allow(dead_code)]
 #[path = "../tests/it/support.rs"]
@@ -33,13 +41,20 @@ async fn main() {
         propagation(50, 100).await;
     }
     if wants("catchup") {
-        catch_up(10_000, 10_000).await;
+        let base = std::env::var("SYNC_BENCH_BASE")
+            .ok()
+            .and_then(|text| text.parse().ok())
+            .unwrap_or(1_000_000);
+        catch_up(base, 10_000).await;
     }
     if wants("partition") {
         partition(25, 1_000).await;
     }
     if wants("burst") {
-        burst(10, Duration::from_secs(20)).await;
+        burst(10, Duration::from_secs(60)).await;
+    }
+    if wants("delay") {
+        delay::run(50, 100).await;
     }
 }
 
@@ -63,16 +78,24 @@ fn bench_config(peers: Vec<Multiaddr>, tick: Duration) -> SyncConfig {
 }
 
 /// A home node and `n - 1` followers of its `web` community, each new node
-/// dialling up to three earlier ones.
+/// dialling up to three earlier ones (through a delaying relay when `delay`
+/// is set).
 async fn network(
     n: usize,
     tick: Duration,
+    delay: Option<Duration>,
 ) -> (TestNode, Vec<TestNode>, commons_kernel::CommunityId) {
     let mut home = support::node(true).await;
     home.start(bench_config(Vec::new(), tick)).await;
     let web = home.community("web").await;
     let mut rng = Lcg(7);
-    let mut addrs = vec![home.addr()];
+    let reach = |addr: Multiaddr| async move {
+        match delay {
+            Some(delay) => delay::relay(addr, delay).await,
+            None => addr,
+        }
+    };
+    let mut addrs = vec![reach(home.addr()).await];
     let mut nodes = Vec::new();
     for _ in 1..n {
         let mut follower = support::node(false).await;
@@ -85,7 +108,7 @@ async fn network(
             }
         }
         follower.start(bench_config(peers, tick)).await;
-        addrs.push(follower.addr());
+        addrs.push(reach(follower.addr()).await);
         nodes.push(follower);
     }
     for follower in &nodes {
@@ -104,7 +127,38 @@ fn ms(d: Duration) -> f64 {
 }
 
 async fn propagation(n: usize, records: usize) {
-    let (home, nodes, web) = network(n, Duration::from_secs(3600)).await;
+    let (home, nodes, web) = network(n, Duration::from_secs(3600), None).await;
+    let latencies = propagate(&home, &nodes, web, records).await;
+    report_propagation("propagation", n, records, &latencies, 100.0);
+    shutdown(home, nodes).await;
+}
+
+fn report_propagation(
+    name: &str,
+    n: usize,
+    records: usize,
+    latencies: &[Duration],
+    target_ms: f64,
+) {
+    let p99 = percentile(latencies, 0.99);
+    println!(
+        "{name}: 1 KiB record to all {n} nodes, {records} records: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; p99/target({target_ms:.0} ms) = {:.2}",
+        ms(percentile(latencies, 0.5)),
+        ms(p99),
+        ms(*latencies.last().expect("latencies")),
+        ms(p99) / target_ms
+    );
+}
+
+/// Appends `records` policy changes of about 1 KiB on the home node, one
+/// after the other, and times each until every node has applied it.
+/// Returns the sorted latencies.
+async fn propagate(
+    home: &TestNode,
+    nodes: &[TestNode],
+    web: commons_kernel::CommunityId,
+    records: usize,
+) -> Vec<Duration> {
     // Let the gossip meshes form (a few heartbeats).
     tokio::time::sleep(Duration::from_secs(3)).await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -121,7 +175,6 @@ async fn propagation(n: usize, records: usize) {
     }
     let admin = home.node.user("admin").await.expect("admin");
     let mut latencies = Vec::with_capacity(records);
-    let mut size = 0;
     for record in 0..records {
         let policy = Policy {
             join: JoinRule::Open,
@@ -139,7 +192,8 @@ async fn propagation(n: usize, records: usize) {
             .expect("policy");
         if record == 0 {
             let entries = home.entries(web).await;
-            size = entries.last().expect("entry").record().encoded().len();
+            let size = entries.last().expect("entry").record().encoded().len();
+            println!("  record size {size} B");
         }
         let mut reached = HashSet::new();
         let mut last = started;
@@ -156,18 +210,7 @@ async fn propagation(n: usize, records: usize) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     latencies.sort();
-    let p99 = percentile(&latencies, 0.99);
-    println!(
-        "propagation: {} B record to all {} nodes, {} records: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; p99/target(100 ms) = {:.2}",
-        size,
-        n,
-        records,
-        ms(percentile(&latencies, 0.5)),
-        ms(p99),
-        ms(*latencies.last().expect("latencies")),
-        ms(p99) / 100.0
-    );
-    shutdown(home, nodes).await;
+    latencies
 }
 
 async fn catch_up(base: usize, new: usize) {
@@ -175,18 +218,39 @@ async fn catch_up(base: usize, new: usize) {
     home.start(bench_config(Vec::new(), Duration::from_secs(3600)))
         .await;
     let web = home.community("web").await;
-    for _ in 0..base / 1000 {
-        home.append_joins(web, 1000).await;
+    // The base log, through the store's batch append (signed, sealed and
+    // reduced like any other write), not through gossip.
+    let built = Instant::now();
+    let mut left = base;
+    while left > 0 {
+        let n = left.min(10_000);
+        home.append_joins(web, n).await;
+        left -= n;
     }
+    println!(
+        "catch-up: base log of {base} entries built in {:.1} s",
+        built.elapsed().as_secs_f64()
+    );
     let mut follower = support::node(false).await;
     follower.node.follow(&web.to_hex()).await.expect("follow");
+    let copied = Instant::now();
     follower
         .start(bench_config(vec![home.addr()], Duration::from_secs(3600)))
         .await;
-    follower.wait_len(web, base as u64 + 1).await;
+    follower
+        .wait_len_within(web, base as u64 + 1, Duration::from_secs(3600))
+        .await;
+    println!(
+        "catch-up: the follower fetched and verified the base log in {:.1} s ({:.0} entries/s)",
+        copied.elapsed().as_secs_f64(),
+        base as f64 / copied.elapsed().as_secs_f64()
+    );
     follower.stop().await;
-    for _ in 0..new / 1000 {
-        home.append_joins(web, 1000).await;
+    let mut left = new;
+    while left > 0 {
+        let n = left.min(1_000);
+        home.append_joins(web, n).await;
+        left -= n;
     }
     // The bytes of the response the home serves for the missing range.
     let from = base as u64 + 1;
@@ -208,7 +272,9 @@ async fn catch_up(base: usize, new: usize) {
     follower
         .start(bench_config(vec![home.addr()], Duration::from_secs(3600)))
         .await;
-    follower.wait_len(web, head).await;
+    follower
+        .wait_len_within(web, head, Duration::from_secs(600))
+        .await;
     let elapsed = started.elapsed();
     let status = follower.sync().status();
     let ranges = status
@@ -231,7 +297,7 @@ async fn catch_up(base: usize, new: usize) {
 }
 
 async fn partition(side: usize, writes: usize) {
-    let (home, nodes, web) = network(2 * side, Duration::from_secs(1)).await;
+    let (home, nodes, web) = network(2 * side, Duration::from_secs(1), None).await;
     let mut side_a = vec![home.sync().peer_id()];
     side_a.extend(nodes[..side - 1].iter().map(|n| n.sync().peer_id()));
     let side_b: Vec<_> = nodes[side - 1..]
@@ -245,10 +311,30 @@ async fn partition(side: usize, writes: usize) {
             node.sync().block(*peer).await;
         }
     }
+    // Side A holds the home: its writes are appended there and gossiped.
     for _ in 0..writes / 10 {
         home.append_joins(web, 10).await;
     }
-    let target = 1 + writes as u64;
+    // Side B cannot reach the home: each node signs its share and queues it
+    // in its outbox, as a write away from home does.
+    let b_nodes = &nodes[side - 1..];
+    let mut queued = HashSet::new();
+    for (idx, node) in b_nodes.iter().enumerate() {
+        let share = writes / b_nodes.len() + usize::from(idx < writes % b_nodes.len());
+        for record in support::joins(web, share) {
+            queued.insert(record.id());
+            node.node
+                .store()
+                .queue_outbox(&record, commons_node::now().0)
+                .await
+                .expect("queue");
+        }
+    }
+    for node in &nodes[..side - 1] {
+        node.wait_len_within(web, 1 + writes as u64, Duration::from_secs(600))
+            .await;
+    }
+    let target = 1 + 2 * writes as u64;
     let a_addrs: Vec<Multiaddr> = everyone[..side].iter().map(|n| n.addr()).collect();
     let healed = Instant::now();
     for (idx, node) in everyone.iter().enumerate() {
@@ -257,27 +343,47 @@ async fn partition(side: usize, writes: usize) {
             node.sync().unblock(*peer).await;
         }
     }
+    // Every node of side B reconnects to side A, and (until forwarding
+    // through intermediate peers exists) to the home, where its outbox goes.
     let mut rng = Lcg(11);
     for node in &everyone[side..] {
         node.sync().dial(a_addrs[rng.below(a_addrs.len())].clone());
+        node.sync().dial(home.addr());
     }
-    for node in &nodes {
-        node.wait_len(web, target).await;
+    for node in everyone.iter() {
+        node.wait_len_within(web, target, Duration::from_secs(600))
+            .await;
     }
     let elapsed = healed.elapsed();
-    let mut total = 0;
-    for node in &nodes {
+    for node in everyone.iter() {
         let reports = node.node.verify(Some(&web.to_hex())).await.expect("verify");
-        assert!(reports[0].error.is_none());
-        total += reports[0].entries;
+        assert!(reports[0].error.is_none(), "{:?}", reports[0].error);
+        assert_eq!(reports[0].entries, target, "nothing lost or duplicated");
     }
-    assert_eq!(
-        total,
-        target * nodes.len() as u64,
-        "nothing lost or duplicated"
+    let ids: HashSet<_> = home
+        .entries(web)
+        .await
+        .iter()
+        .map(|entry| entry.record().id())
+        .collect();
+    assert_eq!(ids.len() as u64, target, "no record twice in the log");
+    assert!(
+        queued.iter().all(|id| ids.contains(id)),
+        "every queued write"
     );
+    let mut pending = 0;
+    for node in b_nodes {
+        pending += node
+            .node
+            .outbox_counts()
+            .await
+            .expect("outbox")
+            .values()
+            .sum::<u64>();
+    }
     println!(
-        "partition: 2 x {side} nodes, {writes} writes on the home side, all {} nodes converged {:.0} ms after healing; time/target(10 s) = {:.2}",
+        "partition: 2 x {side} nodes, {writes} writes on each side ({} queued away from home), all {} nodes hold the same {target} entries {:.0} ms after healing, {pending} still pending; time/target(10 s) = {:.2}",
+        queued.len(),
         2 * side,
         ms(elapsed),
         elapsed.as_secs_f64() / 10.0
@@ -301,7 +407,7 @@ fn rss_bytes() -> u64 {
 }
 
 async fn burst(n: usize, duration: Duration) {
-    let (home, nodes, web) = network(n, Duration::from_secs(3600)).await;
+    let (home, nodes, web) = network(n, Duration::from_secs(3600), None).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     // The normal rate here is 100 entries/s; the burst is ten times that.
     let per_tick = 100;
@@ -318,7 +424,8 @@ async fn burst(n: usize, duration: Duration) {
     }
     let target = home.log_len(web).await;
     for node in &nodes {
-        node.wait_len(web, target).await;
+        node.wait_len_within(web, target, Duration::from_secs(600))
+            .await;
     }
     let drained = started.elapsed();
     peak = peak.max(rss_bytes());
@@ -344,5 +451,145 @@ async fn shutdown(mut home: TestNode, nodes: Vec<TestNode>) {
     home.stop().await;
     for mut node in nodes {
         node.stop().await;
+    }
+}
+
+/// Propagation with 50 ms one-way delay on every link.
+mod delay {
+    use std::time::Duration;
+
+    use commons_sync::Multiaddr;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+    use tokio::net::{TcpListener, TcpStream};
+    use tokio::time::Instant;
+
+    /// Set in the re-executed bench running inside the namespace.
+    const INSIDE: &str = "SYNC_BENCH_IN_NETNS";
+    const NAMESPACE: &str = "commons-sync-bench";
+    const DELAY: Duration = Duration::from_millis(50);
+
+    pub async fn run(n: usize, records: usize) {
+        if std::env::var_os(INSIDE).is_some() {
+            measure(
+                n,
+                records,
+                None,
+                "tc netem 50 ms on lo in a network namespace",
+            )
+            .await;
+            return;
+        }
+        match in_namespace() {
+            Ok(()) => return,
+            Err(why) => {
+                eprintln!(
+                    "!!! delay: tc netem is not usable here ({why}); \
+                     delaying every link by 50 ms in user space instead"
+                );
+            }
+        }
+        measure(n, records, Some(DELAY), "user-space relay, 50 ms each way").await;
+    }
+
+    async fn measure(n: usize, records: usize, relay: Option<Duration>, how: &str) {
+        let (home, nodes, web) = super::network(n, Duration::from_secs(3600), relay).await;
+        let latencies = super::propagate(&home, &nodes, web, records).await;
+        super::report_propagation(&format!("delay ({how})"), n, records, &latencies, 1000.0);
+        super::shutdown(home, nodes).await;
+    }
+
+    /// Creates a namespace whose loopback delays every packet by 50 ms and
+    /// runs this bench's `delay` again inside it.
+    fn in_namespace() -> Result<(), String> {
+        let ip = |args: &[&str]| -> Result<(), String> {
+            let out = std::process::Command::new("ip")
+                .args(args)
+                .output()
+                .map_err(|error| format!("ip {}: {error}", args.join(" ")))?;
+            if out.status.success() {
+                Ok(())
+            } else {
+                Err(format!(
+                    "ip {}: {}",
+                    args.join(" "),
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ))
+            }
+        };
+        let _ = ip(&["netns", "del", NAMESPACE]);
+        ip(&["netns", "add", NAMESPACE])?;
+        let result = (|| {
+            ip(&["netns", "exec", NAMESPACE, "ip", "link", "set", "lo", "up"])?;
+            ip(&[
+                "netns", "exec", NAMESPACE, "tc", "qdisc", "add", "dev", "lo", "root", "netem",
+                "delay", "50ms",
+            ])?;
+            let exe = std::env::current_exe().map_err(|error| error.to_string())?;
+            let status = std::process::Command::new("ip")
+                .args(["netns", "exec", NAMESPACE])
+                .arg(exe)
+                .arg("delay")
+                .env(INSIDE, "1")
+                .status()
+                .map_err(|error| error.to_string())?;
+            if status.success() {
+                Ok(())
+            } else {
+                Err(format!("the bench inside the namespace failed: {status}"))
+            }
+        })();
+        let _ = ip(&["netns", "del", NAMESPACE]);
+        result
+    }
+
+    /// A TCP relay in front of `target` (`/ip4/127.0.0.1/tcp/PORT/p2p/ID`)
+    /// that holds every chunk of bytes for `delay` in each direction.
+    /// Returns the address to dial instead.
+    pub async fn relay(target: Multiaddr, delay: Duration) -> Multiaddr {
+        let text = target.to_string();
+        let parts: Vec<&str> = text.split('/').collect();
+        let port: u16 = parts[4].parse().expect("a TCP listen address");
+        let peer = parts[6].to_owned();
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind relay");
+        let local = listener.local_addr().expect("relay address").port();
+        tokio::spawn(async move {
+            while let Ok((inbound, _)) = listener.accept().await {
+                let Ok(outbound) = TcpStream::connect(("127.0.0.1", port)).await else {
+                    continue;
+                };
+                let _ = inbound.set_nodelay(true);
+                let _ = outbound.set_nodelay(true);
+                let (in_read, in_write) = inbound.into_split();
+                let (out_read, out_write) = outbound.into_split();
+                tokio::spawn(pipe(in_read, out_write, delay));
+                tokio::spawn(pipe(out_read, in_write, delay));
+            }
+        });
+        format!("/ip4/127.0.0.1/tcp/{local}/p2p/{peer}")
+            .parse()
+            .expect("relay address")
+    }
+
+    async fn pipe(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, delay: Duration) {
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Instant, Vec<u8>)>();
+        tokio::spawn(async move {
+            while let Some((at, bytes)) = rx.recv().await {
+                tokio::time::sleep_until(at).await;
+                if to.write_all(&bytes).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let mut buf = vec![0u8; 64 * 1024];
+        while let Ok(n) = from.read(&mut buf).await {
+            if n == 0
+                || tx
+                    .send((Instant::now() + delay, buf[..n].to_vec()))
+                    .is_err()
+            {
+                break;
+            }
+        }
     }
 }

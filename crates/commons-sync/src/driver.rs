@@ -22,6 +22,7 @@ use libp2p::{
 };
 use tokio::sync::{broadcast, mpsc, watch};
 
+use crate::apply;
 use crate::counters;
 use crate::replica::{Replica, ReplicaState, SyncStatus, Verdict};
 use crate::wire::{self, Request, Response, WireEntry};
@@ -54,28 +55,8 @@ struct Behaviour {
     mdns: Toggle<mdns::tokio::Behaviour>,
 }
 
-/// Where entries given to the apply worker came from.
-enum Origin {
-    Gossip { message_id: MessageId },
-    Range { peer_head: u64 },
-    Push { channel: ResponseChannel<Response> },
-}
-
-struct ApplyJob {
-    peer: PeerId,
-    community: CommunityId,
-    entries: Vec<WireEntry>,
-    origin: Origin,
-}
-
 /// Results of work done off the swarm task.
 enum Internal {
-    Applied {
-        peer: PeerId,
-        community: CommunityId,
-        origin: Origin,
-        verdict: Verdict,
-    },
     Respond {
         channel: ResponseChannel<Response>,
         response: Response,
@@ -157,7 +138,13 @@ pub(crate) async fn start<R: Replica>(
     let (status_tx, status_rx) = watch::channel(status.clone());
     let (internal_tx, internal_rx) = mpsc::unbounded_channel();
     let (apply_tx, apply_rx) = mpsc::unbounded_channel();
-    tokio::spawn(apply_worker(replica.clone(), apply_rx, internal_tx.clone()));
+    let (done_tx, done_rx) = mpsc::unbounded_channel();
+    let settings = apply::Settings {
+        reorder_wait: config.reorder_wait,
+        reorder_max: config.reorder_max,
+        batch_max: MAX_PUSH_ENTRIES,
+    };
+    tokio::spawn(apply::run(replica.clone(), settings, apply_rx, done_tx));
     let driver = Driver {
         appended: replica.appended(),
         replica,
@@ -174,7 +161,7 @@ pub(crate) async fn start<R: Replica>(
         connected: BTreeMap::new(),
         ticks: 0,
     };
-    let task = tokio::spawn(driver.run(swarm, commands_rx, internal_rx));
+    let task = tokio::spawn(driver.run(swarm, commands_rx, internal_rx, done_rx));
     Ok(SyncHandle {
         peer_id,
         listen,
@@ -202,8 +189,19 @@ fn build_swarm(config: &SyncConfig, keypair: Keypair) -> Result<Swarm<Behaviour>
         .with_quic()
         .with_behaviour(|key| {
             let peer_id = key.public().to_peer_id();
+            // Tuned for communities of tens of nodes: publish to every
+            // subscribed peer (flood), a mesh of 6 (4–12), the first
+            // heartbeat after one interval instead of 5 s, and lazy gossip
+            // to 6 more peers so a lost forward is repaired next heartbeat.
             let gossip_config = gossipsub::ConfigBuilder::default()
                 .heartbeat_interval(heartbeat)
+                .heartbeat_initial_delay(heartbeat)
+                .flood_publish(true)
+                .mesh_n(6)
+                .mesh_n_low(4)
+                .mesh_n_high(12)
+                .mesh_outbound_min(2)
+                .gossip_lazy(6)
                 .validation_mode(gossipsub::ValidationMode::Anonymous)
                 .validate_messages()
                 .message_id_fn(|message| MessageId::new(&wire::gossip_message_id(&message.data)))
@@ -212,10 +210,11 @@ fn build_swarm(config: &SyncConfig, keypair: Keypair) -> Result<Swarm<Behaviour>
                 .duplicate_cache_time(Duration::from_secs(120))
                 .build()
                 .map_err(|e| e.to_string())?;
-            let gossipsub = gossipsub::Behaviour::new(
+            let mut gossipsub = gossipsub::Behaviour::new(
                 gossipsub::MessageAuthenticity::Anonymous,
                 gossip_config,
             )?;
+            gossipsub.with_peer_score(score_params(), score_thresholds())?;
             let mut kad_config = kad::Config::new(StreamProtocol::new("/commons/kad/1"));
             kad_config.set_query_timeout(Duration::from_secs(30));
             let mut kad = kad::Behaviour::with_config(
@@ -267,6 +266,45 @@ fn build_swarm(config: &SyncConfig, keypair: Keypair) -> Result<Swarm<Behaviour>
     Ok(swarm)
 }
 
+/// Peer scoring: what counts is invalid entries (a heavy topic penalty, on
+/// top of the ban) and the application score the driver sets for a peer it
+/// penalized. Nodes often share an address (several on one host, or behind
+/// one NAT), so address colocation is not held against them; quiet
+/// communities deliver few messages, so missing deliveries are not either.
+fn score_params() -> gossipsub::PeerScoreParams {
+    gossipsub::PeerScoreParams {
+        ip_colocation_factor_weight: 0.0,
+        app_specific_weight: 1.0,
+        ..gossipsub::PeerScoreParams::default()
+    }
+}
+
+fn score_thresholds() -> gossipsub::PeerScoreThresholds {
+    gossipsub::PeerScoreThresholds::default()
+}
+
+/// Scoring of one community topic.
+fn topic_score_params() -> gossipsub::TopicScoreParams {
+    gossipsub::TopicScoreParams {
+        topic_weight: 1.0,
+        time_in_mesh_weight: 0.01,
+        time_in_mesh_quantum: Duration::from_secs(1),
+        time_in_mesh_cap: 100.0,
+        first_message_deliveries_weight: 0.1,
+        first_message_deliveries_decay: 0.9,
+        first_message_deliveries_cap: 100.0,
+        mesh_message_deliveries_weight: 0.0,
+        mesh_failure_penalty_weight: 0.0,
+        invalid_message_deliveries_weight: -100.0,
+        invalid_message_deliveries_decay: 0.5,
+        ..gossipsub::TopicScoreParams::default()
+    }
+}
+
+/// The application score of a peer that sent invalid data: below the
+/// graylist threshold, so its gossip is ignored even before the ban.
+const PENALIZED_SCORE: f64 = -1_000.0;
+
 struct Driver<R: Replica> {
     replica: R,
     config: SyncConfig,
@@ -275,7 +313,7 @@ struct Driver<R: Replica> {
     status_tx: watch::Sender<SyncStatus>,
     events: broadcast::Sender<SyncEvent>,
     internal_tx: mpsc::UnboundedSender<Internal>,
-    apply_tx: mpsc::UnboundedSender<ApplyJob>,
+    apply_tx: mpsc::UnboundedSender<apply::Job>,
     /// The communities replicated, with the local log length.
     replicas: HashMap<CommunityId, ReplicaState>,
     /// One range request at a time per community.
@@ -312,6 +350,7 @@ impl<R: Replica> Driver<R> {
         mut swarm: Swarm<Behaviour>,
         mut commands: mpsc::UnboundedReceiver<Command>,
         mut internal: mpsc::UnboundedReceiver<Internal>,
+        mut done: mpsc::UnboundedReceiver<apply::Done>,
     ) {
         let replicas = self.replica.replicas().await;
         self.set_replicas(&mut swarm, replicas);
@@ -329,6 +368,7 @@ impl<R: Replica> Driver<R> {
                         self.on_internal(&mut swarm, message);
                     }
                 }
+                Some(done) = done.recv() => self.on_done(&mut swarm, done),
                 appended = self.appended.recv() => match appended {
                     Ok(entries) => self.publish(&mut swarm, entries).await,
                     Err(broadcast::error::RecvError::Lagged(missed)) => {
@@ -375,14 +415,16 @@ impl<R: Replica> Driver<R> {
                 .replicas
                 .get(&state.community)
                 .is_some_and(|s| s.public);
-            if state.public
-                && !subscribed
-                && let Err(error) = swarm
-                    .behaviour_mut()
-                    .gossipsub
-                    .subscribe(&topic(state.community))
-            {
-                tracing::warn!(community = %state.community, %error, "cannot subscribe");
+            if state.public && !subscribed {
+                let gossipsub = &mut swarm.behaviour_mut().gossipsub;
+                if let Err(error) =
+                    gossipsub.set_topic_params(topic(state.community), topic_score_params())
+                {
+                    tracing::warn!(community = %state.community, %error, "cannot score topic");
+                }
+                if let Err(error) = gossipsub.subscribe(&topic(state.community)) {
+                    tracing::warn!(community = %state.community, %error, "cannot subscribe");
+                }
             }
         }
         for (community, state) in &self.replicas {
@@ -461,8 +503,10 @@ impl<R: Replica> Driver<R> {
         self.count(counters::PEERS_PENALIZED, 1);
         self.banned
             .insert(peer, Some(Instant::now() + self.config.ban));
+        let gossipsub = &mut swarm.behaviour_mut().gossipsub;
+        gossipsub.set_application_score(&peer, PENALIZED_SCORE);
+        gossipsub.blacklist_peer(&peer);
         let _ = swarm.disconnect_peer_id(peer);
-        swarm.behaviour_mut().gossipsub.blacklist_peer(&peer);
         self.report();
         self.emit(SyncEvent::Penalized { peer, reason });
     }
@@ -630,12 +674,18 @@ impl<R: Replica> Driver<R> {
                     self.request(swarm, peer, request, None);
                 }
             }
-            Internal::Applied {
+        }
+    }
+
+    fn on_done(&mut self, swarm: &mut Swarm<Behaviour>, done: apply::Done) {
+        match done {
+            apply::Done::Applied {
                 peer,
                 community,
-                origin,
+                source,
                 verdict,
-            } => self.on_applied(swarm, peer, community, origin, verdict),
+            } => self.on_applied(swarm, peer, community, source, verdict),
+            apply::Done::Count(name, n) => self.count(name, n),
         }
     }
 
@@ -644,22 +694,19 @@ impl<R: Replica> Driver<R> {
         swarm: &mut Swarm<Behaviour>,
         peer: PeerId,
         community: CommunityId,
-        origin: Origin,
+        source: apply::Source,
         verdict: Verdict,
     ) {
-        let acceptance = match &verdict {
-            Verdict::Applied { .. } => MessageAcceptance::Accept,
-            Verdict::Invalid(_) => MessageAcceptance::Reject,
-            _ => MessageAcceptance::Ignore,
-        };
-        match origin {
-            Origin::Gossip { message_id } => {
-                swarm
-                    .behaviour_mut()
-                    .gossipsub
-                    .report_message_validation_result(&message_id, &peer, acceptance);
+        match source {
+            apply::Source::Gossip { messages } => {
+                for (message_id, source, acceptance) in messages {
+                    swarm
+                        .behaviour_mut()
+                        .gossipsub
+                        .report_message_validation_result(&message_id, &source, acceptance);
+                }
             }
-            Origin::Push { channel } => {
+            apply::Source::Push { channel } => {
                 let response = match &verdict {
                     Verdict::NotReplicated => Response::Denied("not replicated here".into()),
                     Verdict::Invalid(reason) => Response::Denied(reason.clone()),
@@ -667,7 +714,7 @@ impl<R: Replica> Driver<R> {
                 };
                 let _ = swarm.behaviour_mut().sync.send_response(channel, response);
             }
-            Origin::Range { peer_head } => {
+            apply::Source::Range { peer_head } => {
                 let best = self.status.best_seq.entry(community).or_default();
                 *best = (*best).max(peer_head);
             }
@@ -806,11 +853,18 @@ impl<R: Replica> Driver<R> {
                         return;
                     }
                 };
-                let job = ApplyJob {
+                let next_seq = self
+                    .replicas
+                    .get(&community)
+                    .map_or(0, |state| state.next_seq);
+                let job = apply::Job {
                     peer: propagation_source,
                     community,
                     entries: vec![entry],
-                    origin: Origin::Gossip { message_id },
+                    origin: apply::Origin::Gossip {
+                        message_id,
+                        next_seq,
+                    },
                 };
                 let _ = self.apply_tx.send(job);
             }
@@ -1001,11 +1055,11 @@ impl<R: Replica> Driver<R> {
                     self.penalize(swarm, peer, "oversized push".into());
                     return;
                 }
-                let job = ApplyJob {
+                let job = apply::Job {
                     peer,
                     community,
                     entries,
-                    origin: Origin::Push { channel },
+                    origin: apply::Origin::Push { channel },
                 };
                 let _ = self.apply_tx.send(job);
             }
@@ -1039,11 +1093,11 @@ impl<R: Replica> Driver<R> {
                 }
                 let bytes: usize = entries.iter().map(WireEntry::content_len).sum();
                 self.count(counters::RANGE_BYTES, bytes as u64);
-                let job = ApplyJob {
+                let job = apply::Job {
                     peer,
                     community,
                     entries,
-                    origin: Origin::Range { peer_head: head },
+                    origin: apply::Origin::Range { peer_head: head },
                 };
                 let _ = self.apply_tx.send(job);
             }
@@ -1056,46 +1110,6 @@ impl<R: Replica> Driver<R> {
                 self.count(counters::REQUESTS_DENIED, 1);
                 tracing::debug!(%peer, %reason, "peer denied a sync request");
             }
-        }
-    }
-}
-
-/// Applies entries from peers one batch at a time, in arrival order.
-async fn apply_worker<R: Replica>(
-    replica: R,
-    mut jobs: mpsc::UnboundedReceiver<ApplyJob>,
-    internal: mpsc::UnboundedSender<Internal>,
-) {
-    while let Some(job) = jobs.recv().await {
-        let ApplyJob {
-            peer,
-            community,
-            entries,
-            origin,
-        } = job;
-        let verdict = match crate::peer_key(&peer) {
-            None => Verdict::Invalid("peer id is not Ed25519".into()),
-            Some(key) => {
-                let raws: Result<Vec<_>, _> = entries
-                    .iter()
-                    .map(|entry| entry.to_raw(community))
-                    .collect();
-                match raws {
-                    Ok(raws) => replica.accept(key, community, raws).await,
-                    Err(error) => Verdict::Invalid(error.to_string()),
-                }
-            }
-        };
-        if internal
-            .send(Internal::Applied {
-                peer,
-                community,
-                origin,
-                verdict,
-            })
-            .is_err()
-        {
-            return;
         }
     }
 }

@@ -24,6 +24,7 @@
 //! and banned for a while; the reason is logged and counted.
 #![warn(missing_docs)]
 
+mod apply;
 mod driver;
 pub mod replica;
 pub mod wire;
@@ -64,6 +65,13 @@ pub mod counters {
     pub const FORWARDED: &str = "outbox_forwarded";
     /// Forwarded records the home node refused.
     pub const FORWARD_REFUSED: &str = "outbox_refused";
+    /// Gossiped entries the log already held (ignored, not forwarded).
+    pub const DUPLICATES: &str = "duplicates_received";
+    /// Out-of-order gossiped entries dropped because the reorder buffer
+    /// was full (their range is fetched instead).
+    pub const REORDER_DROPPED: &str = "reorder_dropped";
+    /// Transactions that stored gossiped entries (each stores a run).
+    pub const APPLY_BATCHES: &str = "apply_batches";
 }
 
 /// How to run the p2p node.
@@ -88,6 +96,11 @@ pub struct SyncConfig {
     pub max_batch_bytes: usize,
     /// How long a peer that sent invalid data stays banned.
     pub ban: Duration,
+    /// How long a gossiped entry that arrived ahead of its predecessors
+    /// waits for them before the missing range is fetched.
+    pub reorder_wait: Duration,
+    /// Most gossiped entries waiting per community for their predecessors.
+    pub reorder_max: usize,
 }
 
 impl Default for SyncConfig {
@@ -102,6 +115,8 @@ impl Default for SyncConfig {
             max_batch_entries: 20_000,
             max_batch_bytes: 12 * 1024 * 1024,
             ban: Duration::from_secs(600),
+            reorder_wait: Duration::from_millis(1_500),
+            reorder_max: 10_000,
         }
     }
 }

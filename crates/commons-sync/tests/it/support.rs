@@ -113,6 +113,12 @@ impl TestNode {
     /// Waits (on sync events, without polling) until the log of
     /// `community` has `len` entries.
     pub async fn wait_len(&self, community: CommunityId, len: u64) {
+        self.wait_len_within(community, len, Duration::from_secs(60))
+            .await;
+    }
+
+    /// [`TestNode::wait_len`] with a longer limit, for benches.
+    pub async fn wait_len_within(&self, community: CommunityId, len: u64, limit: Duration) {
         let mut events = self.sync().events();
         let wait = async {
             loop {
@@ -125,10 +131,7 @@ impl TestNode {
                 }
             }
         };
-        if tokio::time::timeout(Duration::from_secs(60), wait)
-            .await
-            .is_err()
-        {
+        if tokio::time::timeout(limit, wait).await.is_err() {
             panic!(
                 "log of {community} has {} entries, expected {len}",
                 self.log_len(community).await
