@@ -685,7 +685,10 @@ impl<R: Replica> Driver<R> {
                 source,
                 verdict,
             } => self.on_applied(swarm, peer, community, source, verdict),
-            apply::Done::Count(name, n) => self.count(name, n),
+            apply::Done::Count(name, n) => {
+                self.count(name, n);
+                self.report();
+            }
         }
     }
 

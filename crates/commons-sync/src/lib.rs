@@ -200,6 +200,13 @@ impl SyncHandle {
         self.status.borrow().clone()
     }
 
+    /// Waits until the status satisfies `done` (at once if it does now);
+    /// returns it, or `None` once the node has stopped.
+    pub async fn wait_status(&self, done: impl Fn(&SyncStatus) -> bool) -> Option<SyncStatus> {
+        let mut status = self.status.clone();
+        status.wait_for(|s| done(s)).await.ok().map(|s| s.clone())
+    }
+
     /// Events from now on.
     pub fn events(&self) -> broadcast::Receiver<SyncEvent> {
         self.events.subscribe()

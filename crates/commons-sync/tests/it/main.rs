@@ -508,3 +508,235 @@ async fn writes_away_from_home_wait_in_the_outbox_until_they_come_back() {
             .is_some_and(|n| *n >= 1)
     );
 }
+
+/// Test settings in which only a full buffer makes a node fetch a hole:
+/// gossip order alone decides what is batched.
+fn patient(peers: Vec<commons_sync::Multiaddr>) -> commons_sync::SyncConfig {
+    let mut config = config(peers);
+    config.reorder_wait = std::time::Duration::from_secs(3600);
+    config
+}
+
+/// Starts a puppet holding `web`'s log and a victim holding its first
+/// `victim_has` entries, connected, with the victim's subscription seen.
+async fn puppet_and_victim(
+    home: &TestNode,
+    web: commons_kernel::CommunityId,
+    victim_has: usize,
+    reorder_max: usize,
+) -> (
+    TestNode,
+    TestNode,
+    tokio::sync::broadcast::Sender<Vec<commons_kernel::Entry>>,
+) {
+    let total = home.entries(web).await.len();
+    let mut puppet = node(false).await;
+    puppet.copy_log(home, web, total).await;
+    let publish = puppet.start_puppet(config(Vec::new()), 1).await;
+    let mut seen = puppet.sync().events();
+    let mut victim = node(false).await;
+    victim.copy_log(home, web, victim_has).await;
+    let mut settings = patient(vec![puppet.addr()]);
+    settings.reorder_max = reorder_max;
+    victim.start(settings).await;
+    let peer = victim.sync().peer_id();
+    TestNode::wait_event(&mut seen, |e| {
+        matches!(e, SyncEvent::Subscribed { peer: p, community } if *p == peer && *community == web)
+    })
+    .await;
+    (puppet, victim, publish)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reordered_and_duplicated_gossip_is_stored_once_in_one_batch() {
+    use commons_sync::counters;
+
+    let home = node(true).await;
+    let web = home.community("web").await;
+    home.append_joins(web, 30).await;
+    let entries = home.entries(web).await;
+    let (puppet, victim, publish) = puppet_and_victim(&home, web, 6, 10_000).await;
+
+    // Entries 30 down to 1: the victim holds 0..=5 already (duplicates),
+    // and every newer entry arrives before its predecessor.
+    let reversed: Vec<_> = entries[1..].iter().rev().cloned().collect();
+    publish.send(reversed).expect("puppet runs");
+    victim.wait_len(web, 31).await;
+    // Entries 5 down to 1 arrive after the log is complete.
+    let status = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        victim
+            .sync()
+            .wait_status(|status| status.counters.get(counters::DUPLICATES).copied() == Some(5)),
+    )
+    .await
+    .expect("every duplicate is seen")
+    .expect("the victim runs");
+
+    let counters = status.counters;
+    let count = |name| counters.get(name).copied().unwrap_or(0);
+    assert_eq!(count(counters::ENTRIES_APPLIED), 25);
+    assert_eq!(count(counters::DUPLICATES), 5, "{counters:?}");
+    // Entry 6 came last and completed the run 6..=30: one transaction, and
+    // no range was asked for the hole while it filled.
+    assert_eq!(count(counters::APPLY_BATCHES), 1, "{counters:?}");
+    assert_eq!(count(counters::RANGES_REQUESTED), 0, "{counters:?}");
+    let reports = victim
+        .node
+        .verify(Some(&web.to_hex()))
+        .await
+        .expect("verify");
+    assert!(reports[0].error.is_none() && reports[0].entries == 31);
+    let metrics = victim.metrics().await;
+    assert_eq!(support::sync_metric(&metrics, "entries_applied"), 25);
+    assert_eq!(support::sync_metric(&metrics, "duplicates_received"), 5);
+    assert_eq!(support::sync_metric(&metrics, "apply_batches"), 1);
+    assert_eq!(support::sync_metric(&metrics, "invalid_received"), 0);
+    drop((puppet, home));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forged_or_tampered_gossip_is_rejected_and_its_sender_penalized() {
+    use support::Corruption;
+
+    let home = node(true).await;
+    let web = home.community("web").await;
+    home.append_joins(web, 10).await;
+    let entries = home.entries(web).await;
+    for corruption in [Corruption::Tamper, Corruption::Forge] {
+        let (puppet, victim, publish) = puppet_and_victim(&home, web, 6, 10_000).await;
+        let mut events = victim.sync().events();
+        // A valid entry, then a corrupted copy of the next one, then the
+        // rest: the valid one is stored, the corrupt one rejected.
+        let mut batch = vec![entries[6].clone()];
+        batch.push(support::corrupt(&entries[7], corruption));
+        batch.extend(entries[8..].iter().cloned());
+        publish.send(batch).expect("puppet runs");
+        let event =
+            TestNode::wait_event(&mut events, |e| matches!(e, SyncEvent::Penalized { .. })).await;
+        assert!(
+            matches!(event, SyncEvent::Penalized { peer, .. } if peer == puppet.sync().peer_id()),
+            "{corruption:?}"
+        );
+        assert_eq!(victim.log_len(web).await, 7, "{corruption:?}");
+        let metrics = victim.metrics().await;
+        assert_eq!(
+            support::sync_metric(&metrics, "invalid_received"),
+            1,
+            "{corruption:?}"
+        );
+        assert_eq!(support::sync_metric(&metrics, "peers_penalized"), 1);
+        assert_eq!(support::sync_metric(&metrics, "entries_applied"), 1);
+        let reports = victim
+            .node
+            .verify(Some(&web.to_hex()))
+            .await
+            .expect("verify");
+        assert!(reports[0].error.is_none() && reports[0].entries == 7);
+        drop((puppet, victim));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_gossip_flood_is_bounded_by_the_reorder_buffer() {
+    let home = node(true).await;
+    let web = home.community("web").await;
+    home.append_joins(web, 300).await;
+    let entries = home.entries(web).await;
+    let (puppet, victim, publish) = puppet_and_victim(&home, web, 1, 100).await;
+
+    // 299 entries with the first one missing: at most 100 wait, the rest
+    // are dropped and counted (and would be fetched as a range).
+    publish.send(entries[2..].to_vec()).expect("puppet runs");
+    let dropped = |status: &commons_sync::SyncStatus| {
+        status
+            .counters
+            .get(commons_sync::counters::REORDER_DROPPED)
+            .copied()
+            .unwrap_or(0)
+    };
+    tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        victim.sync().wait_status(|status| dropped(status) == 199),
+    )
+    .await
+    .expect("the excess is dropped")
+    .expect("the victim runs");
+    assert_eq!(victim.log_len(web).await, 1);
+    // The missing entry arrives: everything that waited is stored.
+    publish.send(vec![entries[1].clone()]).expect("puppet runs");
+    victim.wait_len(web, 102).await;
+    let metrics = victim.metrics().await;
+    assert_eq!(support::sync_metric(&metrics, "reorder_dropped"), 199);
+    assert_eq!(support::sync_metric(&metrics, "entries_applied"), 101);
+    assert_eq!(support::sync_metric(&metrics, "invalid_received"), 0);
+    drop(puppet);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_cut_off_mid_transaction_leaves_no_trace() {
+    for backend in commons_test_support::backends() {
+        let home = support::node_on(backend, true).await;
+        let web = home.community("web").await;
+        home.append_joins(web, 2_000).await;
+        let entries = home.entries(web).await;
+        let replica = support::node_on(backend, false).await;
+        replica.copy_log(&home, web, 1).await;
+        let members_before = replica.node.store().members(web).await.expect("members");
+        let raws = || entries[1..].iter().map(support::raw).collect::<Vec<_>>();
+        // Stop applying the batch at ever later points, as a crash would:
+        // each time the log is either untouched or complete.
+        let mut cut_mid_way = 0;
+        for micros in [0u64, 200, 1_000, 5_000, 20_000, 50_000, 100_000, 200_000] {
+            let applied = tokio::time::timeout(
+                std::time::Duration::from_micros(micros),
+                replica
+                    .node
+                    .accept_remote(home.node.node_key(), web, raws()),
+            )
+            .await;
+            let len = replica.log_len(web).await;
+            let members = replica.node.store().members(web).await.expect("members");
+            match applied {
+                Err(_) if len == 1 => {
+                    cut_mid_way += 1;
+                    assert_eq!(members.len(), members_before.len(), "{backend:?}");
+                }
+                _ => {
+                    assert_eq!(len, 2_001, "{backend:?}: all or nothing");
+                    assert_eq!(members.len(), members_before.len() + 2_000);
+                    break;
+                }
+            }
+            let reports = replica
+                .node
+                .verify(Some(&web.to_hex()))
+                .await
+                .expect("verify");
+            assert!(reports[0].error.is_none(), "{backend:?}");
+        }
+        assert!(
+            cut_mid_way > 0,
+            "{backend:?}: at least one batch was cut off"
+        );
+        // The batch applies in full afterwards.
+        let outcome = replica
+            .node
+            .accept_remote(home.node.node_key(), web, raws())
+            .await;
+        assert!(
+            matches!(
+                outcome,
+                commons_node::sync::RemoteOutcome::Applied { next_seq: 2_001 }
+                    | commons_node::sync::RemoteOutcome::Duplicate
+            ),
+            "{outcome:?}"
+        );
+        let reports = replica
+            .node
+            .verify(Some(&web.to_hex()))
+            .await
+            .expect("verify");
+        assert!(reports[0].error.is_none() && reports[0].entries == 2_001);
+    }
+}

@@ -349,3 +349,172 @@ impl TestNode {
         entries
     }
 }
+
+/// A peer whose gossip the test writes: it publishes whatever the test
+/// sends, in the order sent (out of order, stale or corrupted entries
+/// included), claims a log length of its choosing, and serves no ranges.
+#[derive(Clone)]
+pub struct Puppet {
+    pub inner: NodeReplica,
+    pub publish: tokio::sync::broadcast::Sender<Vec<Entry>>,
+    /// The log length it reports for every community.
+    pub claims: u64,
+}
+
+impl Replica for Puppet {
+    fn replicas(&self) -> BoxFuture<'_, Vec<ReplicaState>> {
+        Box::pin(async move {
+            let mut replicas = self.inner.replicas().await;
+            for state in &mut replicas {
+                state.next_seq = self.claims;
+            }
+            replicas
+        })
+    }
+
+    fn accept(
+        &self,
+        peer: PublicKey,
+        community: CommunityId,
+        entries: Vec<RawEntry>,
+    ) -> BoxFuture<'_, Verdict> {
+        self.inner.accept(peer, community, entries)
+    }
+
+    fn range(
+        &self,
+        _peer: PublicKey,
+        _community: CommunityId,
+        _from: u64,
+        _limit: u32,
+    ) -> BoxFuture<'_, Option<Range>> {
+        Box::pin(async { None })
+    }
+
+    fn may_receive(&self, peer: PublicKey, community: CommunityId) -> BoxFuture<'_, bool> {
+        self.inner.may_receive(peer, community)
+    }
+
+    fn appended(&self) -> tokio::sync::broadcast::Receiver<Vec<Entry>> {
+        self.publish.subscribe()
+    }
+
+    fn outbox(&self) -> BoxFuture<'_, Vec<(CommunityId, PublicKey, Vec<SignedRecord>)>> {
+        Box::pin(async { Vec::new() })
+    }
+
+    fn submit(
+        &self,
+        peer: PublicKey,
+        community: CommunityId,
+        records: Vec<SignedRecord>,
+    ) -> BoxFuture<'_, Result<(), String>> {
+        self.inner.submit(peer, community, records)
+    }
+
+    fn report(&self, status: &SyncStatus) {
+        self.inner.report(status)
+    }
+}
+
+impl TestNode {
+    /// Starts the p2p layer as a [`Puppet`]; entries sent on the returned
+    /// channel are published as they are.
+    pub async fn start_puppet(
+        &mut self,
+        config: SyncConfig,
+        claims: u64,
+    ) -> tokio::sync::broadcast::Sender<Vec<Entry>> {
+        let (publish, _) = tokio::sync::broadcast::channel(1024);
+        let replica = Puppet {
+            inner: NodeReplica(self.node.clone()),
+            publish: publish.clone(),
+            claims,
+        };
+        let handle = commons_sync::start(config, self.node.network_secret(), replica)
+            .await
+            .expect("start sync");
+        self.sync = Some(handle);
+        publish
+    }
+
+    /// Copies the first `n` entries of `community` from `from`, as if
+    /// fetched from it earlier.
+    pub async fn copy_log(&self, from: &TestNode, community: CommunityId, n: usize) {
+        if !self
+            .node
+            .replicated()
+            .await
+            .expect("replicated")
+            .iter()
+            .any(|r| r.community == community)
+        {
+            self.node.follow(&community.to_hex()).await.expect("follow");
+        }
+        let raws = from.entries(community).await[..n].iter().map(raw).collect();
+        let outcome = self
+            .node
+            .accept_remote(from.node.node_key(), community, raws)
+            .await;
+        assert!(
+            matches!(outcome, commons_node::sync::RemoteOutcome::Applied { .. }),
+            "{outcome:?}"
+        );
+    }
+
+    /// The node's `/metrics` page, from a web server started for the call.
+    pub async fn metrics(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let state =
+            commons_web::AppState::new(self.node.clone(), commons_web::WebConfig::default());
+        let server = tokio::spawn(commons_web::serve(listener, state, async {
+            let _ = stopped.await;
+        }));
+        let text = reqwest::get(format!("http://{address}/metrics"))
+            .await
+            .expect("GET /metrics")
+            .text()
+            .await
+            .expect("metrics body");
+        let _ = stop.send(());
+        let _ = server.await;
+        text
+    }
+}
+
+/// The value of `commons_sync_total{event="…"}` in a `/metrics` page (0
+/// when absent).
+pub fn sync_metric(metrics: &str, event: &str) -> u64 {
+    let prefix = format!("commons_sync_total{{event=\"{event}\"}} ");
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(&prefix))
+        .map_or(0, |n| n.trim().parse().expect("a counter"))
+}
+
+/// A corrupted copy of `entry`, as a hostile peer would send it.
+pub fn corrupt(entry: &Entry, corruption: Corruption) -> Entry {
+    match corruption {
+        Corruption::Tamper => rebuild(entry, |record| {
+            record.body = json!({ "name": "mallory" });
+        }),
+        Corruption::Forge => {
+            let forger = SecretKey::generate();
+            let mut record = entry.record().record().clone();
+            record.author = forger.public_key();
+            let signed = SignedRecord::sign(record, &forger).expect("sign");
+            let raw = RawEntry {
+                header: *entry.header(),
+                record: signed.record().clone(),
+                record_signature: *signed.signature(),
+                signature: *entry.signature(),
+            };
+            raw.into_trusted(entry.hash(), signed.id(), signed.encoded().to_vec())
+        }
+        Corruption::Reorder | Corruption::Foreign(_) => entry.clone(),
+    }
+}
