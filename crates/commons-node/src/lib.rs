@@ -15,6 +15,7 @@ pub mod credentials;
 pub mod intel;
 pub mod patterns;
 pub mod records;
+pub mod scans;
 pub mod secrets;
 pub mod snapshots;
 pub mod sync;
