@@ -61,8 +61,49 @@ pub const KINDS: &[KindSpec] = &[
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PublishBody {
-    /// STIX 2.1 objects, as JSON.
+    /// STIX 2.1 objects in their wire form (see [`to_wire`]).
     pub objects: Vec<Value>,
+}
+
+/// The form an object travels in inside an `intel.publish` record.
+///
+/// Records are signed over the kernel's canonical encoding, which takes
+/// integers within ±2^53 only, while STIX objects may hold decimals
+/// (`"x_score": 7.5`, custom properties, large counters). An object that
+/// encodes canonically travels as itself — so records written before this
+/// form existed keep their bytes and ids — and any other object travels as
+/// a string holding its compact JSON text. No STIX object is a string, so
+/// the two forms cannot be confused; the signature covers the text, so
+/// every node reads back the same numbers.
+pub fn to_wire(object: Value) -> Value {
+    if commons_kernel::canonical::check(&object).is_ok() {
+        object
+    } else {
+        Value::String(object.to_string())
+    }
+}
+
+/// The bytes `object` takes in a record, in its wire form.
+pub fn wire_len(object: &Value) -> usize {
+    let text = object.to_string();
+    if commons_kernel::canonical::check(object).is_ok() {
+        text.len()
+    } else {
+        Value::String(text).to_string().len()
+    }
+}
+
+/// The object a wire element stands for; an error for a string that does
+/// not hold a JSON object.
+pub fn from_wire(element: Value) -> Result<Value, String> {
+    match element {
+        Value::String(text) => match serde_json::from_str::<Value>(&text) {
+            Ok(object @ Value::Object(_)) => Ok(object),
+            Ok(_) => Err("a string in objects must hold a JSON object".into()),
+            Err(e) => Err(format!("a string in objects must hold a JSON object: {e}")),
+        },
+        object => Ok(object),
+    }
 }
 
 /// `intel.revoke`.

@@ -8,7 +8,7 @@
 //! nothing under concurrent writers — and they depend only on the log, so a
 //! replay hands out the same ones.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use commons_kernel::{Entry, Record};
 use commons_stix::Timestamp;
@@ -45,7 +45,13 @@ pub(crate) async fn reduce(conn: &mut AnyConnection, entries: &[Entry]) -> Resul
         match record.kind.as_str() {
             records::PUBLISH => {
                 let body: PublishBody = body_of(record, at.seq)?;
-                publish(conn, &mut state, &at, &body.objects).await?;
+                // The validator refused any element that is not an object.
+                let objects: Vec<Value> = body
+                    .objects
+                    .into_iter()
+                    .filter_map(|element| records::from_wire(element).ok())
+                    .collect();
+                publish(conn, &mut state, &at, &objects).await?;
             }
             records::REVOKE => {
                 let body: RevokeBody = body_of(record, at.seq)?;
@@ -118,6 +124,8 @@ struct NewRow {
     spec_version: String,
     author: String,
     labels: String,
+    is_latest: i64,
+    is_first: i64,
     object: String,
 }
 
@@ -177,23 +185,100 @@ fn new_row(state: &mut RunState, at: &At, author: &str, object: &Value) -> Optio
         spec_version,
         author: author.to_owned(),
         labels,
+        is_latest: 0,
+        is_first: 0,
         object: object.to_string(),
     })
 }
 
+/// Stores the objects of one `intel.publish` entry. Objects whose id is
+/// new to the collection (the usual case for a large publish) get their
+/// first/latest flags and indicator facts from memory; ids seen before are
+/// refreshed from the table, as revocations and deletions are. Both give
+/// the same rows, so a replay equals the live run either way.
 async fn publish(
     conn: &mut AnyConnection,
     state: &mut RunState,
     at: &At,
     objects: &[Value],
 ) -> Result<(), StoreError> {
-    let rows: Vec<NewRow> = objects
+    let mut rows: Vec<(NewRow, &Value)> = objects
         .iter()
-        .filter_map(|object| new_row(state, at, &at.author, object))
+        .filter_map(|object| Some((new_row(state, at, &at.author, object)?, object)))
         .collect();
+    let known = {
+        let ids: BTreeSet<&str> = rows.iter().map(|(row, _)| row.object_id.as_str()).collect();
+        known_ids(conn, &state.community, &ids).await?
+    };
+    // For new ids: the range of versions this entry brings. A repeated
+    // (id, version) is not stored again (the insert does nothing), so it
+    // cannot change the range.
+    let mut ranges: HashMap<&str, (i64, i64)> = HashMap::new();
+    for (row, _) in &rows {
+        if known.contains(row.object_id.as_str()) {
+            continue;
+        }
+        let range = ranges
+            .entry(row.object_id.as_str())
+            .or_insert((row.version_ns, row.version_ns));
+        range.0 = range.0.min(row.version_ns);
+        range.1 = range.1.max(row.version_ns);
+    }
+    let ranges: HashMap<String, (i64, i64)> = ranges
+        .into_iter()
+        .map(|(id, range)| (id.to_owned(), range))
+        .collect();
+    let mut fresh_indicators = Vec::new();
+    let mut stored: HashSet<(String, i64)> = HashSet::new();
+    for (row, object) in &mut rows {
+        let Some(&(first, latest)) = ranges.get(&row.object_id) else {
+            continue;
+        };
+        if !stored.insert((row.object_id.clone(), row.version_ns)) {
+            continue;
+        }
+        row.is_first = i64::from(row.version_ns == first);
+        row.is_latest = i64::from(row.version_ns == latest);
+        if row.is_latest == 1 && row.object_id.starts_with("indicator--") {
+            fresh_indicators.push(indicator_row(
+                row.object_id.clone(),
+                row.author.clone(),
+                row.added_us,
+                object,
+            ));
+        }
+    }
+    let rows: Vec<NewRow> = rows.into_iter().map(|(row, _)| row).collect();
     insert_versions(conn, &state.community, at.seq, &rows).await?;
-    let ids: BTreeSet<&str> = rows.iter().map(|row| row.object_id.as_str()).collect();
-    refresh(conn, &state.community, &ids).await
+    upsert_indicators(conn, &state.community, &fresh_indicators).await?;
+    let known: BTreeSet<&str> = known.iter().map(String::as_str).collect();
+    refresh(conn, &state.community, &known).await
+}
+
+/// Which of `ids` have some version in the collection.
+async fn known_ids(
+    conn: &mut AnyConnection,
+    community: &str,
+    ids: &BTreeSet<&str>,
+) -> Result<HashSet<String>, StoreError> {
+    let ids: Vec<&str> = ids.iter().copied().collect();
+    let params = bulk::Params::of(conn);
+    let mut known = HashSet::new();
+    for chunk in ids.chunks(bulk::ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT DISTINCT object_id FROM intel_objects WHERE community_id = {} AND object_id IN ({})",
+            params.list(1, 1),
+            params.list(2, chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(community);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            known.insert(row.try_get::<String, _>("object_id")?);
+        }
+    }
+    Ok(known)
 }
 
 async fn insert_versions(
@@ -221,8 +306,8 @@ async fn insert_versions(
                 .bind(row.author.as_str())
                 .bind(seq)
                 .bind(row.labels.as_str())
-                .bind(0i64)
-                .bind(0i64)
+                .bind(row.is_latest)
+                .bind(row.is_first)
                 .bind(row.object.as_str())
         },
     )
@@ -326,38 +411,48 @@ async fn refresh_indicators(
             }
             query.execute(&mut *conn).await?;
         }
-        bulk::insert_rows(
-            conn,
-            "INSERT INTO intel_indicators (community_id, object_id, author, kind, name, pattern, \
-             published_confidence, valid_from_s, valid_until_s, revoked, sightings, false_positives, \
-             last_sighting_s, added_us)",
-            "ON CONFLICT (community_id, object_id) DO UPDATE SET author = excluded.author, \
-             kind = excluded.kind, name = excluded.name, pattern = excluded.pattern, \
-             published_confidence = excluded.published_confidence, \
-             valid_from_s = excluded.valid_from_s, valid_until_s = excluded.valid_until_s, \
-             revoked = excluded.revoked, added_us = excluded.added_us",
-            14,
-            &rows,
-            |query, row| {
-                query
-                    .bind(community.to_owned())
-                    .bind(row.object_id.as_str())
-                    .bind(row.author.as_str())
-                    .bind(row.kind)
-                    .bind(row.name.as_str())
-                    .bind(row.pattern.as_str())
-                    .bind(row.published_confidence)
-                    .bind(row.valid_from_s)
-                    .bind(row.valid_until_s)
-                    .bind(row.revoked)
-                    .bind(0i64)
-                    .bind(0i64)
-                    .bind(0i64)
-                    .bind(row.added_us)
-            },
-        )
-        .await?;
+        upsert_indicators(conn, community, &rows).await?;
     }
+    Ok(())
+}
+
+/// Writes the indicator facts of `rows` (the counters of an existing row are kept).
+async fn upsert_indicators(
+    conn: &mut AnyConnection,
+    community: &str,
+    rows: &[IndicatorRow],
+) -> Result<(), StoreError> {
+    bulk::insert_rows(
+        conn,
+        "INSERT INTO intel_indicators (community_id, object_id, author, kind, name, pattern, \
+         published_confidence, valid_from_s, valid_until_s, revoked, sightings, false_positives, \
+         last_sighting_s, added_us)",
+        "ON CONFLICT (community_id, object_id) DO UPDATE SET author = excluded.author, \
+         kind = excluded.kind, name = excluded.name, pattern = excluded.pattern, \
+         published_confidence = excluded.published_confidence, \
+         valid_from_s = excluded.valid_from_s, valid_until_s = excluded.valid_until_s, \
+         revoked = excluded.revoked, added_us = excluded.added_us",
+        14,
+        rows,
+        |query, row| {
+            query
+                .bind(community.to_owned())
+                .bind(row.object_id.as_str())
+                .bind(row.author.as_str())
+                .bind(row.kind)
+                .bind(row.name.as_str())
+                .bind(row.pattern.as_str())
+                .bind(row.published_confidence)
+                .bind(row.valid_from_s)
+                .bind(row.valid_until_s)
+                .bind(row.revoked)
+                .bind(0i64)
+                .bind(0i64)
+                .bind(0i64)
+                .bind(row.added_us)
+        },
+    )
+    .await?;
     Ok(())
 }
 

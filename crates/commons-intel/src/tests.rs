@@ -84,3 +84,18 @@ fn settings_kind_names() {
     assert_eq!(kind_named("certificate"), Some(IndicatorKind::Certificate));
     assert_eq!(kind_named("ipv4"), None);
 }
+
+#[test]
+fn objects_with_decimals_travel_as_text() {
+    use crate::records::{from_wire, to_wire, wire_len};
+    let plain = json!({"type": "ipv4-addr", "value": "10.0.0.1", "x_count": 3});
+    assert_eq!(to_wire(plain.clone()), plain);
+    assert_eq!(wire_len(&plain), plain.to_string().len());
+    let scored = json!({"type": "indicator", "x_score": 7.5});
+    let wire = to_wire(scored.clone());
+    assert!(wire.is_string());
+    assert_eq!(wire_len(&scored), wire.to_string().len());
+    assert_eq!(from_wire(wire), Ok(scored));
+    assert!(from_wire(json!("3")).is_err());
+    assert!(from_wire(json!("not json")).is_err());
+}

@@ -40,7 +40,7 @@ impl Validator for Intel {
         match spec.kind {
             records::PUBLISH => {
                 if let Some(body) = parse::<PublishBody>(&record.body, &mut findings) {
-                    check_publish(&body, &mut findings);
+                    check_publish(body, &mut findings);
                 }
             }
             records::REVOKE => {
@@ -82,15 +82,84 @@ impl Validator for Intel {
 
 /// Every error-level finding about each object, as `(index, findings)`
 /// for the objects that have any; pointers are relative to the object.
+///
+/// An object is checked once: the node checks what a TAXII client sends
+/// (to report each object's status) and then the store checks the record
+/// carrying it, so objects found valid are remembered by a digest of their
+/// JSON (see [`Verified`]) and the second check is a lookup. Validity is a
+/// function of the object alone, so the memory cannot change a verdict.
 pub fn validate_objects(objects: &[Value]) -> Vec<(usize, Vec<commons_stix::Finding>)> {
-    objects
-        .iter()
-        .enumerate()
-        .filter_map(|(idx, object)| {
-            let findings = object_findings(object);
-            (!findings.is_empty()).then_some((idx, findings))
-        })
-        .collect()
+    let mut found = Vec::new();
+    let mut newly_valid = Vec::new();
+    let known = VERIFIED.known(objects);
+    for (idx, (object, digest)) in objects.iter().zip(known).enumerate() {
+        let Err(digest) = digest else {
+            continue;
+        };
+        let findings = object_findings(object);
+        if findings.is_empty() {
+            newly_valid.push(digest);
+        } else {
+            found.push((idx, findings));
+        }
+    }
+    VERIFIED.remember(newly_valid);
+    found
+}
+
+/// Digests of objects recently found valid, bounded by [`Verified::CAPACITY`]
+/// (when full, it starts over).
+#[derive(Debug, Default)]
+pub struct Verified {
+    digests: std::sync::Mutex<std::collections::HashSet<[u8; 32]>>,
+}
+
+static VERIFIED: std::sync::LazyLock<Verified> = std::sync::LazyLock::new(Verified::default);
+
+impl Verified {
+    /// The most digests kept.
+    pub const CAPACITY: usize = 1 << 17;
+
+    fn digest(object: &Value) -> [u8; 32] {
+        let mut hasher = blake3::Hasher::new();
+        // Writing into the hasher cannot fail, and a Value always serializes.
+        let _ = serde_json::to_writer(&mut hasher, object);
+        *hasher.finalize().as_bytes()
+    }
+
+    fn digests(&self) -> std::sync::MutexGuard<'_, std::collections::HashSet<[u8; 32]>> {
+        // Poisoning leaves a set of digests, each still true.
+        self.digests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// For each object: `Ok(())` when it is known valid, else `Err(digest)`.
+    fn known(&self, objects: &[Value]) -> Vec<Result<(), [u8; 32]>> {
+        let digests: Vec<[u8; 32]> = objects.iter().map(Verified::digest).collect();
+        let set = self.digests();
+        digests
+            .into_iter()
+            .map(|digest| {
+                if set.contains(&digest) {
+                    Ok(())
+                } else {
+                    Err(digest)
+                }
+            })
+            .collect()
+    }
+
+    fn remember(&self, digests: Vec<[u8; 32]>) {
+        if digests.is_empty() {
+            return;
+        }
+        let mut set = self.digests();
+        if set.len() + digests.len() > Self::CAPACITY {
+            set.clear();
+        }
+        set.extend(digests);
+    }
 }
 
 /// The error-level findings about one object: the STIX validator's, and
@@ -126,7 +195,7 @@ fn parse<T: DeserializeOwned>(body: &Value, findings: &mut Findings) -> Option<T
     }
 }
 
-fn check_publish(body: &PublishBody, findings: &mut Findings) {
+fn check_publish(body: PublishBody, findings: &mut Findings) {
     if body.objects.is_empty() {
         findings.push("/body/objects", "publish at least one object");
     }
@@ -140,7 +209,19 @@ fn check_publish(body: &PublishBody, findings: &mut Findings) {
         );
         return;
     }
-    for (idx, problems) in validate_objects(&body.objects) {
+    let mut objects = Vec::with_capacity(body.objects.len());
+    let mut positions = Vec::with_capacity(body.objects.len());
+    for (idx, element) in body.objects.into_iter().enumerate() {
+        match records::from_wire(element) {
+            Ok(object) => {
+                objects.push(object);
+                positions.push(idx);
+            }
+            Err(message) => findings.push(format!("/body/objects/{idx}"), message),
+        }
+    }
+    for (at, problems) in validate_objects(&objects) {
+        let idx = positions[at];
         for finding in problems {
             findings.push(
                 format!("/body/objects/{idx}{}", finding.pointer),

@@ -200,6 +200,7 @@ impl Node {
         self.store()
             .set_password(user.id, &hash_password(new))
             .await?;
+        self.inner.credentials.forget_user(user.id);
         Ok(())
     }
 
@@ -241,6 +242,7 @@ impl Node {
     pub async fn set_user_disabled(&self, name: &str, disabled: bool) -> Result<User, NodeError> {
         let row = self.user_row(name).await?;
         self.store().set_disabled(row.id, disabled).await?;
+        self.inner.credentials.forget_user(row.id);
         self.user(name).await
     }
 
@@ -277,14 +279,24 @@ impl Node {
         let Some(hash) = &row.password_hash else {
             return Err(denied());
         };
-        if !verify_password(password, hash) {
-            return Err(denied());
+        let cache = &self.inner.credentials;
+        if !cache.check(name, password, row.id, hash) {
+            if !verify_password(password, hash) {
+                return Err(denied());
+            }
+            cache.remember(name, password, row.id, hash);
         }
         let user = User::from_row(row)?;
         if user.disabled {
             return Err(NodeError::Forbidden("this account is disabled".into()));
         }
         Ok(user)
+    }
+
+    /// How often password checks were answered from the verified-password
+    /// cache (see [`crate::credentials`]).
+    pub fn credential_stats(&self) -> crate::credentials::CacheStats {
+        self.inner.credentials.stats()
     }
 
     /// Starts a web session; returns the session secret for the cookie.

@@ -49,9 +49,9 @@ pub struct PublishFailure {
 /// limit less what the record's other fields take.
 const OBJECT_BYTES_PER_RECORD: usize = commons_kernel::record::MAX_RECORD_BYTES - 1024;
 
-/// Splits objects into runs that each fit one record (by their compact JSON
-/// size, which the canonical encoding does not exceed), at most
-/// [`MAX_OBJECTS`] per run. An object too large for any record is a run of
+/// Splits objects (in their wire form, [`records::to_wire`]) into runs that
+/// each fit one record (by their compact JSON size, which the canonical
+/// encoding does not exceed), at most [`MAX_OBJECTS`] per run. An object too large for any record is a run of
 /// its own, which signing then refuses with the size.
 fn record_chunks(objects: &[Value]) -> Vec<&[Value]> {
     let mut chunks = Vec::new();
@@ -129,7 +129,7 @@ impl Node {
             }
         }
         for (idx, object) in objects.iter().enumerate() {
-            if object.to_string().len() >= OBJECT_BYTES_PER_RECORD {
+            if records::wire_len(object) >= OBJECT_BYTES_PER_RECORD {
                 findings.push(format!("/objects/{idx}"), too_large());
             }
         }
@@ -150,7 +150,7 @@ impl Node {
     ) -> Result<PublishOutcome, NodeError> {
         let mut invalid = commons_intel::validate_objects(&objects);
         for (idx, object) in objects.iter().enumerate() {
-            if object.to_string().len() >= OBJECT_BYTES_PER_RECORD {
+            if records::wire_len(object) >= OBJECT_BYTES_PER_RECORD {
                 invalid.push((
                     idx,
                     vec![commons_stix::Finding::error("", "too-large", too_large())],
@@ -248,6 +248,7 @@ impl Node {
                 )
             })
             .collect();
+        let objects: Vec<Value> = objects.into_iter().map(records::to_wire).collect();
         let mut signed = Vec::new();
         for chunk in record_chunks(&objects) {
             let record = Record {

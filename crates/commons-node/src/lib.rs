@@ -11,9 +11,11 @@ pub mod accounts;
 pub mod audit;
 pub mod communities;
 pub mod control;
+pub mod credentials;
 pub mod intel;
 pub mod patterns;
 pub mod records;
+pub mod scans;
 pub mod secrets;
 pub mod snapshots;
 pub mod sync;
@@ -70,6 +72,7 @@ struct Inner {
     data_dir: PathBuf,
     snapshots: snapshots::Snapshots,
     sync: sync::SyncState,
+    credentials: credentials::CredentialCache,
 }
 
 /// What a first start created, to be shown to the operator once.
@@ -203,6 +206,7 @@ impl Node {
                 data_dir: config.data_dir.clone(),
                 snapshots: snapshots::Snapshots::default(),
                 sync: sync::SyncState::default(),
+                credentials: credentials::CredentialCache::default(),
             }),
         };
         let first = node.initialize(config).await?;

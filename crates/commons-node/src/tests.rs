@@ -135,6 +135,61 @@ async fn duplicate_and_forged_records_are_rejected() {
     }
 }
 
+#[tokio::test]
+async fn verified_passwords_are_remembered_until_changed_or_disabled() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let (node, _dir) = node(&db).await;
+        let alice = node
+            .create_user("alice", "correct horse battery", false)
+            .await
+            .expect("alice");
+        let before = node.credential_stats();
+        node.authenticate("alice", "correct horse battery")
+            .await
+            .expect("first check");
+        node.authenticate("alice", "correct horse battery")
+            .await
+            .expect("second check");
+        let after = node.credential_stats();
+        assert_eq!(after.misses - before.misses, 1, "argon2 ran once");
+        assert_eq!(after.hits - before.hits, 1, "then memory answered");
+        assert!(matches!(
+            node.authenticate("alice", "wrong horse battery").await,
+            Err(NodeError::Unauthorized(_))
+        ));
+
+        node.change_password(&alice, "correct horse battery", "staple battery horse")
+            .await
+            .expect("change");
+        assert!(matches!(
+            node.authenticate("alice", "correct horse battery").await,
+            Err(NodeError::Unauthorized(_))
+        ));
+        node.authenticate("alice", "staple battery horse")
+            .await
+            .expect("new password");
+        node.authenticate("alice", "staple battery horse")
+            .await
+            .expect("new password, remembered");
+
+        node.set_user_disabled("alice", true)
+            .await
+            .expect("disable");
+        assert!(matches!(
+            node.authenticate("alice", "staple battery horse").await,
+            Err(NodeError::Forbidden(_))
+        ));
+        node.set_user_disabled("alice", false)
+            .await
+            .expect("enable");
+        node.authenticate("alice", "staple battery horse")
+            .await
+            .expect("enabled again");
+        node.close().await;
+    }
+}
+
 /// One membership action by one of four users on one of two communities.
 #[derive(Debug, Clone)]
 enum Op {

@@ -65,6 +65,8 @@ pub fn routes() -> Router<AppState> {
             get(intel::publish_page).post(intel::publish),
         )
         .route("/c/{id}/intel/indicators/{object}", get(intel::indicator))
+        .route("/intel/scans", get(intel::scan_runs))
+        .route("/intel/scans/{run}", get(intel::scan_run))
 }
 
 async fn app_css() -> Response {

@@ -405,3 +405,118 @@ async fn paging_under_four_writers_loses_and_repeats_nothing_and_tokens_survive_
         assert_eq!(rest.rows[0].object_id, seen[100]);
     }
 }
+
+#[tokio::test]
+async fn decimals_travel_as_text_and_versions_in_one_publish_are_flagged() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let (node, admin, _dir) = node(&db).await;
+        let community = node.resolve_community("security").await.expect("id");
+        node.intel_publish(&admin, "security", vec![ip_indicator(1)])
+            .await
+            .expect("first version");
+
+        // One publish: a newer version of a stored object, two versions of
+        // a new one, and objects holding decimals.
+        let mut newer = ip_indicator(1);
+        newer["modified"] = json!("2026-02-01T00:00:00.000Z");
+        let older_two = ip_indicator(2);
+        let mut newer_two = ip_indicator(2);
+        newer_two["modified"] = json!("2026-03-01T00:00:00.000Z");
+        let mut scored = ip_indicator(3);
+        scored["x_score"] = json!(7.5);
+        scored["x_weights"] = json!([0.25, 1e-3, -2.5e10]);
+        let address = json!({
+            "type": "ipv4-addr",
+            "spec_version": "2.1",
+            "id": "ipv4-addr--00000000-0000-4000-8000-000000000009",
+            "value": "10.9.9.9",
+            "x_risk": 0.125
+        });
+        let outcome = node
+            .intel_add(
+                &admin,
+                community,
+                vec![newer, newer_two, older_two, scored.clone(), address.clone()],
+            )
+            .await
+            .expect("publish");
+        assert_eq!(outcome.failures, []);
+        assert_eq!(outcome.added.len(), 5);
+
+        // The numbers come back as they were sent.
+        let detail = node
+            .intel_indicator(Some(&admin), "security", scored["id"].as_str().expect("id"))
+            .await
+            .expect("indicator");
+        assert_eq!(detail.object["x_score"], json!(7.5));
+        assert_eq!(detail.object, scored);
+        let page = node
+            .intel_objects(
+                Some(&admin),
+                "security",
+                &ObjectsQuery {
+                    limit: 100,
+                    ids: vec![address["id"].as_str().expect("id").to_owned()],
+                    ..ObjectsQuery::default()
+                },
+            )
+            .await
+            .expect("page");
+        let stored: Value = serde_json::from_str(&page.rows[0].object).expect("json");
+        assert_eq!(stored["x_risk"], json!(0.125));
+
+        // Only the objects with decimals travel as text; the others keep
+        // the form (and so the canonical bytes) they always had.
+        let rows = node
+            .log("security", Some(&admin), 1, 1000)
+            .await
+            .expect("log");
+        let record: Value =
+            serde_json::from_str(&rows.last().expect("entry").record).expect("json");
+        let elements = record["body"]["objects"].as_array().expect("objects");
+        let kinds: Vec<bool> = elements.iter().map(Value::is_string).collect();
+        assert_eq!(kinds, [false, false, false, true, true]);
+
+        // First and latest versions, in one publish and across publishes.
+        let flags = sqlx::query(
+            "SELECT object_id, version, is_first, is_latest FROM intel_objects \
+             WHERE object_id LIKE 'indicator--%' ORDER BY object_id, version_ns",
+        )
+        .fetch_all(node.store().pool())
+        .await
+        .expect("flags")
+        .into_iter()
+        .map(|row| {
+            let id: String = row.get("object_id");
+            let version: String = row.get("version");
+            let first: i64 = row.get("is_first");
+            let latest: i64 = row.get("is_latest");
+            format!("{} {version} {first}{latest}", &id[id.len() - 2..])
+        })
+        .collect::<Vec<_>>();
+        assert_eq!(
+            flags,
+            [
+                "01 2026-01-01T00:00:00.000Z 10",
+                "01 2026-02-01T00:00:00.000Z 01",
+                "02 2026-01-01T00:00:00.000Z 10",
+                "02 2026-03-01T00:00:00.000Z 01",
+                "03 2026-01-01T00:00:00.000Z 11",
+            ]
+        );
+        let indicators: Vec<(String, String)> =
+            sqlx::query("SELECT object_id, name FROM intel_indicators ORDER BY object_id")
+                .fetch_all(node.store().pool())
+                .await
+                .expect("indicator rows")
+                .into_iter()
+                .map(|row| (row.get("object_id"), row.get("name")))
+                .collect();
+        assert_eq!(indicators.len(), 3);
+
+        let live = projections(&node).await;
+        node.replay().await.expect("replay");
+        assert_eq!(projections(&node).await, live, "replay equals live");
+    }
+}

@@ -352,9 +352,12 @@ pub async fn add_objects(
             "only members of the community, with credentials that may write, can add objects",
         ));
     }
-    let envelope: Value =
+    let mut envelope: Value =
         serde_json::from_slice(&body).map_err(|e| bad(format!("the body is not JSON: {e}")))?;
-    let Some(Value::Array(objects)) = envelope.get("objects").cloned() else {
+    let objects = envelope
+        .as_object_mut()
+        .and_then(|envelope| envelope.remove("objects"));
+    let Some(Value::Array(objects)) = objects else {
         return Err(bad("expected an envelope: {\"objects\": [ … ]}"));
     };
     if objects.is_empty() {

@@ -1,6 +1,7 @@
 //! Intel pages of a community: the feed with its filters, one indicator
 //! (confidence over time, sightings, false-positive reports, relationships,
-//! versions), and the publish form for a STIX bundle.
+//! versions), the publish form for a STIX bundle, and the local scan
+//! results kept by `commons intel scan --save`.
 
 use axum::Form;
 use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
@@ -94,7 +95,7 @@ pub async fn feed(
     };
     let base = format!("/c/{hex}/intel");
     let body = html! {
-        p { a href=(format!("/c/{hex}")) { (community.name) } " · " a href=(format!("{base}/publish")) { (visitor.t("intel-publish-title")) } }
+        p { a href=(format!("/c/{hex}")) { (community.name) } " · " a href=(format!("{base}/publish")) { (visitor.t("intel-publish-title")) } " · " a href="/intel/scans" { (visitor.t("intel-scans-title")) } }
         form.filters method="get" action=(base) {
             div.field {
                 label for="type" { (visitor.t("intel-filter-type")) }
@@ -347,4 +348,139 @@ pub async fn publish(
         }
         Err(error) => page::node_error(&visitor, error),
     }
+}
+
+/// `/intel/scans`: the scan runs kept on this node (`commons intel scan
+/// --save`) that the visitor may see, newest first.
+pub async fn scan_runs(State(state): State<AppState>, visitor: Visitor) -> Response {
+    let Some(user) = visitor.user() else {
+        return redirect_with_cookies("/login", &[]);
+    };
+    let runs = match state.node.scan_runs(user) {
+        Ok(runs) => runs,
+        Err(error) => return page::node_error(&visitor, error),
+    };
+    let body = html! {
+        p { (visitor.t("intel-scans-local")) }
+        @if runs.is_empty() {
+            p { (visitor.t("intel-scans-empty")) }
+            pre { code { "commons intel scan capture.pcap --community security --save" } }
+        } @else {
+            div.scroll role="region" aria-labelledby="scans-caption" tabindex="0" {
+                table {
+                    caption #scans-caption .visually-hidden { (visitor.t("intel-scans-title")) }
+                    thead { tr {
+                        th scope="col" { (visitor.t("intel-col-time")) }
+                        th scope="col" { (visitor.t("intel-scans-inputs")) }
+                        th scope="col" { (visitor.t("intel-scans-indicators")) }
+                        th scope="col" .num { (visitor.t("intel-scans-alerts")) }
+                        th scope="col" { (visitor.t("intel-scans-user")) }
+                    } }
+                    tbody {
+                        @for run in &runs {
+                            tr {
+                                td { a href=(format!("/intel/scans/{}", run.id)) { (page::time(run.ts_ms)) } }
+                                td { @for (idx, input) in run.inputs.iter().enumerate() { @if idx > 0 { ", " } code { (input.path) } } }
+                                td { (sources(run)) }
+                                td .num { (run.alerts_total) }
+                                td { (run.user) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page::render(&visitor, &visitor.t("intel-scans-title"), body)
+}
+
+fn sources(run: &commons_node::scans::ScanRun) -> String {
+    run.communities
+        .iter()
+        .chain(&run.indicator_files)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `/intel/scans/{run}`: one run, its inputs and its alerts.
+pub async fn scan_run(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    path: Result<Path<String>, PathRejection>,
+) -> Response {
+    let Ok(Path(id)) = path else {
+        return page::not_found(&visitor);
+    };
+    let Some(user) = visitor.user() else {
+        return redirect_with_cookies("/login", &[]);
+    };
+    let run = match state.node.scan_run(user, &id) {
+        Ok(run) => run,
+        Err(error) => return page::node_error(&visitor, error),
+    };
+    let body = html! {
+        p { a href="/intel/scans" { (visitor.t("intel-scans-title")) } }
+        dl.facts {
+            dt { (visitor.t("intel-col-time")) } dd { (page::time(run.ts_ms)) }
+            dt { (visitor.t("intel-scans-user")) } dd { (run.user) }
+            dt { (visitor.t("intel-scans-indicators")) } dd { (sources(&run)) }
+            dt { (visitor.t("intel-scans-alerts")) } dd { (run.alerts_total) }
+        }
+        section aria-labelledby="inputs-title" {
+            h2 #inputs-title { (visitor.t("intel-scans-inputs")) }
+            ul {
+                @for input in &run.inputs {
+                    li {
+                        code { (input.path) }
+                        @if let Some(format) = &input.format { " · " (format) }
+                        " · " (visitor.t_args("intel-scans-records", &[("records", input.records.into()), ("skipped", input.skipped.into())]))
+                        @if let Some(error) = &input.error { " · " strong { (error) } }
+                    }
+                }
+            }
+        }
+        section aria-labelledby="alerts-title" {
+            h2 #alerts-title { (visitor.t("intel-scans-alerts")) }
+            @if run.alerts.is_empty() {
+                p { (visitor.t("intel-scans-no-alerts")) }
+            } @else {
+                @if (run.alerts.len() as u64) < run.alerts_total {
+                    p { (visitor.t_args("intel-scans-cut", &[("kept", run.alerts.len().into()), ("total", run.alerts_total.into())])) }
+                }
+                div.scroll role="region" aria-labelledby="alerts-title" tabindex="0" {
+                    table {
+                        thead { tr {
+                            th scope="col" { (visitor.t("intel-scans-indicator")) }
+                            th scope="col" { (visitor.t("intel-scans-matched")) }
+                            th scope="col" { (visitor.t("intel-scans-flow")) }
+                            th scope="col" { (visitor.t("intel-scans-seen")) }
+                            th scope="col" .num { (visitor.t("intel-col-confidence")) }
+                            th scope="col" .num { (visitor.t("intel-scans-threat")) }
+                        } }
+                        tbody {
+                            @for alert in &run.alerts {
+                                @let label = alert.name.clone().unwrap_or_else(|| alert.indicator.clone());
+                                tr {
+                                    td {
+                                        @if let Some(community) = &alert.community {
+                                            a href=(format!("/c/{community}/intel/indicators/{}", alert.indicator)) { (label) }
+                                        } @else {
+                                            (label)
+                                        }
+                                    }
+                                    td { (alert.observable) " " code { (alert.value) } }
+                                    td { code { (alert.flow) } }
+                                    td { (alert.first_seen) " – " (alert.last_seen) " ×" (alert.count) }
+                                    td .num { (alert.confidence) }
+                                    td .num { (alert.threat_score) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page::render(&visitor, &visitor.t("intel-scans-run-title"), body)
 }

@@ -685,3 +685,144 @@ async fn intel_pages_publish_browse_and_show_an_indicator() {
         .expect("indicator");
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
+
+fn saved_run(id: &str, user: &str, value: &str) -> commons_node::scans::ScanRun {
+    use commons_node::scans::{ScanRun, ScanRunAlert, ScanRunInput};
+    ScanRun {
+        id: id.to_owned(),
+        ts_ms: 1_790_000_000_000,
+        user: user.to_owned(),
+        communities: vec!["security".into()],
+        indicator_files: vec!["local.json".into()],
+        inputs: vec![ScanRunInput {
+            path: "flows.csv".into(),
+            format: Some("flow-csv".into()),
+            records: 12,
+            skipped: 2,
+            error: None,
+        }],
+        alerts: vec![ScanRunAlert {
+            indicator: "indicator--00000000-0000-4000-8000-000000000001".into(),
+            name: Some("Botnet controller".into()),
+            community: Some("security".into()),
+            observable: "dst_ip".into(),
+            value: value.to_owned(),
+            flow: format!("tcp 192.168.1.5:50000 → {value}:443"),
+            first_seen: "2026-11-02T00:00:00Z".into(),
+            last_seen: "2026-11-02T00:01:00Z".into(),
+            count: 3,
+            confidence: 63,
+            threat_score: 57,
+        }],
+        alerts_total: 1,
+    }
+}
+
+#[tokio::test]
+async fn scan_results_page_lists_runs_and_their_alerts() {
+    let app = TestApp::spawn_full(commons_test_support::TestBackend::Sqlite).await;
+    let data_dir = app.dir.path().join("node");
+
+    // Signed out: to the login page.
+    let response = Client::new()
+        .get(app.url("/intel/scans"))
+        .send()
+        .await
+        .expect("scans");
+    assert_eq!(response.url().path(), "/login");
+
+    let alice = app.login("alice").await;
+    let html = alice
+        .client
+        .get(app.url("/intel/scans"))
+        .send()
+        .await
+        .expect("scans")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("No saved scan runs yet"), "{html}");
+
+    commons_node::scans::save(
+        &data_dir,
+        saved_run("00000000000000a1", "alice", "10.1.0.1"),
+    )
+    .expect("save alice's run");
+    commons_node::scans::save(&data_dir, saved_run("00000000000000b2", "root", "10.1.0.2"))
+        .expect("save root's run");
+
+    let list = alice
+        .client
+        .get(app.url("/intel/scans"))
+        .send()
+        .await
+        .expect("scans");
+    assert_eq!(list.status(), StatusCode::OK);
+    let html = list.text().await.expect("html");
+    assert!(html.contains("/intel/scans/00000000000000a1"), "{html}");
+    assert!(
+        !html.contains("00000000000000b2"),
+        "another member's run is not listed"
+    );
+    assert!(html.contains("flows.csv") && html.contains("security, local.json"));
+
+    let run = alice
+        .client
+        .get(app.url("/intel/scans/00000000000000a1"))
+        .send()
+        .await
+        .expect("run");
+    assert_eq!(run.status(), StatusCode::OK);
+    let html = run.text().await.expect("html");
+    for expected in [
+        "/c/security/intel/indicators/indicator--00000000-0000-4000-8000-000000000001",
+        "Botnet controller",
+        "10.1.0.1",
+        "192.168.1.5:50000",
+        "Threat score",
+        ">57<",
+        ">63<",
+        "12 records read, 2 skipped",
+    ] {
+        assert!(html.contains(expected), "{expected} in {html}");
+    }
+
+    // Swedish.
+    let html = alice
+        .client
+        .get(app.url("/intel/scans/00000000000000a1"))
+        .header(header::ACCEPT_LANGUAGE, "sv")
+        .send()
+        .await
+        .expect("run")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("Hotpoäng") && html.contains("Matchat värde"),
+        "{html}"
+    );
+
+    // Another member's run, an unknown run and a hostile id are not found.
+    for path in [
+        "/intel/scans/00000000000000b2",
+        "/intel/scans/00000000000000c3",
+        "/intel/scans/..%2F..%2Fetc",
+    ] {
+        let response = alice.client.get(app.url(path)).send().await.expect("run");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+
+    // Administrators see every run.
+    let root = app.login("root").await;
+    let html = root
+        .client
+        .get(app.url("/intel/scans"))
+        .send()
+        .await
+        .expect("scans")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("00000000000000a1") && html.contains("00000000000000b2"));
+}

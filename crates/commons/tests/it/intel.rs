@@ -572,6 +572,28 @@ fn scan_formats_text_and_stix() {
             .contains("7 indicators active (5 indexed, 1 evaluated, 1 over several observations)")
     );
 
+    // --save keeps the run in the data directory for the web UI.
+    let mut args = base.to_vec();
+    args.push("--save");
+    let saved = intel(&cli, &args);
+    assert_eq!(saved.code, 1, "{}", saved.stderr);
+    assert!(
+        saved.stderr.contains("saved as scan run "),
+        "{}",
+        saved.stderr
+    );
+    let runs = commons_node::scans::list(&cli.data_dir()).expect("saved runs");
+    assert_eq!(runs.len(), 1);
+    let alerts = run
+        .stdout
+        .lines()
+        .filter(|line| line.starts_with("ALERT "))
+        .count();
+    assert_eq!(runs[0].alerts_total, alerts as u64);
+    assert_eq!(runs[0].inputs[0].format.as_deref(), Some("pcap"));
+    assert!(runs[0].alerts.iter().all(|alert| alert.community.is_none()));
+    assert!(runs[0].alerts.iter().any(|alert| alert.threat_score > 0));
+
     let mut args = base.to_vec();
     args.extend(["--format", "stix"]);
     let run = intel(&cli, &args);

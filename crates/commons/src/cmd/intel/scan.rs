@@ -57,6 +57,10 @@ pub struct ScanArgs {
     /// (auto), for every input, or never
     #[arg(long, value_enum, default_value = "auto")]
     progress: Progress,
+    /// Keep this run's results in the data directory (the last 20 runs), for
+    /// the web UI's scan results page; they never leave this node
+    #[arg(long)]
+    save: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -137,6 +141,13 @@ pub async fn run(args: ScanArgs, config: &Config, json: bool) -> anyhow::Result<
                 .expect("a JSON value serializes")
         ),
     }
+    if args.save {
+        let run = saved_run(&args, &sources, &inputs, &alerts);
+        let id = run.id.clone();
+        commons_node::scans::save(&config.data_dir, run)
+            .context("cannot keep the run's results (--save)")?;
+        eprintln!("saved as scan run {id}");
+    }
     if args.report_sightings {
         let sent = send_sightings(config, &args.user, &sources, &alerts).await?;
         eprintln!("reported {sent} sighting(s) to the communities that published the indicators");
@@ -150,6 +161,68 @@ pub async fn run(args: ScanArgs, config: &Config, json: bool) -> anyhow::Result<
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The run as `--save` keeps it: each alert names the community that
+/// published its indicator, when one did.
+fn saved_run(
+    args: &ScanArgs,
+    sources: &[(String, serde_json::Value)],
+    inputs: &[InputReport],
+    alerts: &[Alert],
+) -> commons_node::scans::ScanRun {
+    use commons_node::scans::{ScanRun, ScanRunAlert, ScanRunInput};
+    let mut publisher: HashMap<&str, &str> = HashMap::new();
+    for (label, bundle) in sources {
+        let Some(community) = label.strip_prefix("community ") else {
+            continue;
+        };
+        for object in bundle["objects"].as_array().into_iter().flatten() {
+            if let Some(id) = object["id"].as_str() {
+                publisher.entry(id).or_insert(community);
+            }
+        }
+    }
+    ScanRun {
+        id: commons_node::scans::new_id(),
+        ts_ms: commons_node::now().0,
+        user: args.user.clone(),
+        communities: args.community.clone(),
+        indicator_files: args
+            .indicators
+            .iter()
+            .map(|path| path.display().to_string())
+            .collect(),
+        inputs: inputs
+            .iter()
+            .map(|input| ScanRunInput {
+                path: input.path.clone(),
+                format: input.format.map(str::to_owned),
+                records: input.summary.records,
+                skipped: input.summary.skipped,
+                error: input.error.clone(),
+            })
+            .collect(),
+        alerts: alerts
+            .iter()
+            .map(|alert| ScanRunAlert {
+                indicator: alert.indicator.clone(),
+                name: alert.name.clone(),
+                community: publisher
+                    .get(alert.indicator.as_str())
+                    .map(|name| (*name).to_owned()),
+                observable: alert.observable.clone(),
+                value: alert.value.clone(),
+                flow: alert.flow.to_string(),
+                first_seen: alert.first_seen.clone(),
+                last_seen: alert.last_seen.clone(),
+                count: alert.count,
+                confidence: alert.confidence,
+                threat_score: alert.threat_score,
+            })
+            .collect(),
+        alerts_total: alerts.len() as u64,
+    }
 }
 
 /// The active indicators of community `name` as the node lists them for
