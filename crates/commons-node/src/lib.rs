@@ -70,6 +70,8 @@ struct Inner {
     data_dir: PathBuf,
     snapshots: snapshots::Snapshots,
     sync: sync::SyncState,
+    /// Held while a pattern submission rechecks for duplicates and appends.
+    pattern_submissions: tokio::sync::Mutex<()>,
 }
 
 /// What a first start created, to be shown to the operator once.
@@ -203,6 +205,7 @@ impl Node {
                 data_dir: config.data_dir.clone(),
                 snapshots: snapshots::Snapshots::default(),
                 sync: sync::SyncState::default(),
+                pattern_submissions: tokio::sync::Mutex::new(()),
             }),
         };
         let first = node.initialize(config).await?;

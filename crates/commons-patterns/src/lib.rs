@@ -26,6 +26,7 @@
 //!   either way) are linked in the submission, exact duplicates refused.
 #![warn(missing_docs)]
 
+pub mod alerts;
 pub mod library;
 pub mod records;
 pub mod reduce;
@@ -79,6 +80,8 @@ impl Capability for Patterns {
             "pattern_approvals",
             "pattern_links",
             "pattern_transitions",
+            "pattern_key_epochs",
+            "pattern_match_counts",
         ]
     }
 

@@ -65,6 +65,7 @@ pub fn routes() -> Router<AppState> {
             get(intel::publish_page).post(intel::publish),
         )
         .route("/c/{id}/intel/indicators/{object}", get(intel::indicator))
+        .route("/admin/notifications", get(patterns::notifications))
 }
 
 async fn app_css() -> Response {

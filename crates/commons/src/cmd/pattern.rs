@@ -1,4 +1,4 @@
-//! `commons pattern abstract|submit|list|search|show|vote|approve|withdraw|key`:
+//! `commons pattern abstract|submit|list|search|show|vote|approve|withdraw|key|rotate-key|author`:
 //! what sharing a piece of code would reveal, computed and printed locally,
 //! and the community review of submitted patterns.
 //!
@@ -71,6 +71,20 @@ pub enum PatternCommand {
     },
     /// Print the community's pattern key (members only; keep it private)
     Key {
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Start the next epoch of the community's pattern key (its admins);
+    /// new submissions must then be hashed with the new key
+    RotateKey {
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Show who submitted an anonymous pattern (moderators, on the
+    /// community's home node); every lookup is written to the audit log
+    Author {
+        /// Pattern id (or a unique prefix)
+        pattern: String,
         #[command(flatten)]
         who: Who,
     },
@@ -335,6 +349,36 @@ async fn review(command: PatternCommand, target: &Target, json: bool) -> anyhow:
             });
             return Ok(ExitCode::SUCCESS);
         }
+        PatternCommand::RotateKey { who } => {
+            let reply = target
+                .run(Command::PatternRotateKey {
+                    user: who.user,
+                    community: who.community,
+                })
+                .await?;
+            print_reply(&reply, json, |reply| {
+                println!(
+                    "the pattern key of {} is now at epoch {}; members fetch it again before submitting",
+                    text(&reply["name"]),
+                    reply["epoch"]
+                )
+            });
+            return Ok(ExitCode::SUCCESS);
+        }
+        PatternCommand::Author { pattern, who } => {
+            let reply = target
+                .run(Command::PatternAuthor {
+                    user: who.user,
+                    community: who.community,
+                    pattern,
+                })
+                .await?;
+            print_reply(&reply, json, |reply| match reply["author"].as_str() {
+                Some(author) => println!("submitted anonymously by {author}"),
+                None => println!("not an anonymous submission of this node"),
+            });
+            return Ok(ExitCode::SUCCESS);
+        }
     };
     print_reply(&reply, json, |reply| {
         let list = reply.as_array().cloned().unwrap_or_default();
@@ -423,6 +467,13 @@ fn print_detail(reply: &Value) {
         if !names.is_empty() {
             println!("  {label}: {}", names.join(", "));
         }
+    }
+    let counts = &reply["match_counts"];
+    if counts["reporters"].as_u64().unwrap_or(0) > 0 {
+        println!(
+            "  matches     {} reported by {} members (opt-in)",
+            counts["total"], counts["reporters"]
+        );
     }
     for transition in reply["transitions"].as_array().into_iter().flatten() {
         println!(
