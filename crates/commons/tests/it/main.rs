@@ -1043,6 +1043,83 @@ fn security_alerts_match_counts_key_rotation_and_author_lookup() {
 }
 
 #[test]
+fn the_reference_corpus_gates_abstract_and_submit() {
+    let cli = Cli::new();
+    let public = cli.dir.path().join("public");
+    let other = cli.dir.path().join("other");
+    std::fs::create_dir_all(&public).expect("mkdir");
+    std::fs::create_dir_all(&other).expect("mkdir");
+    // The code is public: two projects carry it.
+    std::fs::write(public.join("a.py"), LIKE_QUERY).expect("write");
+    std::fs::write(public.join("b.py"), format!("import re\n{LIKE_QUERY}")).expect("write");
+    std::fs::write(public.join("notes.txt"), "not code").expect("write");
+    std::fs::write(
+        other.join("c.py"),
+        "def total(xs):\n    s = 0\n    for x in xs:\n        s += x * x\n    return s\n",
+    )
+    .expect("write");
+    std::fs::write(
+        other.join("d.py"),
+        "def total(xs):\n    s = 0\n    for x in xs:\n        s += x * x\n    return s\n",
+    )
+    .expect("write");
+    let mine = cli.dir.path().join("mine.py");
+    std::fs::write(&mine, LIKE_QUERY).expect("write");
+    let mine = mine.to_str().expect("utf-8");
+
+    // Without a corpus the output says so; with an unrelated one it passes.
+    let text = cli.ok(&["pattern", "abstract", mine], None);
+    assert!(text.contains("no reference corpus"), "{text}");
+    let built = cli.json(&["pattern", "corpus", other.to_str().expect("utf-8")]);
+    assert_eq!(built["documents"]["python"], 2, "{built}");
+    let text = cli.ok(&["pattern", "abstract", mine], None);
+    assert!(
+        text.contains("checked against a reference corpus of 2 public python files"),
+        "{text}"
+    );
+
+    // Code found in public projects is refused, on abstract and on submit.
+    let built = cli.json(&["pattern", "corpus", public.to_str().expect("utf-8")]);
+    assert_eq!(built["documents"]["python"], 2, "{built}");
+    cli.fails(&["pattern", "abstract", mine], None, "uninformative");
+    cli.fails(
+        &[
+            "pattern",
+            "submit",
+            mine,
+            "--community",
+            "web",
+            "--title",
+            "public code",
+            "--property",
+            "category=sql-injection",
+        ],
+        None,
+        "uninformative",
+    );
+
+    // Bad input.
+    cli.fails(
+        &[
+            "pattern",
+            "corpus",
+            &format!("{}/missing", public.display()),
+        ],
+        None,
+        "does not exist",
+    );
+    let empty = cli.dir.path().join("empty");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    cli.fails(
+        &["pattern", "corpus", empty.to_str().expect("utf-8")],
+        None,
+        "no supported source files",
+    );
+    std::fs::write(cli.data_dir().join("reference.corpus"), "garbage").expect("write");
+    cli.fails(&["pattern", "abstract", mine], None, "is damaged");
+}
+
+#[test]
 fn pattern_bad_input_is_a_clear_error() {
     let cli = Cli::new();
     let file = cli.dir.path().join("q.py");
