@@ -262,6 +262,44 @@ pub enum Command {
     Peers,
     /// Per replicated community: log lengths, lag and errors.
     SyncStatus,
+    /// Start the next epoch of a community's pattern key (admins).
+    PatternRotateKey {
+        /// Acting administrator.
+        user: String,
+        /// Id or name.
+        community: String,
+    },
+    /// Who submitted an anonymous pattern (moderators, home node; audited).
+    PatternAuthor {
+        /// Acting moderator.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// Pattern id or unique prefix.
+        pattern: String,
+    },
+    /// Report today's match counts of a community's patterns (opt-in).
+    PatternReportCounts {
+        /// Acting member.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// Pattern id and matches.
+        counts: Vec<(String, u64)>,
+    },
+    /// Register (or, with `remove`, forget) a scan root re-scanned when a
+    /// security pattern is accepted.
+    ScanWatch {
+        /// The directory or file.
+        path: String,
+        /// Forget it instead.
+        remove: bool,
+    },
+    /// Security alerts and the scan roots they come from.
+    Notifications {
+        /// Most alerts.
+        limit: u32,
+    },
 }
 
 impl Command {
@@ -279,6 +317,8 @@ impl Command {
                 | Command::NodeInfo
                 | Command::Peers
                 | Command::SyncStatus
+                | Command::PatternAuthor { .. }
+                | Command::Notifications { .. }
         )
     }
 
@@ -321,6 +361,11 @@ impl Command {
             Command::NodeInfo => "node info",
             Command::Peers => "peers",
             Command::SyncStatus => "sync status",
+            Command::PatternRotateKey { .. } => "pattern rotate-key",
+            Command::PatternAuthor { .. } => "pattern author",
+            Command::PatternReportCounts { .. } => "pattern report-counts",
+            Command::ScanWatch { .. } => "scan watch",
+            Command::Notifications { .. } => "notifications",
         }
     }
 }
@@ -620,8 +665,8 @@ impl Node {
             }
             Command::PatternLibrary { user, community } => {
                 let user = self.user(&user).await?;
-                let (view, key, library) = self.pattern_library(&user, &community).await?;
-                crate::patterns::library_json(&view, &key, &library)
+                let (view, library) = self.pattern_library(&user, &community).await?;
+                crate::patterns::library_json(&view, &library)
             }
             Command::IntelPublish {
                 user,
@@ -661,6 +706,46 @@ impl Node {
             Command::NodeInfo => self.node_info_json(),
             Command::Peers => self.peers_json(),
             Command::SyncStatus => self.sync_status_json().await?,
+            Command::PatternRotateKey { user, community } => {
+                let user = self.user(&user).await?;
+                let (view, key) = self.rotate_pattern_key(&user, &community).await?;
+                json!({ "community": view.id, "name": view.name, "epoch": key.epoch })
+            }
+            Command::PatternAuthor {
+                user,
+                community,
+                pattern,
+            } => {
+                let user = self.user(&user).await?;
+                let author = self.anonymous_author(&user, &community, &pattern).await?;
+                json!({ "pattern": pattern, "anonymous": author.is_some(), "author": author })
+            }
+            Command::PatternReportCounts {
+                user,
+                community,
+                counts,
+            } => {
+                let user = self.user(&user).await?;
+                let period = self.report_match_counts(&user, &community, &counts).await?;
+                json!({ "community": community, "period": period, "patterns": counts.len() })
+            }
+            Command::ScanWatch { path, remove } => {
+                let path = std::path::Path::new(&path);
+                if remove {
+                    let removed = self.unwatch_scan_root(path).await?;
+                    json!({ "removed": removed, "path": path })
+                } else {
+                    json!({ "watching": self.watch_scan_root(path).await? })
+                }
+            }
+            Command::Notifications { limit } => {
+                let roots = self.scan_roots().await?;
+                let notifications = self.notifications(limit).await?;
+                json!({
+                    "scan_roots": roots,
+                    "notifications": notifications.iter().map(crate::patterns::notification_json).collect::<Vec<_>>(),
+                })
+            }
         })
     }
 }
@@ -704,7 +789,11 @@ fn command_target(command: &Command) -> String {
         | Command::PatternVote { community, .. }
         | Command::PatternApprove { community, .. }
         | Command::PatternWithdraw { community, .. }
-        | Command::PatternLibrary { community, .. } => community.clone(),
+        | Command::PatternLibrary { community, .. }
+        | Command::PatternRotateKey { community, .. }
+        | Command::PatternAuthor { community, .. }
+        | Command::PatternReportCounts { community, .. } => community.clone(),
+        Command::ScanWatch { path, .. } => path.clone(),
         Command::CommunityFollow { id } => id.clone(),
         Command::Verify { community } => community.clone().unwrap_or_default(),
         Command::Backup { path } => path.clone(),
@@ -716,6 +805,7 @@ fn command_target(command: &Command) -> String {
         | Command::Replay
         | Command::NodeInfo
         | Command::Peers
-        | Command::SyncStatus => String::new(),
+        | Command::SyncStatus
+        | Command::Notifications { .. } => String::new(),
     }
 }

@@ -73,6 +73,8 @@ struct Inner {
     snapshots: snapshots::Snapshots,
     sync: sync::SyncState,
     credentials: credentials::CredentialCache,
+    /// Held while a pattern submission rechecks for duplicates and appends.
+    pattern_submissions: tokio::sync::Mutex<()>,
 }
 
 /// What a first start created, to be shown to the operator once.
@@ -207,6 +209,7 @@ impl Node {
                 snapshots: snapshots::Snapshots::default(),
                 sync: sync::SyncState::default(),
                 credentials: credentials::CredentialCache::default(),
+                pattern_submissions: tokio::sync::Mutex::new(()),
             }),
         };
         let first = node.initialize(config).await?;

@@ -7,8 +7,8 @@
 
 use commons_fingerprint::{CommunityKey, SharedFingerprint};
 use commons_kernel::{CommunityId, Kind, PublicKey, Record, Role, SecretKey, SignedRecord};
-use commons_patterns::library::{CURRENT_KEY_EPOCH, community_pattern_key_bytes, seeds};
-use commons_patterns::records::{APPROVE, SUBMIT, TRANSITION, VOTE, WITHDRAW};
+use commons_patterns::library::{community_pattern_key_bytes, seeds};
+use commons_patterns::records::{APPROVE, COUNTS, ROTATE, SUBMIT, TRANSITION, VOTE, WITHDRAW};
 use commons_patterns::review::{Kinship, kinship, next_state};
 use commons_patterns::views;
 use serde_json::{Value, json};
@@ -16,7 +16,10 @@ use serde_json::{Value, json};
 use crate::accounts::User;
 use crate::{CommunityView, DOMAIN_COMMUNITIES, Node, NodeError, now};
 
-pub use commons_patterns::views::{TransitionRow, VoteRow};
+pub use commons_patterns::alerts::{Notification, Place};
+pub use commons_patterns::views::{MatchCounts, PeriodCount, TransitionRow, VoteRow};
+
+mod alerts;
 pub use commons_patterns::{Filter, Impact, PatternSummary, Properties, Severity, State};
 
 /// What a member submits: the output of `commons pattern abstract` under the
@@ -112,6 +115,19 @@ pub struct PatternDetail {
     pub reviewers: Vec<Reviewer>,
     /// Whether the policy asks an expert to approve it.
     pub needs_expert: bool,
+    /// Opt-in match counts reported by members, summed.
+    pub match_counts: MatchCounts,
+}
+
+/// A community's library as a member's scan needs it.
+#[derive(Debug, Clone)]
+pub struct PatternLibrary {
+    /// The current key: what new submissions are hashed with.
+    pub key: PatternKey,
+    /// The key of every epoch an accepted pattern was made under.
+    pub epoch_keys: Vec<PatternKey>,
+    /// The accepted patterns with their fingerprints.
+    pub patterns: Vec<(PatternSummary, SharedFingerprint)>,
 }
 
 impl Node {
@@ -134,11 +150,44 @@ impl Node {
     }
 
     async fn pattern_key_of(&self, community: CommunityId) -> Result<PatternKey, NodeError> {
+        let epoch = views::current_epoch(self.store(), community).await?;
+        self.pattern_key_at(community, epoch).await
+    }
+
+    /// The community's pattern key of one epoch (home node only).
+    async fn pattern_key_at(
+        &self,
+        community: CommunityId,
+        epoch: u32,
+    ) -> Result<PatternKey, NodeError> {
         let secret = self.community_secret(community).await?;
         Ok(PatternKey {
-            bytes: community_pattern_key_bytes(&secret.to_bytes(), CURRENT_KEY_EPOCH),
-            epoch: CURRENT_KEY_EPOCH,
+            bytes: community_pattern_key_bytes(&secret.to_bytes(), epoch),
+            epoch,
         })
+    }
+
+    /// An administrator starts the next epoch of the community's pattern
+    /// key. Submissions must then be hashed with the new key; accepted
+    /// patterns keep matching under the key of their own epoch.
+    pub async fn rotate_pattern_key(
+        &self,
+        user: &User,
+        community: &str,
+    ) -> Result<(CommunityView, PatternKey), NodeError> {
+        let view = self.community(community, Some(user)).await?;
+        if view.role.is_none_or(|role| role < Role::Admin) {
+            return Err(NodeError::Forbidden(format!(
+                "rotating the pattern key needs the admin role in {}",
+                view.name
+            )));
+        }
+        let _guard = self.inner.pattern_submissions.lock().await;
+        let epoch = views::current_epoch(self.store(), view.id).await? + 1;
+        self.submit(user, view.id, ROTATE, json!({ "epoch": epoch }), Vec::new())
+            .await?;
+        let key = self.pattern_key_at(view.id, epoch).await?;
+        Ok((view, key))
     }
 
     /// Submits a pattern. Exact duplicates are refused; near-duplicates are
@@ -165,11 +214,12 @@ impl Node {
             "anonymous": submission.anonymous,
         });
         let mut findings = commons_patterns::validate::check_submit(&body);
-        if submission.fingerprint.key_epoch != CURRENT_KEY_EPOCH {
+        let epoch = views::current_epoch(self.store(), view.id).await?;
+        if submission.fingerprint.key_epoch != epoch {
             findings.push(
                 "/body/fingerprint/key_epoch",
                 format!(
-                    "hashes are under key epoch {}, the community's is {CURRENT_KEY_EPOCH}; fetch the key again",
+                    "hashes are under key epoch {}, the community's is {epoch}; fetch the key again",
                     submission.fingerprint.key_epoch
                 ),
             );
@@ -177,11 +227,73 @@ impl Node {
         if !findings.0.is_empty() {
             return Err(NodeError::Invalid(findings));
         }
-        let hash_count = submission.fingerprint.hashes.len() as u32;
+        // The search over every pattern runs without holding anything;
+        // under the submission lock only the patterns that arrived since
+        // are checked, so concurrent submissions wait for a few rows, not
+        // for a search.
+        let searched_to = views::last_pattern_seq(self.store(), view.id).await?;
+        let overlaps =
+            views::overlaps(self.store(), view.id, &submission.fingerprint.hashes).await?;
+        let mut similar = self
+            .similar_patterns(&view, &submission.fingerprint, overlaps)
+            .await?;
+        let secret = if submission.anonymous {
+            self.inner.node_key.clone()
+        } else {
+            self.user_secret(user).await?
+        };
+        let guard = self.inner.pattern_submissions.lock().await;
+        let late = views::overlaps_since(
+            self.store(),
+            view.id,
+            &submission.fingerprint.hashes,
+            searched_to,
+        )
+        .await?;
+        if !late.is_empty() {
+            similar.extend(
+                self.similar_patterns(&view, &submission.fingerprint, late)
+                    .await?,
+            );
+        }
+        if views::current_epoch(self.store(), view.id).await? != epoch {
+            return Err(NodeError::Conflict(format!(
+                "the pattern key of {} was rotated while submitting; fetch the key again",
+                view.name
+            )));
+        }
+        similar.sort_by(|a, b| b.containment.total_cmp(&a.containment));
+        similar.dedup_by(|a, b| a.pattern.id == b.pattern.id);
+        similar.truncate(commons_patterns::validate::MAX_SIMILAR);
+        body["similar"] = json!(
+            similar
+                .iter()
+                .map(|s| s.pattern.id.clone())
+                .collect::<Vec<_>>()
+        );
+        let signed = sign(&secret, view.id, SUBMIT, body)?;
+        let pattern_id = signed.id().to_hex();
+        self.append(view.id, vec![signed]).await?;
+        drop(guard);
+        if submission.anonymous {
+            views::set_anonymous_author(self.store(), view.id, &pattern_id, user.name.as_str())
+                .await?;
+        }
+        let pattern = self.pattern_summary(view.id, &pattern_id).await?;
+        Ok(Submitted { pattern, similar })
+    }
+
+    /// The near-duplicates among `overlaps`; an exact duplicate that is not
+    /// withdrawn is a conflict.
+    async fn similar_patterns(
+        &self,
+        view: &CommunityView,
+        fingerprint: &SharedFingerprint,
+        overlaps: Vec<views::Overlap>,
+    ) -> Result<Vec<Similar>, NodeError> {
+        let hash_count = fingerprint.hashes.len() as u32;
         let mut similar = Vec::new();
-        for overlap in
-            views::overlaps(self.store(), view.id, &submission.fingerprint.hashes).await?
-        {
+        for overlap in overlaps {
             let Some(found) = kinship(&overlap, hash_count) else {
                 continue;
             };
@@ -205,28 +317,7 @@ impl Node {
                 }),
             }
         }
-        similar.sort_by(|a, b| b.containment.total_cmp(&a.containment));
-        similar.truncate(commons_patterns::validate::MAX_SIMILAR);
-        body["similar"] = json!(
-            similar
-                .iter()
-                .map(|s| s.pattern.id.clone())
-                .collect::<Vec<_>>()
-        );
-        let secret = if submission.anonymous {
-            self.inner.node_key.clone()
-        } else {
-            self.user_secret(user).await?
-        };
-        let signed = sign(&secret, view.id, SUBMIT, body)?;
-        let pattern_id = signed.id().to_hex();
-        self.append(view.id, vec![signed]).await?;
-        if submission.anonymous {
-            views::set_anonymous_author(self.store(), view.id, &pattern_id, user.name.as_str())
-                .await?;
-        }
-        let pattern = self.pattern_summary(view.id, &pattern_id).await?;
-        Ok(Submitted { pattern, similar })
+        Ok(similar)
     }
 
     /// Submits a pattern given as JSON (an API body): every bad field is
@@ -431,6 +522,7 @@ impl Node {
         })
         .collect();
         let detail = PatternDetail {
+            match_counts: views::match_counts(self.store(), view.id, &id).await?,
             author_name: summary.author.as_ref().map(&name_of),
             needs_expert: commons_patterns::review::needs_expert(&summary.properties, &view.policy),
             transitions: views::transitions(self.store(), view.id, &id).await?,
@@ -443,23 +535,68 @@ impl Node {
         Ok((view, detail))
     }
 
-    /// The accepted patterns of a community and its key: what a member's
-    /// scan matches against.
+    /// The accepted patterns of a community and the keys of their epochs:
+    /// what a member's scan matches against.
     pub async fn pattern_library(
         &self,
         user: &User,
         community: &str,
-    ) -> Result<
-        (
-            CommunityView,
-            PatternKey,
-            Vec<(PatternSummary, SharedFingerprint)>,
-        ),
-        NodeError,
-    > {
+    ) -> Result<(CommunityView, PatternLibrary), NodeError> {
         let (view, key) = self.pattern_key(user, community).await?;
-        let library = views::accepted(self.store(), view.id).await?;
-        Ok((view, key, library))
+        let patterns = views::accepted(self.store(), view.id).await?;
+        let mut epochs: Vec<u32> = patterns
+            .iter()
+            .map(|(_, fingerprint)| fingerprint.key_epoch)
+            .filter(|epoch| *epoch != key.epoch)
+            .collect();
+        epochs.sort_unstable();
+        epochs.dedup();
+        let mut epoch_keys = vec![key.clone()];
+        for epoch in epochs {
+            epoch_keys.push(self.pattern_key_at(view.id, epoch).await?);
+        }
+        Ok((
+            view,
+            PatternLibrary {
+                key,
+                epoch_keys,
+                patterns,
+            },
+        ))
+    }
+
+    /// Reports, for a member who opted in, how many times each pattern
+    /// matched their code today (UTC): counts only, no places. A later
+    /// report of the same day replaces the earlier one.
+    pub async fn report_match_counts(
+        &self,
+        user: &User,
+        community: &str,
+        counts: &[(String, u64)],
+    ) -> Result<String, NodeError> {
+        let view = self.community(community, Some(user)).await?;
+        if view.role.is_none() {
+            return Err(NodeError::Forbidden(format!(
+                "only members of {} report match counts",
+                view.name
+            )));
+        }
+        let mut reported = Vec::with_capacity(counts.len());
+        for (pattern, matches) in counts {
+            let id = self.resolve_pattern(view.id, pattern).await?;
+            reported.push(json!({ "pattern": id, "matches": matches }));
+        }
+        let period = utc_day(now().0);
+        let body = json!({ "period": period, "counts": reported });
+        let findings = commons_patterns::validate::check_counts(
+            &serde_json::from_value(body.clone())
+                .map_err(|e| NodeError::BadInput(format!("invalid counts: {e}")))?,
+        );
+        if !findings.0.is_empty() {
+            return Err(NodeError::Invalid(findings));
+        }
+        self.submit(user, view.id, COUNTS, body, Vec::new()).await?;
+        Ok(period)
     }
 
     /// Appends the starter patterns of each domain community this node is
@@ -499,8 +636,34 @@ impl Node {
     }
 
     /// Who submitted an anonymous pattern, for moderators of its community
-    /// on the home node.
+    /// on the home node. Every lookup, allowed or not, leaves an audit row
+    /// naming the moderator and the pattern.
     pub async fn anonymous_author(
+        &self,
+        user: &User,
+        community: &str,
+        pattern: &str,
+    ) -> Result<Option<String>, NodeError> {
+        let outcome = self.anonymous_author_inner(user, community, pattern).await;
+        let row = crate::audit::AuditRow {
+            id: 0,
+            ts: now().0,
+            actor: user.name.as_str().to_owned(),
+            action: "pattern author".into(),
+            target: format!("{community}/{pattern}"),
+            address: "node".into(),
+            outcome: match &outcome {
+                Ok(Some(_)) => "ok".into(),
+                Ok(None) => "not anonymous".into(),
+                Err(error) => format!("refused: {error}"),
+            },
+            request_id: String::new(),
+        };
+        self.record_audit(&row).await?;
+        outcome
+    }
+
+    async fn anonymous_author_inner(
         &self,
         user: &User,
         community: &str,
@@ -511,6 +674,9 @@ impl Node {
             return Err(NodeError::Forbidden(
                 "only moderators see who submitted an anonymous pattern".into(),
             ));
+        }
+        if !view.is_home {
+            return Err(NodeError::NotHome(view.id.to_hex()));
         }
         let id = self.resolve_pattern(view.id, pattern).await?;
         Ok(views::anonymous_author(self.store(), view.id, &id).await?)
@@ -618,6 +784,22 @@ fn sign(
     SignedRecord::sign(record, secret).map_err(|e| NodeError::BadInput(e.to_string()))
 }
 
+/// The UTC day of a time in milliseconds since the epoch, `YYYY-MM-DD`
+/// (the civil-from-days algorithm of the proleptic Gregorian calendar).
+fn utc_day(millis: i64) -> String {
+    let days = millis.div_euclid(86_400_000);
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 fn short(key: &PublicKey) -> String {
     key.to_hex()[..12].to_owned()
 }
@@ -673,6 +855,13 @@ pub fn detail_json(detail: &PatternDetail) -> Value {
         .iter()
         .map(|r| json!({ "key": r.key, "name": r.name, "points": r.points }))
         .collect();
+    value["match_counts"] = json!({
+        "total": detail.match_counts.total,
+        "reporters": detail.match_counts.reporters,
+        "periods": detail.match_counts.periods.iter().map(|p| json!({
+            "period": p.period, "matches": p.matches, "reporters": p.reporters,
+        })).collect::<Vec<_>>(),
+    });
     value
 }
 
@@ -694,15 +883,18 @@ pub fn submitted_json(submitted: &Submitted) -> Value {
     value
 }
 
-/// JSON form of a community's library: the key, its epoch, and every
-/// accepted pattern with its fingerprint.
-pub fn library_json(
-    view: &CommunityView,
-    key: &PatternKey,
-    library: &[(PatternSummary, SharedFingerprint)],
-) -> Value {
-    let mut reply = key_json(view, key);
+/// JSON form of a community's library: the current key and epoch, the key
+/// of every epoch its patterns use (`keys`), and every accepted pattern with
+/// its fingerprint.
+pub fn library_json(view: &CommunityView, library: &PatternLibrary) -> Value {
+    let mut reply = key_json(view, &library.key);
+    reply["keys"] = library
+        .epoch_keys
+        .iter()
+        .map(|key| json!({ "epoch": key.epoch, "key": hex::encode(key.bytes) }))
+        .collect();
     reply["patterns"] = library
+        .patterns
         .iter()
         .map(|(summary, fingerprint)| {
             let mut value = summary_json(summary);
@@ -712,6 +904,19 @@ pub fn library_json(
         })
         .collect();
     reply
+}
+
+/// JSON form of a security alert.
+pub fn notification_json(notification: &Notification) -> Value {
+    json!({
+        "id": notification.id,
+        "ts": notification.ts,
+        "community": notification.community,
+        "pattern": notification.pattern,
+        "title": notification.title,
+        "severity": notification.severity,
+        "places": notification.places,
+    })
 }
 
 /// JSON form of a community key for members: 64 hex digits and the epoch.

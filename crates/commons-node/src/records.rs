@@ -62,6 +62,10 @@ impl Node {
             .await?;
         self.inner.snapshots.invalidate();
         self.announce(&entries);
+        if let (Some(first), Some(last)) = (entries.first(), entries.last()) {
+            self.alert_on_accepted(community, first.seq(), last.seq())
+                .await;
+        }
         Ok(entries)
     }
 

@@ -201,6 +201,10 @@ impl Node {
             Ok(false) => return RemoteOutcome::NotReplicated,
             Err(error) => return RemoteOutcome::Failed(error.to_string()),
         }
+        let range = entries
+            .first()
+            .zip(entries.last())
+            .map(|(first, last)| (first.header.seq, last.header.seq));
         let outcome = self
             .store()
             .append_replicated(self.registry(), community, entries)
@@ -208,6 +212,9 @@ impl Node {
         match outcome {
             Ok(Replicated::Applied { next_seq }) => {
                 self.inner.snapshots.invalidate();
+                if let Some((first, last)) = range {
+                    self.alert_on_accepted(community, first, last).await;
+                }
                 if let Err(error) = self.store().settle_outbox(community).await {
                     tracing::warn!(%community, %error, "cannot settle the outbox");
                 }

@@ -12,7 +12,10 @@
 //! whenever the policy's rules ([`review::next_state`]) move a pattern:
 //! submitted → in review → accepted / rejected / withdrawn. Accepted patterns
 //! form the community's library ([`views::accepted`]), which `commons scan`
-//! matches locally.
+//! matches locally. An administrator's `patterns.rotate` starts the next
+//! epoch of the pattern key; opted-in members' `patterns.counts` report how
+//! often patterns matched (counts only); security patterns accepted while
+//! scan roots are registered raise local alerts ([`alerts`]).
 //!
 //! # Design decisions
 //!
@@ -26,6 +29,7 @@
 //!   either way) are linked in the submission, exact duplicates refused.
 #![warn(missing_docs)]
 
+pub mod alerts;
 pub mod library;
 pub mod records;
 pub mod reduce;
@@ -79,6 +83,8 @@ impl Capability for Patterns {
             "pattern_approvals",
             "pattern_links",
             "pattern_transitions",
+            "pattern_key_epochs",
+            "pattern_match_counts",
         ]
     }
 

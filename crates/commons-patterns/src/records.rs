@@ -23,6 +23,12 @@ pub const APPROVE: &str = "patterns.approve";
 pub const WITHDRAW: &str = "patterns.withdraw";
 /// `patterns.transition`: the home node moves a pattern to a new state.
 pub const TRANSITION: &str = "patterns.transition";
+/// `patterns.rotate`: an administrator starts a new epoch of the
+/// community's pattern key.
+pub const ROTATE: &str = "patterns.rotate";
+/// `patterns.counts`: a member who opted in reports how often each pattern
+/// matched their code in one period (counts only, no places).
+pub const COUNTS: &str = "patterns.counts";
 
 /// The `patterns.*` kinds.
 pub const KINDS: &[KindSpec] = &[
@@ -52,6 +58,16 @@ pub const KINDS: &[KindSpec] = &[
         kind: TRANSITION,
         min_role: None,
         summary: "the home node moves a pattern to in-review, accepted, rejected or withdrawn",
+    },
+    KindSpec {
+        kind: ROTATE,
+        min_role: Some(Role::Admin),
+        summary: "an administrator starts the next epoch of the community's pattern key",
+    },
+    KindSpec {
+        kind: COUNTS,
+        min_role: Some(Role::Member),
+        summary: "an opted-in member reports how many times each pattern matched in a period",
     },
 ];
 
@@ -155,6 +171,34 @@ pub struct TransitionBody {
     pub state: State,
     /// Why, in a few words (`net votes 5 of 5`, `expert approval`…).
     pub reason: String,
+}
+
+/// Body of `patterns.rotate`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RotateBody {
+    /// The new epoch: one more than the current one.
+    pub epoch: u32,
+}
+
+/// Body of `patterns.counts`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountsBody {
+    /// The UTC day the counts are for, `YYYY-MM-DD`.
+    pub period: String,
+    /// One count per pattern that matched.
+    pub counts: Vec<PatternCount>,
+}
+
+/// How many times one pattern matched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatternCount {
+    /// The pattern's submission record id.
+    pub pattern: String,
+    /// Matches found in the period, at least 1.
+    pub matches: u64,
 }
 
 /// Where a pattern stands in review.

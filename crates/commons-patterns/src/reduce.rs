@@ -13,8 +13,8 @@ use commons_store::StoreError;
 use sqlx::{AnyConnection, Row};
 
 use crate::records::{
-    APPROVE, PatternRef, SUBMIT, State, SubmitBody, TRANSITION, TransitionBody, VOTE, VoteBody,
-    WITHDRAW,
+    APPROVE, COUNTS, CountsBody, PatternRef, ROTATE, RotateBody, SUBMIT, State, SubmitBody,
+    TRANSITION, TransitionBody, VOTE, VoteBody, WITHDRAW,
 };
 
 /// Applies a run of entries of one community, in order.
@@ -122,6 +122,50 @@ pub async fn reduce(conn: &mut AnyConnection, entries: &[Entry]) -> Result<(), S
                 )
                 .await?;
             }
+            ROTATE => {
+                let rotation = body::<RotateBody>(record).map_err(corrupt)?;
+                // Epochs advance one at a time; a stale or skipping rotation
+                // changes nothing.
+                let current = current_epoch(conn, &community_id).await?;
+                if i64::from(rotation.epoch) != current + 1 {
+                    continue;
+                }
+                sqlx::query(
+                    "INSERT INTO pattern_key_epochs (community_id, epoch, seq, ts) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(&community_id)
+                .bind(i64::from(rotation.epoch))
+                .bind(seq)
+                .bind(record.ts.0)
+                .execute(&mut *conn)
+                .await?;
+            }
+            COUNTS => {
+                let counts = body::<CountsBody>(record).map_err(corrupt)?;
+                let reporter = record.author.to_hex();
+                for count in &counts.counts {
+                    if state_of(conn, &community_id, &count.pattern)
+                        .await?
+                        .is_none()
+                    {
+                        continue;
+                    }
+                    sqlx::query(
+                        "INSERT INTO pattern_match_counts (community_id, pattern_id, period, reporter_key, matches, seq) \
+                         VALUES ($1, $2, $3, $4, $5, $6) \
+                         ON CONFLICT (community_id, pattern_id, period, reporter_key) \
+                         DO UPDATE SET matches = excluded.matches, seq = excluded.seq",
+                    )
+                    .bind(&community_id)
+                    .bind(&count.pattern)
+                    .bind(&counts.period)
+                    .bind(&reporter)
+                    .bind(i64::try_from(count.matches).unwrap_or(i64::MAX))
+                    .bind(seq)
+                    .execute(&mut *conn)
+                    .await?;
+                }
+            }
             other => {
                 return Err(StoreError::Corrupt(format!(
                     "entry {}: unknown patterns kind {other}",
@@ -202,6 +246,17 @@ async fn insert_pattern(
     )
     .await?;
     Ok(())
+}
+
+/// The community's current key epoch (0 before any rotation).
+async fn current_epoch(conn: &mut AnyConnection, community_id: &str) -> Result<i64, StoreError> {
+    let row = sqlx::query(
+        "SELECT COALESCE(MAX(epoch), 0) AS epoch FROM pattern_key_epochs WHERE community_id = $1",
+    )
+    .bind(community_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(row.try_get("epoch")?)
 }
 
 /// A pattern's state and submitter key (`None` when anonymous).

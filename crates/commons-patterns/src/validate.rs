@@ -15,8 +15,8 @@ use commons_kernel::{KindSpec, RecordId};
 use serde_json::Value;
 
 use crate::records::{
-    APPROVE, KINDS, PatternRef, Properties, SUBMIT, SubmitBody, TRANSITION, TransitionBody, VOTE,
-    VoteBody, WITHDRAW,
+    APPROVE, COUNTS, CountsBody, KINDS, PatternRef, Properties, ROTATE, RotateBody, SUBMIT,
+    SubmitBody, TRANSITION, TransitionBody, VOTE, VoteBody, WITHDRAW,
 };
 
 /// Longest title, in characters.
@@ -27,6 +27,10 @@ pub const MAX_DESCRIPTION: usize = 4000;
 pub const MAX_HASHES: usize = 4096;
 /// Most near-duplicates a submission links.
 pub const MAX_SIMILAR: usize = 16;
+/// Most patterns one `patterns.counts` record reports.
+pub const MAX_COUNTS: usize = 1000;
+/// Largest count one report may carry for one pattern.
+pub const MAX_MATCHES: u64 = 1_000_000_000;
 
 /// Validates the `patterns.*` kinds.
 #[derive(Debug, Clone, Copy, Default)]
@@ -113,6 +117,22 @@ impl Validator for PatternsValidator {
                 }
                 findings.into_result()
             }
+            ROTATE => {
+                check_author(ctx, record, spec)?;
+                let rotation = body::<RotateBody>(record)?;
+                if rotation.epoch == 0 {
+                    return Err(Findings::one(
+                        "/body/epoch",
+                        "epoch 0 is the community's first key; a rotation starts epoch 1 or later",
+                    ));
+                }
+                Ok(())
+            }
+            COUNTS => {
+                check_author(ctx, record, spec)?;
+                let counts = body::<CountsBody>(record)?;
+                check_counts(&counts).into_result()
+            }
             other => unreachable!("kind {other} is listed in KINDS but not handled"),
         }
     }
@@ -134,6 +154,61 @@ fn check_pattern_id(id: &str, findings: &mut Findings) {
             "must be a pattern id (the submission's record id, 64 hex digits)",
         );
     }
+}
+
+/// Every problem of a `patterns.counts` body, each at its field.
+pub fn check_counts(counts: &CountsBody) -> Findings {
+    let mut findings = Findings::default();
+    if !is_day(&counts.period) {
+        findings.push("/body/period", "must be a UTC day, YYYY-MM-DD");
+    }
+    if counts.counts.is_empty() {
+        findings.push("/body/counts", "must name at least one pattern");
+    }
+    if counts.counts.len() > MAX_COUNTS {
+        findings.push(
+            "/body/counts",
+            format!("at most {MAX_COUNTS} patterns per report"),
+        );
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (idx, count) in counts.counts.iter().enumerate() {
+        if count.pattern.parse::<RecordId>().is_err() {
+            findings.push(
+                format!("/body/counts/{idx}/pattern"),
+                "must be a pattern id (64 hex digits)",
+            );
+        } else if !seen.insert(count.pattern.as_str()) {
+            findings.push(
+                format!("/body/counts/{idx}/pattern"),
+                "is reported twice; send one count per pattern",
+            );
+        }
+        if count.matches == 0 || count.matches > MAX_MATCHES {
+            findings.push(
+                format!("/body/counts/{idx}/matches"),
+                format!("must be between 1 and {MAX_MATCHES}"),
+            );
+        }
+    }
+    findings
+}
+
+/// Whether `text` is a calendar day `YYYY-MM-DD` (months 01–12, days 01–31).
+fn is_day(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let digits = |range: std::ops::Range<usize>| {
+        bytes[range.clone()].iter().all(u8::is_ascii_digit) && text[range].parse::<u32>().is_ok()
+    };
+    if bytes.len() != 10 || bytes[4] != b'-' || bytes[7] != b'-' {
+        return false;
+    }
+    if !(digits(0..4) && digits(5..7) && digits(8..10)) {
+        return false;
+    }
+    let month: u32 = text[5..7].parse().unwrap_or(0);
+    let day: u32 = text[8..10].parse().unwrap_or(0);
+    (1..=12).contains(&month) && (1..=31).contains(&day)
 }
 
 /// Every problem of a submission body, each at its field.

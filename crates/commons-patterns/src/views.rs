@@ -525,3 +525,126 @@ pub async fn ids_with_prefix(
         .map(|row| row.try_get("pattern_id").map_err(StoreError::from))
         .collect()
 }
+
+/// The community's current key epoch: 0 until an administrator rotates it.
+pub async fn current_epoch(store: &Store, community: CommunityId) -> Result<u32, StoreError> {
+    let row = sqlx::query(
+        "SELECT COALESCE(MAX(epoch), 0) AS epoch FROM pattern_key_epochs WHERE community_id = $1",
+    )
+    .bind(community.to_hex())
+    .fetch_one(store.pool())
+    .await?;
+    let epoch: i64 = row.try_get("epoch")?;
+    Ok(epoch as u32)
+}
+
+/// The highest submission sequence number of a community's patterns (0 when
+/// it has none): where a duplicate precheck stood.
+pub async fn last_pattern_seq(store: &Store, community: CommunityId) -> Result<u64, StoreError> {
+    let row =
+        sqlx::query("SELECT COALESCE(MAX(seq), 0) AS seq FROM patterns WHERE community_id = $1")
+            .bind(community.to_hex())
+            .fetch_one(store.pool())
+            .await?;
+    let seq: i64 = row.try_get("seq")?;
+    Ok(seq as u64)
+}
+
+/// Overlaps of `hashes` (sorted ascending) with the patterns submitted after
+/// `after_seq` only: the cheap recheck of a duplicate search done earlier.
+pub async fn overlaps_since(
+    store: &Store,
+    community: CommunityId,
+    hashes: &[u64],
+    after_seq: u64,
+) -> Result<Vec<Overlap>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT pattern_id, fingerprint FROM patterns WHERE community_id = $1 AND seq > $2 ORDER BY seq",
+    )
+    .bind(community.to_hex())
+    .bind(after_seq as i64)
+    .fetch_all(store.pool())
+    .await?;
+    let mut overlaps = Vec::new();
+    for row in &rows {
+        let pattern: String = row.try_get("pattern_id")?;
+        let text: String = row.try_get("fingerprint")?;
+        let fingerprint: SharedFingerprint = serde_json::from_str(&text)
+            .map_err(|e| StoreError::Corrupt(format!("pattern {pattern} fingerprint: {e}")))?;
+        let shared = fingerprint
+            .hashes
+            .iter()
+            .filter(|hash| hashes.binary_search(hash).is_ok())
+            .count() as u32;
+        if shared > 0 {
+            overlaps.push(Overlap {
+                pattern,
+                shared,
+                hash_count: fingerprint.hashes.len() as u32,
+            });
+        }
+    }
+    Ok(overlaps)
+}
+
+/// Opt-in match counts of one pattern, summed over reporters.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MatchCounts {
+    /// Matches over every period and reporter.
+    pub total: u64,
+    /// Distinct members who reported.
+    pub reporters: u32,
+    /// Per period (UTC day), newest first: matches and reporters.
+    pub periods: Vec<PeriodCount>,
+}
+
+/// The aggregate of one period.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PeriodCount {
+    /// The UTC day, `YYYY-MM-DD`.
+    pub period: String,
+    /// Matches reported for it.
+    pub matches: u64,
+    /// Members who reported for it.
+    pub reporters: u32,
+}
+
+/// The aggregate opt-in match counts of a pattern: sums only, never who
+/// reported what.
+pub async fn match_counts(
+    store: &Store,
+    community: CommunityId,
+    pattern: &str,
+) -> Result<MatchCounts, StoreError> {
+    let rows = sqlx::query(
+        "SELECT period, CAST(SUM(matches) AS BIGINT) AS matches, COUNT(*) AS reporters FROM pattern_match_counts \
+         WHERE community_id = $1 AND pattern_id = $2 GROUP BY period ORDER BY period DESC LIMIT 90",
+    )
+    .bind(community.to_hex())
+    .bind(pattern)
+    .fetch_all(store.pool())
+    .await?;
+    let mut counts = MatchCounts::default();
+    for row in &rows {
+        let matches: i64 = row.try_get("matches")?;
+        let reporters: i64 = row.try_get("reporters")?;
+        counts.periods.push(PeriodCount {
+            period: row.try_get("period")?,
+            matches: matches as u64,
+            reporters: reporters as u32,
+        });
+    }
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(matches), 0) AS BIGINT) AS total, COUNT(DISTINCT reporter_key) AS reporters \
+         FROM pattern_match_counts WHERE community_id = $1 AND pattern_id = $2",
+    )
+    .bind(community.to_hex())
+    .bind(pattern)
+    .fetch_one(store.pool())
+    .await?;
+    let total: i64 = row.try_get("total")?;
+    let reporters: i64 = row.try_get("reporters")?;
+    counts.total = total as u64;
+    counts.reporters = reporters as u32;
+    Ok(counts)
+}

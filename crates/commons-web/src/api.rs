@@ -63,6 +63,8 @@ pub fn documented_routes() -> OpenApiRouter<AppState> {
         .routes(routes!(patterns::vote))
         .routes(routes!(patterns::approve))
         .routes(routes!(patterns::withdraw))
+        .routes(routes!(patterns::author))
+        .routes(routes!(patterns::rotate_key))
         .routes(routes!(crate::openapi::document))
         .routes(routes!(intel::feed, intel::publish))
         .routes(routes!(intel::indicator))

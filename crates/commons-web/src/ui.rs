@@ -67,6 +67,7 @@ pub fn routes() -> Router<AppState> {
         .route("/c/{id}/intel/indicators/{object}", get(intel::indicator))
         .route("/intel/scans", get(intel::scan_runs))
         .route("/intel/scans/{run}", get(intel::scan_run))
+        .route("/admin/notifications", get(patterns::notifications))
 }
 
 async fn app_css() -> Response {

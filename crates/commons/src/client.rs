@@ -36,6 +36,7 @@ impl Target {
             eprintln!("initialized a new node in {}", config.data_dir.display());
             eprintln!("admin setup link (shown once): {}", first.admin_setup_url);
         }
+        register_scan_roots(&node, config).await?;
         Ok(Target::Direct(node))
     }
 
@@ -53,6 +54,17 @@ impl Target {
             node.close().await;
         }
     }
+}
+
+/// Registers the configured `scan_roots` with the node, so security alerts
+/// re-scan them whoever opens the data directory.
+pub async fn register_scan_roots(node: &Node, config: &Config) -> anyhow::Result<()> {
+    for root in &config.scan_roots {
+        node.watch_scan_root(root)
+            .await
+            .with_context(|| format!("scan_roots: cannot watch {}", root.display()))?;
+    }
+    Ok(())
 }
 
 /// The node settings a config implies.

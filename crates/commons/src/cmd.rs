@@ -7,6 +7,7 @@ mod identity;
 mod intel;
 mod log;
 mod network;
+mod notifications;
 mod pattern;
 mod scan;
 mod serve;
@@ -68,6 +69,8 @@ pub enum Command {
     /// Sync of the replicated communities
     #[command(subcommand)]
     Sync(network::SyncCommand),
+    /// Security alerts: accepted security patterns found under the watched scan roots
+    Notifications(notifications::NotificationsArgs),
 }
 
 /// Runs a subcommand.
@@ -78,6 +81,7 @@ pub async fn run(command: Command, config: &Config, json: bool) -> anyhow::Resul
         Command::Pattern(command) => pattern::run(command, config, json).await,
         Command::Scan(args) => scan::run(args, config, json).await,
         Command::Intel(command) => intel::run(command, config, json).await,
+        Command::Notifications(args) => notifications::run(args, config, json).await,
         other => {
             let target = Target::connect(config).await?;
             let result = dispatch(other, &target, json).await;
@@ -110,7 +114,8 @@ async fn dispatch(command: Command, target: &Target, json: bool) -> anyhow::Resu
         | Command::Restore(_)
         | Command::Pattern(_)
         | Command::Scan(_)
-        | Command::Intel(_) => {
+        | Command::Intel(_)
+        | Command::Notifications(_) => {
             unreachable!("handled before connecting")
         }
     }

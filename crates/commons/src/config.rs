@@ -44,6 +44,12 @@ pub struct Config {
     pub peers: Vec<String>,
     /// Announce and discover peers on the local network with mDNS.
     pub mdns: bool,
+    /// Directories re-scanned when a security pattern is accepted
+    /// (registered with the node at start, like `commons scan --watch`).
+    pub scan_roots: Vec<PathBuf>,
+    /// Communities (as named to `commons scan --community`) to which scans
+    /// report how many times each pattern matched: counts only, opt-in.
+    pub report_match_counts: Vec<String>,
 }
 
 /// Settings given as flags; unset ones leave lower layers alone.
@@ -81,6 +87,8 @@ impl Default for Config {
             p2p_listen: Vec::new(),
             peers: Vec::new(),
             mdns: false,
+            scan_roots: Vec::new(),
+            report_match_counts: Vec::new(),
         }
     }
 }
@@ -106,6 +114,8 @@ impl fmt::Debug for Config {
             .field("p2p_listen", &self.p2p_listen)
             .field("peers", &self.peers)
             .field("mdns", &self.mdns)
+            .field("scan_roots", &self.scan_roots)
+            .field("report_match_counts", &self.report_match_counts)
             .finish()
     }
 }

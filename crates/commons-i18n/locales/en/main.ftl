@@ -324,3 +324,21 @@ intel-scans-matched = Matched value
 intel-scans-flow = Flow
 intel-scans-seen = Seen
 intel-scans-threat = Threat score
+
+# Patterns: opt-in match counts and security alerts
+pattern-match-counts = Match counts
+pattern-no-match-counts = No member has reported match counts for this pattern yet. Members opt in per community in their node's configuration (report_match_counts).
+pattern-match-total = { $count } { $count ->
+        [one] match
+       *[other] matches
+    }
+pattern-match-reporters = reported by { $count } { $count ->
+        [one] member
+       *[other] members
+    }
+nav-alerts = Security alerts
+alerts-title = Security alerts
+alerts-roots = Watched scan roots
+alerts-no-roots = No scan roots are registered. Register one with commons scan --watch PATH or the scan_roots setting.
+alerts-list = Alerts
+alerts-empty = No accepted security pattern has matched the watched roots.

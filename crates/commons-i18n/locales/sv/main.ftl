@@ -324,3 +324,21 @@ intel-scans-matched = Matchat värde
 intel-scans-flow = Flöde
 intel-scans-seen = Sett
 intel-scans-threat = Hotpoäng
+
+# Patterns: opt-in match counts and security alerts
+pattern-match-counts = Antal träffar
+pattern-no-match-counts = Ingen medlem har rapporterat antal träffar för det här mönstret än. Medlemmar väljer att delta per gemenskap i sin nods konfiguration (report_match_counts).
+pattern-match-total = { $count } { $count ->
+        [one] träff
+       *[other] träffar
+    }
+pattern-match-reporters = rapporterade av { $count } { $count ->
+        [one] medlem
+       *[other] medlemmar
+    }
+nav-alerts = Säkerhetslarm
+alerts-title = Säkerhetslarm
+alerts-roots = Bevakade skanningsrötter
+alerts-no-roots = Inga skanningsrötter är registrerade. Registrera en med commons scan --watch SÖKVÄG eller inställningen scan_roots.
+alerts-list = Larm
+alerts-empty = Inget godkänt säkerhetsmönster har matchat de bevakade rötterna.

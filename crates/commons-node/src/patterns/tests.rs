@@ -6,7 +6,7 @@ use commons_kernel::Role;
 use commons_patterns::{Filter, Impact, Properties, Severity, State};
 use commons_test_support::{TestDb, backends};
 
-use crate::patterns::{Submission, summary_json};
+use crate::patterns::{PatternSummary, Submission, summary_json};
 use crate::{Node, NodeConfig, NodeError, User};
 
 const QUERY: &str = r#"
@@ -88,7 +88,8 @@ async fn first_start_seeds_accepted_domain_libraries() {
         let (node, _dir) = node(&db).await;
         let admin = node.user("admin").await.expect("admin");
         for domain in crate::DOMAIN_COMMUNITIES {
-            let (_, key, library) = node.pattern_library(&admin, domain).await.expect("library");
+            let (_, library) = node.pattern_library(&admin, domain).await.expect("library");
+            let (key, library) = (library.key, library.patterns);
             assert!(library.len() >= 4, "{domain}: {}", library.len());
             assert!(library.iter().all(|(p, _)| p.state == State::Accepted));
             // Each starter pattern matches its own example code.
@@ -385,4 +386,344 @@ async fn bad_input_is_refused_with_the_field() {
             "{refused:?}"
         );
     }
+}
+
+const N_PLUS_ONE: &str = r#"
+def totals(db, orders):
+    result = {}
+    for order in orders:
+        rows = db.query("SELECT amount FROM lines WHERE order_id = ?", order.id)
+        total = 0
+        for row in rows:
+            total = total + row.amount
+        result[order.id] = total
+    return result
+"#;
+
+/// Five members vote for the pattern and, when asked, an expert approves.
+async fn accept(node: &Node, community: &str, id: &str) -> PatternSummary {
+    let admin = node.user("admin").await.expect("admin");
+    let mut summary = None;
+    for name in ["v1", "v2", "v3", "v4", "v5"] {
+        let voter = match node.user(name).await {
+            Ok(user) => user,
+            Err(_) => member(node, name, community).await,
+        };
+        summary = Some(
+            node.vote_pattern(&voter, community, id, 1)
+                .await
+                .expect("vote"),
+        );
+    }
+    let summary = summary.expect("five votes");
+    if summary.state == State::Accepted {
+        return summary;
+    }
+    node.set_role(&admin, community, "v1", Role::Expert)
+        .await
+        .expect("expert");
+    let expert = node.user("v1").await.expect("v1");
+    node.approve_pattern(&expert, community, id)
+        .await
+        .expect("approve")
+}
+
+#[tokio::test]
+async fn accepting_a_security_pattern_alerts_on_the_watched_roots() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let (node, _dir) = node(&db).await;
+        let alice = member(&node, "alice", "web").await;
+        let repo = tempfile::tempdir().expect("repo");
+        // A renamed copy of the pattern at lines 4–12, and the n+1 loop.
+        let copy = QUERY
+            .replace("lookup", "search_items")
+            .replace("term", "needle")
+            .replace("found", "hits");
+        std::fs::write(repo.path().join("app.py"), format!("import os\n\n{copy}")).expect("write");
+        std::fs::write(repo.path().join("report.py"), N_PLUS_ONE).expect("write");
+        let root = node.watch_scan_root(repo.path()).await.expect("watch");
+        assert_eq!(
+            node.scan_roots().await.expect("roots"),
+            std::slice::from_ref(&root)
+        );
+
+        // A pattern without a security impact raises nothing.
+        let fp = fingerprint(&node, &alice, "web", N_PLUS_ONE).await;
+        let plain = node
+            .submit_pattern(&alice, "web", submission(fp, "n+1-query", Impact::None))
+            .await
+            .expect("submit");
+        let accepted = accept(&node, "web", &plain.pattern.id).await;
+        assert_eq!(accepted.state, State::Accepted);
+        assert!(node.notifications(10).await.expect("list").is_empty());
+
+        // A security pattern raises one alert naming the file and lines.
+        let fp = fingerprint(&node, &alice, "web", QUERY).await;
+        let security = node
+            .submit_pattern(&alice, "web", submission(fp, "sql-injection", Impact::High))
+            .await
+            .expect("submit");
+        let accepted = accept(&node, "web", &security.pattern.id).await;
+        assert_eq!(accepted.state, State::Accepted);
+        let alerts = node.notifications(10).await.expect("list");
+        assert_eq!(alerts.len(), 1, "{alerts:?}");
+        assert_eq!(alerts[0].pattern, security.pattern.id);
+        assert_eq!(alerts[0].severity, Severity::High);
+        let places: Vec<(String, u32, u32)> = alerts[0]
+            .places
+            .iter()
+            .map(|p| (p.file.clone(), p.first_line, p.last_line))
+            .collect();
+        assert_eq!(
+            places,
+            [(root.join("app.py").display().to_string(), 4, 10)],
+            "{alerts:?}"
+        );
+
+        // A root that is gone is refused; forgetting one works.
+        let gone = node.watch_scan_root(&repo.path().join("missing")).await;
+        assert!(matches!(gone, Err(NodeError::BadInput(_))), "{gone:?}");
+        assert!(node.unwatch_scan_root(repo.path()).await.expect("unwatch"));
+        assert!(node.scan_roots().await.expect("roots").is_empty());
+    }
+}
+
+#[tokio::test]
+async fn rotation_starts_a_new_key_epoch() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let (node, _dir) = node(&db).await;
+        let admin = node.user("admin").await.expect("admin");
+        let alice = member(&node, "alice", "web").await;
+        let old_fp = fingerprint(&node, &alice, "web", QUERY).await;
+        assert_eq!(old_fp.key_epoch, 0);
+
+        // Members may not rotate; the admin may.
+        assert!(matches!(
+            node.rotate_pattern_key(&alice, "web").await,
+            Err(NodeError::Forbidden(_))
+        ));
+        let (_, key) = node
+            .rotate_pattern_key(&admin, "web")
+            .await
+            .expect("rotate");
+        assert_eq!(key.epoch, 1);
+        let (_, current) = node.pattern_key(&alice, "web").await.expect("key");
+        assert_eq!(current, key);
+
+        // Old-epoch hashes are refused, new-epoch ones accepted.
+        let stale = node
+            .submit_pattern(
+                &alice,
+                "web",
+                submission(old_fp, "sql-injection", Impact::High),
+            )
+            .await;
+        assert!(
+            matches!(stale, Err(NodeError::Invalid(ref f)) if f.0[0].pointer == "/body/fingerprint/key_epoch"),
+            "{stale:?}"
+        );
+        let new_fp = fingerprint(&node, &alice, "web", QUERY).await;
+        assert_eq!(new_fp.key_epoch, 1);
+        let submitted = node
+            .submit_pattern(
+                &alice,
+                "web",
+                submission(new_fp, "sql-injection", Impact::High),
+            )
+            .await
+            .expect("submit");
+        assert_eq!(submitted.pattern.key_epoch, 1);
+        accept(&node, "web", &submitted.pattern.id).await;
+
+        // The library carries the key of every epoch in use, and each
+        // pattern matches its example under its own epoch's key only.
+        let (_, library) = node.pattern_library(&alice, "web").await.expect("library");
+        let epochs: Vec<u32> = library.epoch_keys.iter().map(|k| k.epoch).collect();
+        assert_eq!(epochs, [1, 0]);
+        let config = Config::default();
+        for (summary, fingerprint) in &library.patterns {
+            let mut index = commons_fingerprint::Library::new();
+            index.insert(0, fingerprint).expect("insert");
+            let source = commons_patterns::library::SEEDS
+                .iter()
+                .find(|seed| seed.title == summary.title)
+                .map_or(QUERY, |seed| seed.source);
+            let language = Language::from_name(&summary.language).expect("language");
+            for key in &library.epoch_keys {
+                let found = commons_fingerprint::scan_source(
+                    language,
+                    source.as_bytes(),
+                    &index,
+                    &key.key(),
+                    &config,
+                )
+                .expect("scan");
+                assert_eq!(
+                    !found.is_empty(),
+                    key.epoch == summary.key_epoch,
+                    "{} under epoch {}",
+                    summary.title,
+                    key.epoch
+                );
+            }
+        }
+
+        // A second rotation goes on to epoch 2; replay keeps the epoch.
+        let (_, key) = node
+            .rotate_pattern_key(&admin, "web")
+            .await
+            .expect("rotate");
+        assert_eq!(key.epoch, 2);
+        node.replay().await.expect("replay");
+        let (_, current) = node.pattern_key(&alice, "web").await.expect("key");
+        assert_eq!(current.epoch, 2);
+    }
+}
+
+#[tokio::test]
+async fn opt_in_match_counts_aggregate_and_replay() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let (node, _dir) = node(&db).await;
+        let alice = member(&node, "alice", "web").await;
+        let bob = member(&node, "bob", "web").await;
+        let outsider = node
+            .create_user("mallory", "correct horse battery", false)
+            .await
+            .expect("user");
+        let (_, list) = node
+            .patterns(None, "web", &Filter::default())
+            .await
+            .expect("list");
+        let (first, second) = (list[0].id.clone(), list[1].id.clone());
+        node.report_match_counts(&alice, "web", &[(first.clone(), 3), (second.clone(), 1)])
+            .await
+            .expect("report");
+        // A later report of the same day replaces the earlier one.
+        node.report_match_counts(&alice, "web", &[(first.clone(), 4)])
+            .await
+            .expect("report");
+        let period = node
+            .report_match_counts(&bob, "web", &[(first[..12].to_owned(), 2)])
+            .await
+            .expect("report");
+        let (_, detail) = node.pattern(None, "web", &first).await.expect("show");
+        assert_eq!(detail.match_counts.total, 6);
+        assert_eq!(detail.match_counts.reporters, 2);
+        assert_eq!(detail.match_counts.periods.len(), 1);
+        assert_eq!(detail.match_counts.periods[0].period, period);
+        assert_eq!(period.len(), 10);
+        let (_, detail) = node.pattern(None, "web", &second).await.expect("show");
+        assert_eq!(
+            (detail.match_counts.total, detail.match_counts.reporters),
+            (1, 1)
+        );
+
+        // Bad input: zero counts, unknown patterns, non-members.
+        let zero = node
+            .report_match_counts(&alice, "web", &[(first.clone(), 0)])
+            .await;
+        assert!(
+            matches!(zero, Err(NodeError::Invalid(ref f)) if f.0[0].pointer == "/body/counts/0/matches"),
+            "{zero:?}"
+        );
+        assert!(matches!(
+            node.report_match_counts(&alice, "web", &[("ffffffff".into(), 1)])
+                .await,
+            Err(NodeError::NotFound { .. })
+        ));
+        assert!(matches!(
+            node.report_match_counts(&alice, "web", &[]).await,
+            Err(NodeError::Invalid(_))
+        ));
+        assert!(matches!(
+            node.report_match_counts(&outsider, "web", &[(first.clone(), 1)])
+                .await,
+            Err(NodeError::Forbidden(_))
+        ));
+
+        // Replay gives the same aggregate.
+        node.replay().await.expect("replay");
+        let (_, detail) = node.pattern(None, "web", &first).await.expect("show");
+        assert_eq!(
+            (detail.match_counts.total, detail.match_counts.reporters),
+            (6, 2)
+        );
+    }
+}
+
+#[tokio::test]
+async fn anonymous_author_lookups_are_audited() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let (node, _dir) = node(&db).await;
+        let admin = node.user("admin").await.expect("admin");
+        let alice = member(&node, "alice", "web").await;
+        let bob = member(&node, "bob", "web").await;
+        let fp = fingerprint(&node, &alice, "web", QUERY).await;
+        let mut anonymous = submission(fp, "sql-injection", Impact::High);
+        anonymous.anonymous = true;
+        let id = node
+            .submit_pattern(&alice, "web", anonymous)
+            .await
+            .expect("submit")
+            .pattern
+            .id;
+        let found = node
+            .anonymous_author(&admin, "web", &id[..12])
+            .await
+            .expect("moderator");
+        assert_eq!(found.as_deref(), Some("alice"));
+        let refused = node.anonymous_author(&bob, "web", &id).await;
+        assert!(
+            matches!(refused, Err(NodeError::Forbidden(_))),
+            "{refused:?}"
+        );
+        let rows = node.audit_rows(None, 10).await.expect("audit");
+        let lookups: Vec<(&str, &str)> = rows
+            .iter()
+            .filter(|row| row.action == "pattern author")
+            .map(|row| (row.actor.as_str(), row.outcome.as_str()))
+            .collect();
+        assert_eq!(lookups.len(), 2, "{rows:?}");
+        assert_eq!(lookups[1], ("admin", "ok"));
+        assert_eq!(lookups[0].0, "bob");
+        assert!(lookups[0].1.starts_with("refused"), "{lookups:?}");
+    }
+}
+
+#[tokio::test]
+async fn concurrent_identical_submissions_keep_one() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let (node, _dir) = node(&db).await;
+        let alice = member(&node, "alice", "web").await;
+        let bob = member(&node, "bob", "web").await;
+        let fp = fingerprint(&node, &alice, "web", QUERY).await;
+        let (a, b) = tokio::join!(
+            node.submit_pattern(
+                &alice,
+                "web",
+                submission(fp.clone(), "sql-injection", Impact::High)
+            ),
+            node.submit_pattern(&bob, "web", submission(fp, "sql-injection", Impact::High)),
+        );
+        let outcomes = [a.is_ok(), b.is_ok()];
+        assert_eq!(outcomes.iter().filter(|ok| **ok).count(), 1, "{a:?} {b:?}");
+        let refused = if a.is_ok() { b } else { a };
+        assert!(
+            matches!(refused, Err(NodeError::Conflict(_))),
+            "{refused:?}"
+        );
+    }
+}
+
+#[test]
+fn utc_days() {
+    assert_eq!(super::utc_day(0), "1970-01-01");
+    assert_eq!(super::utc_day(951_782_400_000), "2000-02-29");
+    assert_eq!(super::utc_day(1_796_428_799_999), "2026-12-04");
+    assert_eq!(super::utc_day(1_796_428_800_000), "2026-12-05");
 }

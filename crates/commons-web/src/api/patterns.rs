@@ -276,6 +276,66 @@ pub async fn library(
     RequireCaller(caller): RequireCaller,
     Path(community): Path<String>,
 ) -> Result<axum::Json<Value>, Problem> {
-    let (view, key, library) = state.node.pattern_library(&caller.user, &community).await?;
-    Ok(axum::Json(library_json(&view, &key, &library)))
+    let (view, library) = state.node.pattern_library(&caller.user, &community).await?;
+    Ok(axum::Json(library_json(&view, &library)))
+}
+
+/// Who submitted an anonymous pattern: moderators of the community, on its
+/// home node only. Every lookup is audited. `author` is null when the
+/// pattern was not submitted anonymously.
+#[utoipa::path(
+    get, path = "/api/v1/communities/{community}/patterns/{pattern}/author", tag = "patterns",
+    params(
+        ("community" = String, Path, description = "id or name"),
+        ("pattern" = String, Path, description = "pattern id or unique prefix"),
+    ),
+    responses(
+        (status = 200, body = PatternWire),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+        (status = 404, body = ProblemDocument, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["read"]), ("session" = []))
+)]
+pub async fn author(
+    State(state): State<AppState>,
+    RequireCaller(caller): RequireCaller,
+    Path((community, pattern)): Path<(String, String)>,
+) -> Result<axum::Json<Value>, Problem> {
+    let author = state
+        .node
+        .anonymous_author(&caller.user, &community, &pattern)
+        .await?;
+    Ok(axum::Json(serde_json::json!({
+        "pattern": pattern,
+        "anonymous": author.is_some(),
+        "author": author,
+    })))
+}
+
+/// Starts the next epoch of the community's pattern key (admins of the
+/// community). New submissions must use the new key; accepted patterns keep
+/// matching under theirs.
+#[utoipa::path(
+    post, path = "/api/v1/communities/{community}/patterns/key/rotate", tag = "patterns",
+    params(("community" = String, Path, description = "id or name")),
+    responses(
+        (status = 200, body = PatternWire),
+        (status = 403, body = ProblemDocument, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = ["write"]), ("session" = []))
+)]
+pub async fn rotate_key(
+    State(state): State<AppState>,
+    RequireCaller(caller): RequireCaller,
+    Path(community): Path<String>,
+) -> Result<axum::Json<Value>, Problem> {
+    let (view, key) = state
+        .node
+        .rotate_pattern_key(&caller.user, &community)
+        .await?;
+    Ok(axum::Json(serde_json::json!({
+        "community": view.id,
+        "name": view.name,
+        "epoch": key.epoch,
+    })))
 }

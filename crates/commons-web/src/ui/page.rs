@@ -61,6 +61,7 @@ fn nav(visitor: &Visitor) -> Markup {
                     li { a href="/settings" { (visitor.t("nav-settings")) } }
                     @if user.is_admin {
                         li { a href="/admin/audit" { (visitor.t("nav-audit")) } }
+                        li { a href="/admin/notifications" { (visitor.t("nav-alerts")) } }
                     }
                     li {
                         form.inline method="post" action="/logout" {

@@ -298,6 +298,19 @@ fn detail_markup(visitor: &Visitor, view: &CommunityView, detail: &PatternDetail
                 }
             }
         }
+        section aria-labelledby="counts-title" {
+            h2 #counts-title { (visitor.t("pattern-match-counts")) }
+            @if detail.match_counts.reporters == 0 {
+                p { (visitor.t("pattern-no-match-counts")) }
+            } @else {
+                p { (visitor.t_args("pattern-match-total", &[("count", detail.match_counts.total.into())])) " " (visitor.t_args("pattern-match-reporters", &[("count", detail.match_counts.reporters.into())])) }
+                ul.plain {
+                    @for period in &detail.match_counts.periods {
+                        li { (period.period) " · " (visitor.t_args("pattern-match-total", &[("count", period.matches.into())])) " " (visitor.t_args("pattern-match-reporters", &[("count", period.reporters.into())])) }
+                    }
+                }
+            }
+        }
         section aria-labelledby="history-title" {
             h2 #history-title { (visitor.t("pattern-history")) }
             ol.plain {
@@ -606,4 +619,56 @@ fn pattern_table(visitor: &Visitor, community: &str, patterns: &[PatternSummary]
             }
         }
     }
+}
+
+/// The node's security alerts, for its administrators: which accepted
+/// security pattern matched where under the registered scan roots.
+pub async fn notifications(State(state): State<AppState>, visitor: Visitor) -> Response {
+    let Some(user) = visitor.user() else {
+        return redirect_with_cookies("/login", &[]);
+    };
+    if !user.is_admin {
+        return page::error_page(
+            &visitor,
+            StatusCode::FORBIDDEN,
+            "error-forbidden-title",
+            "error-forbidden-body",
+        );
+    }
+    let (roots, alerts) =
+        match tokio::try_join!(state.node.scan_roots(), state.node.notifications(100)) {
+            Ok(found) => found,
+            Err(error) => return page::node_error(&visitor, error),
+        };
+    let body = html! {
+        section aria-labelledby="roots-title" {
+            h2 #roots-title { (visitor.t("alerts-roots")) }
+            @if roots.is_empty() {
+                p { (visitor.t("alerts-no-roots")) }
+            } @else {
+                ul.plain { @for root in &roots { li { code { (root.display()) } } } }
+            }
+        }
+        section aria-labelledby="alerts-list-title" {
+            h2 #alerts-list-title { (visitor.t("alerts-list")) }
+            @if alerts.is_empty() {
+                p { (visitor.t("alerts-empty")) }
+            }
+            @for alert in &alerts {
+                article.card {
+                    h3 {
+                        a href=(format!("/c/{}/patterns/{}", alert.community.to_hex(), alert.pattern)) { (alert.title) }
+                        " " span.badge { (visitor.t(&format!("severity-{}", alert.severity))) }
+                    }
+                    p { (page::time(alert.ts)) }
+                    ul.plain {
+                        @for place in &alert.places {
+                            li { code { (place.file) ":" (place.first_line) "-" (place.last_line) } " " (format!("{:.0}%", place.similarity * 100.0)) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    page::render(&visitor, &visitor.t("alerts-title"), body)
 }

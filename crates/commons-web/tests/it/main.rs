@@ -795,6 +795,14 @@ async fn openapi_documents_every_route() {
         ("get", "/api/v1/communities/{community}/intel/settings"),
         ("put", "/api/v1/communities/{community}/intel/settings"),
         ("get", "/api/v1/communities/{community}/intel/active"),
+        (
+            "get",
+            "/api/v1/communities/{community}/patterns/{pattern}/author",
+        ),
+        (
+            "post",
+            "/api/v1/communities/{community}/patterns/key/rotate",
+        ),
     ];
     let paths = document["paths"].as_object().expect("paths");
     let mut documented = Vec::new();

@@ -406,3 +406,136 @@ async fn pattern_pages_browse_and_submit() {
         .expect("html");
     assert!(swedish.contains("Mönster i web"), "{swedish}");
 }
+
+#[tokio::test]
+async fn author_lookup_key_rotation_and_alert_page() {
+    for backend in backends() {
+        let app = TestApp::spawn_full(backend).await;
+        let admin = app.token("admin", &["write"]).await;
+        let alice = app.token("alice", &["write"]).await;
+        let bob = app.token("bob", &["write"]).await;
+        for token in [&alice, &bob] {
+            let joined = app
+                .call(token, Method::POST, "/api/v1/communities/web/join", None)
+                .await;
+            assert_eq!(joined.status(), StatusCode::OK);
+        }
+        let key = json_of(
+            app.call(
+                &alice,
+                Method::GET,
+                "/api/v1/communities/web/patterns/key",
+                None,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let submission = json!({
+            "title": "LIKE query by concatenation",
+            "language": "python",
+            "properties": { "severity": "high", "category": "sql-injection", "security": "high" },
+            "fingerprint": fingerprint(&key),
+            "anonymous": true,
+        });
+        let created = json_of(
+            app.call(
+                &alice,
+                Method::POST,
+                "/api/v1/communities/web/patterns",
+                Some(submission.clone()),
+            )
+            .await,
+            StatusCode::CREATED,
+        )
+        .await;
+        let id = created["id"].as_str().expect("id").to_owned();
+        assert_eq!(created["author"], Value::Null);
+
+        // Moderators see the author; members get a problem.
+        let path = format!("/api/v1/communities/web/patterns/{}/author", &id[..12]);
+        let author = json_of(
+            app.call(&admin, Method::GET, &path, None).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(author["author"], "alice");
+        let denied = app.call(&bob, Method::GET, &path, None).await;
+        check_problem(denied, StatusCode::FORBIDDEN).await;
+        let missing = app
+            .call(
+                &admin,
+                Method::GET,
+                "/api/v1/communities/web/patterns/ffffffff/author",
+                None,
+            )
+            .await;
+        check_problem(missing, StatusCode::NOT_FOUND).await;
+
+        // Rotation: admins only; old-epoch hashes are then refused.
+        let rotate = "/api/v1/communities/web/patterns/key/rotate";
+        let denied = app.call(&bob, Method::POST, rotate, None).await;
+        check_problem(denied, StatusCode::FORBIDDEN).await;
+        let rotated = json_of(
+            app.call(&admin, Method::POST, rotate, None).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(rotated["epoch"], 1);
+        let mut stale = submission.clone();
+        stale["title"] = json!("the same, under the old key");
+        let refused = app
+            .call(
+                &bob,
+                Method::POST,
+                "/api/v1/communities/web/patterns",
+                Some(stale),
+            )
+            .await;
+        let problem = check_problem(refused, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert!(problem.to_string().contains("key_epoch"), "{problem}");
+        let library = json_of(
+            app.call(
+                &bob,
+                Method::GET,
+                "/api/v1/communities/web/patterns/library",
+                None,
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(library["epoch"], 1);
+        let epochs: Vec<&Value> = library["keys"]
+            .as_array()
+            .expect("keys")
+            .iter()
+            .map(|key| &key["epoch"])
+            .collect();
+        assert_eq!(epochs, [&json!(1), &json!(0)], "{library}");
+
+        // The alert page is for node administrators.
+        let browser = app.login("root").await;
+        let page = browser
+            .client
+            .get(app.url("/admin/notifications"))
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(page.status(), StatusCode::OK);
+        assert!(
+            page.text()
+                .await
+                .expect("html")
+                .contains("Watched scan roots")
+        );
+        let browser = app.login("bob").await;
+        let page = browser
+            .client
+            .get(app.url("/admin/notifications"))
+            .send()
+            .await
+            .expect("page");
+        assert_eq!(page.status(), StatusCode::FORBIDDEN);
+    }
+}

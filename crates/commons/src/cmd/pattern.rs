@@ -1,16 +1,20 @@
-//! `commons pattern abstract|submit|list|search|show|vote|approve|withdraw|key`:
+//! `commons pattern abstract|submit|list|search|show|vote|approve|withdraw|key|rotate-key|author|corpus`:
 //! what sharing a piece of code would reveal, computed and printed locally,
 //! and the community review of submitted patterns.
 //!
 //! `submit` fetches the community's pattern key from the node (members
 //! only), fingerprints the code here and sends only the keyed hash set.
+//! Both `abstract` and `submit` pass the privacy gate against the reference
+//! corpus of public code built by `pattern corpus` (kept in the data
+//! directory): grams found in public code are dropped and a pattern made
+//! mostly of them is refused.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use clap::{Args, Subcommand};
-use commons_fingerprint::{CommunityKey, Config, Language, SharedFingerprint};
+use commons_fingerprint::{CommunityKey, Config, Language, ReferenceCorpus, SharedFingerprint};
 use commons_node::control::Command;
 use commons_patterns::Properties;
 use serde::{Deserialize, Serialize};
@@ -71,6 +75,28 @@ pub enum PatternCommand {
     },
     /// Print the community's pattern key (members only; keep it private)
     Key {
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Start the next epoch of the community's pattern key (its admins);
+    /// new submissions must then be hashed with the new key
+    RotateKey {
+        #[command(flatten)]
+        who: Who,
+    },
+    /// Build the reference corpus of public code that the privacy gate of
+    /// `abstract` and `submit` checks against, from source trees (kept in
+    /// the data directory; replaces an earlier one)
+    Corpus {
+        /// Directories (or files) of public source code
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Show who submitted an anonymous pattern (moderators, on the
+    /// community's home node); every lookup is written to the audit log
+    Author {
+        /// Pattern id (or a unique prefix)
+        pattern: String,
         #[command(flatten)]
         who: Who,
     },
@@ -203,6 +229,9 @@ pub async fn run(
     config: &NodeConfig,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
+    if let PatternCommand::Corpus { paths } = command {
+        return build_corpus(&paths, config, json);
+    }
     if let PatternCommand::Abstract(args) = command {
         let key = match &args.community {
             None => None,
@@ -223,16 +252,24 @@ pub async fn run(
         return abstract_file(args, config, key, json);
     }
     let target = Target::connect(config).await?;
-    let result = review(command, &target, json).await;
+    let result = review(command, config, &target, json).await;
     target.close().await;
     result
 }
 
-async fn review(command: PatternCommand, target: &Target, json: bool) -> anyhow::Result<ExitCode> {
+async fn review(
+    command: PatternCommand,
+    config: &NodeConfig,
+    target: &Target,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
     let reply = match command {
-        PatternCommand::Abstract(_) => unreachable!("handled without a node"),
+        PatternCommand::Abstract(_) | PatternCommand::Corpus { .. } => {
+            unreachable!("handled without a node")
+        }
         PatternCommand::Submit(args) => {
-            let reply = submit(args, target).await?;
+            let corpus = reference_corpus(config)?;
+            let reply = submit(args, corpus.as_ref(), target).await?;
             print_reply(&reply, json, |reply| {
                 println!(
                     "submitted pattern {} to review ({})",
@@ -335,6 +372,36 @@ async fn review(command: PatternCommand, target: &Target, json: bool) -> anyhow:
             });
             return Ok(ExitCode::SUCCESS);
         }
+        PatternCommand::RotateKey { who } => {
+            let reply = target
+                .run(Command::PatternRotateKey {
+                    user: who.user,
+                    community: who.community,
+                })
+                .await?;
+            print_reply(&reply, json, |reply| {
+                println!(
+                    "the pattern key of {} is now at epoch {}; members fetch it again before submitting",
+                    text(&reply["name"]),
+                    reply["epoch"]
+                )
+            });
+            return Ok(ExitCode::SUCCESS);
+        }
+        PatternCommand::Author { pattern, who } => {
+            let reply = target
+                .run(Command::PatternAuthor {
+                    user: who.user,
+                    community: who.community,
+                    pattern,
+                })
+                .await?;
+            print_reply(&reply, json, |reply| match reply["author"].as_str() {
+                Some(author) => println!("submitted anonymously by {author}"),
+                None => println!("not an anonymous submission of this node"),
+            });
+            return Ok(ExitCode::SUCCESS);
+        }
     };
     print_reply(&reply, json, |reply| {
         let list = reply.as_array().cloned().unwrap_or_default();
@@ -424,6 +491,13 @@ fn print_detail(reply: &Value) {
             println!("  {label}: {}", names.join(", "));
         }
     }
+    let counts = &reply["match_counts"];
+    if counts["reporters"].as_u64().unwrap_or(0) > 0 {
+        println!(
+            "  matches     {} reported by {} members (opt-in)",
+            counts["total"], counts["reporters"]
+        );
+    }
     for transition in reply["transitions"].as_array().into_iter().flatten() {
         println!(
             "  -> {} ({})",
@@ -433,7 +507,11 @@ fn print_detail(reply: &Value) {
     }
 }
 
-async fn submit(args: SubmitArgs, target: &Target) -> anyhow::Result<Value> {
+async fn submit(
+    args: SubmitArgs,
+    corpus: Option<&ReferenceCorpus>,
+    target: &Target,
+) -> anyhow::Result<Value> {
     let properties = parse_properties(&args.properties)?;
     let (path, inline_lines) = split_line_suffix(&args.file);
     let lines = inline_lines.map(parse_range).transpose()?;
@@ -458,7 +536,7 @@ async fn submit(args: SubmitArgs, target: &Target) -> anyhow::Result<Value> {
     }
     .with_context(|| format!("cannot fingerprint {}", path.display()))?;
     let (shared, _) = fingerprint
-        .export(&key, None, &engine)
+        .export(&key, corpus, &engine)
         .map_err(|e| anyhow::anyhow!("{e}; pick a larger region of code"))?;
     let submission = commons_node::patterns::Submission {
         title: args.title,
@@ -572,8 +650,9 @@ fn abstract_file(
         Some((name, key)) => (name, key),
         None => ("local".to_owned(), local_key(config)?),
     };
+    let corpus = reference_corpus(config)?;
     let (shared, gate) = fingerprint
-        .export(&key, None, &engine)
+        .export(&key, corpus.as_ref(), &engine)
         .map_err(|e| anyhow::anyhow!("{e}; pick a larger region of code"))?;
     let title = args.title.unwrap_or_else(|| {
         let name = path
@@ -606,10 +685,121 @@ fn abstract_file(
             "gate: {} grams selected, {} common (dropped), {} kept",
             gate.grams, gate.common, gate.kept
         );
+        if corpus.is_none() {
+            println!(
+                "  no reference corpus: build one with `commons pattern corpus PATH…` so grams found in public code are dropped"
+            );
+        } else {
+            println!(
+                "  checked against a reference corpus of {} public {} files",
+                gate.corpus_documents,
+                language.name()
+            );
+        }
         for hash in &file.fingerprint.hashes {
             println!("{hash:016x}");
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where `pattern corpus` keeps the reference corpus.
+fn corpus_path(config: &NodeConfig) -> PathBuf {
+    config.data_dir.join("reference.corpus")
+}
+
+/// The reference corpus, when one was built.
+fn reference_corpus(config: &NodeConfig) -> anyhow::Result<Option<ReferenceCorpus>> {
+    let path = corpus_path(config);
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => {
+            return Err(error).with_context(|| format!("cannot read {}", path.display()));
+        }
+    };
+    let corpus = ReferenceCorpus::from_bytes(&bytes).with_context(|| {
+        format!(
+            "{} is damaged; rebuild it with `commons pattern corpus PATH…`",
+            path.display()
+        )
+    })?;
+    Ok(Some(corpus))
+}
+
+/// Reads every supported file under `paths` (honouring `.gitignore`) and
+/// writes the reference corpus of their grams to the data directory.
+fn build_corpus(paths: &[PathBuf], config: &NodeConfig, json: bool) -> anyhow::Result<ExitCode> {
+    let engine = Config::default();
+    let mut documents: Vec<(Language, String)> = Vec::new();
+    let mut skipped = 0u64;
+    for path in paths {
+        if !path.exists() {
+            bail!(
+                "{} does not exist; give directories of public source code",
+                path.display()
+            );
+        }
+        for entry in ignore::WalkBuilder::new(path).follow_links(true).build() {
+            let Ok(entry) = entry else {
+                skipped += 1;
+                continue;
+            };
+            if !entry.file_type().is_some_and(|kind| kind.is_file()) {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy();
+            let Some(language) = Language::from_path(&name) else {
+                continue;
+            };
+            let text = std::fs::read(entry.path())
+                .ok()
+                .filter(|bytes| bytes.len() <= engine.limits.max_bytes)
+                .and_then(|bytes| String::from_utf8(bytes).ok());
+            match text {
+                Some(text) => documents.push((language, text)),
+                None => skipped += 1,
+            }
+        }
+    }
+    if documents.is_empty() {
+        bail!("no supported source files under the given paths; the corpus was not changed");
+    }
+    let corpus = ReferenceCorpus::build(
+        documents
+            .iter()
+            .map(|(language, text)| (*language, text.as_str())),
+        &engine,
+    );
+    let path = corpus_path(config);
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
+    std::fs::write(&path, corpus.to_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    let languages: serde_json::Map<String, Value> = Language::ALL
+        .iter()
+        .filter(|language| corpus.documents(**language) > 0)
+        .map(|language| {
+            (
+                language.name().to_owned(),
+                Value::from(corpus.documents(*language)),
+            )
+        })
+        .collect();
+    let reply = serde_json::json!({
+        "path": path,
+        "documents": languages,
+        "skipped": skipped,
+    });
+    print_reply(&reply, json, |reply| {
+        println!("reference corpus written to {}", text(&reply["path"]));
+        for (language, n) in languages.iter() {
+            println!("  {language}: {n} files");
+        }
+        if skipped > 0 {
+            println!("  {skipped} files skipped (unreadable, too large or not UTF-8)");
+        }
+    });
     Ok(ExitCode::SUCCESS)
 }
 

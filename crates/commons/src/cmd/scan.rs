@@ -2,7 +2,13 @@
 //! parallel and honouring `.gitignore`, and report where library patterns
 //! match, as text, JSON or SARIF 2.1.0. Patterns come from local pattern
 //! files (`--patterns`) and from the accepted libraries of the user's
-//! communities (`--community`), each under its own key.
+//! communities (`--community`), each pattern under the key of its epoch.
+//!
+//! `--watch` registers the path with the node as a scan root: when a
+//! security pattern is accepted, the node re-scans its roots for it and
+//! raises a notification (`commons notifications`). For the communities
+//! listed in the `report_match_counts` setting, the scan reports how many
+//! times each pattern matched (counts only) to the community.
 
 mod cache;
 mod sarif;
@@ -23,6 +29,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use super::pattern::{PATTERN_FORMAT, PatternFile, Severity, community_key, local_key};
+use super::text;
 use crate::client::Target;
 use crate::config::Config as NodeConfig;
 
@@ -53,6 +60,14 @@ pub struct ScanArgs {
     /// contents, kept in the data directory)
     #[arg(long)]
     no_cache: bool,
+    /// Register PATH with the node: when a security pattern is accepted,
+    /// the node re-scans it and raises a notification (scans too when
+    /// patterns are given)
+    #[arg(long, conflicts_with = "unwatch")]
+    watch: bool,
+    /// Stop watching PATH
+    #[arg(long)]
+    unwatch: bool,
 }
 
 /// Patterns hashed under one key, indexed together; ids index the global
@@ -75,6 +90,9 @@ pub enum Format {
 /// One match of one pattern in one file.
 #[derive(Debug, Clone, Serialize)]
 pub struct Finding {
+    /// Index of the pattern in the scan's pattern list.
+    #[serde(skip)]
+    pub index: usize,
     /// Path relative to the scanned root.
     pub file: String,
     /// First line.
@@ -115,7 +133,33 @@ pub async fn run(args: ScanArgs, config: &NodeConfig, json: bool) -> anyhow::Res
             args.path.display()
         );
     }
+    if args.watch || args.unwatch {
+        let target = Target::connect(config).await?;
+        let reply = target
+            .run(Command::ScanWatch {
+                path: args.path.display().to_string(),
+                remove: args.unwatch,
+            })
+            .await;
+        target.close().await;
+        let reply = reply?;
+        if args.unwatch {
+            if reply["removed"].as_bool() != Some(true) {
+                bail!("{} is not a watched scan root", args.path.display());
+            }
+            eprintln!("no longer watching {}", args.path.display());
+        } else {
+            eprintln!(
+                "watching {}: accepted security patterns re-scan it (see `commons notifications`)",
+                reply["watching"].as_str().unwrap_or_default()
+            );
+        }
+        if args.unwatch || (args.patterns.is_empty() && args.communities.is_empty()) {
+            return Ok(ExitCode::SUCCESS);
+        }
+    }
     let (library, mut patterns) = load_patterns(&args.patterns)?;
+    let mut origins: Vec<Option<(String, String)>> = vec![None; patterns.len()];
     let mut sources = Vec::new();
     if !library.is_empty() {
         sources.push(Source {
@@ -125,7 +169,14 @@ pub async fn run(args: ScanArgs, config: &NodeConfig, json: bool) -> anyhow::Res
     }
     if !args.communities.is_empty() {
         let target = Target::connect(config).await?;
-        let loaded = load_communities(&target, &args.user, &args.communities, &mut patterns).await;
+        let loaded = load_communities(
+            &target,
+            &args.user,
+            &args.communities,
+            &mut patterns,
+            &mut origins,
+        )
+        .await;
         target.close().await;
         sources.extend(loaded?);
     }
@@ -188,6 +239,7 @@ pub async fn run(args: ScanArgs, config: &NodeConfig, json: bool) -> anyhow::Res
             serde_json::to_string_pretty(&sarif::report(&findings, &patterns))?
         ),
     }
+    report_counts(config, &args, &findings, &origins).await;
     let failed = args
         .fail_on
         .is_some_and(|threshold| findings.iter().any(|finding| finding.severity >= threshold));
@@ -312,6 +364,7 @@ fn scan_file(
         .filter_map(|found| {
             let pattern = patterns.get(usize::try_from(found.pattern).ok()?)?;
             Some(Finding {
+                index: usize::try_from(found.pattern).ok()?,
                 file: file.clone(),
                 first_line: found.first_line,
                 last_line: found.last_line,
@@ -347,12 +400,14 @@ fn cache_context(sources: &[Source], engine: &Config) -> [u8; 32] {
 }
 
 /// The accepted patterns of each community, fetched from the node with the
-/// community's key, appended to `patterns`; one source per community.
+/// keys of their epochs, appended to `patterns` (and their community and id
+/// to `origins`); one source per community and key epoch.
 async fn load_communities(
     target: &Target,
     user: &str,
     communities: &[String],
     patterns: &mut Vec<PatternFile>,
+    origins: &mut Vec<Option<(String, String)>>,
 ) -> anyhow::Result<Vec<Source>> {
     let mut sources = Vec::new();
     for community in communities {
@@ -363,8 +418,23 @@ async fn load_communities(
             })
             .await
             .with_context(|| format!("cannot load the pattern library of {community}"))?;
-        let key = community_key(&reply)?;
-        let mut library = Library::new();
+        let mut by_epoch: std::collections::BTreeMap<u32, Source> =
+            std::collections::BTreeMap::new();
+        let current = community_key(&reply)?;
+        by_epoch.insert(
+            current.epoch(),
+            Source {
+                key: current,
+                library: Library::new(),
+            },
+        );
+        for key in reply["keys"].as_array().into_iter().flatten() {
+            let key = community_key(key)?;
+            by_epoch.entry(key.epoch()).or_insert(Source {
+                key,
+                library: Library::new(),
+            });
+        }
         for pattern in reply["patterns"].as_array().into_iter().flatten() {
             let fingerprint: SharedFingerprint =
                 serde_json::from_value(pattern["fingerprint"].clone())
@@ -372,9 +442,18 @@ async fn load_communities(
             let severity: Severity =
                 serde_json::from_value(pattern["properties"]["severity"].clone())
                     .context("the node sent a malformed pattern")?;
-            library
+            let Some(source) = by_epoch.get_mut(&fingerprint.key_epoch) else {
+                bail!(
+                    "{community}: the node sent no key for epoch {} of pattern {}",
+                    fingerprint.key_epoch,
+                    text(&pattern["id"])
+                );
+            };
+            source
+                .library
                 .insert(patterns.len() as u64, &fingerprint)
                 .map_err(|e| anyhow::anyhow!("{community}: {e}"))?;
+            origins.push(Some((community.clone(), text(&pattern["id"]).to_owned())));
             patterns.push(PatternFile {
                 format: PATTERN_FORMAT.to_owned(),
                 title: pattern["title"].as_str().unwrap_or_default().to_owned(),
@@ -385,9 +464,63 @@ async fn load_communities(
                 gate: commons_fingerprint::GateReport::default(),
             });
         }
-        sources.push(Source { key, library });
+        sources.extend(
+            by_epoch
+                .into_values()
+                .filter(|source| !source.library.is_empty()),
+        );
     }
     Ok(sources)
+}
+
+/// Reports, for each scanned community the configuration opts in to
+/// (`report_match_counts`), how many times each of its patterns matched:
+/// counts only, no paths or lines. A failed report is a warning; the scan's
+/// result stands.
+async fn report_counts(
+    config: &NodeConfig,
+    args: &ScanArgs,
+    findings: &[Finding],
+    origins: &[Option<(String, String)>],
+) {
+    let mut counts: std::collections::BTreeMap<&str, std::collections::BTreeMap<&str, u64>> =
+        std::collections::BTreeMap::new();
+    for finding in findings {
+        let Some(Some((community, id))) = origins.get(finding.index) else {
+            continue;
+        };
+        if config.report_match_counts.contains(community) {
+            *counts
+                .entry(community.as_str())
+                .or_default()
+                .entry(id.as_str())
+                .or_default() += 1;
+        }
+    }
+    if counts.is_empty() {
+        return;
+    }
+    let target = match Target::connect(config).await {
+        Ok(target) => target,
+        Err(error) => {
+            eprintln!("warning: match counts not reported: {error:#}");
+            return;
+        }
+    };
+    for (community, patterns) in counts {
+        let command = Command::PatternReportCounts {
+            user: args.user.clone(),
+            community: community.to_owned(),
+            counts: patterns
+                .into_iter()
+                .map(|(id, n)| (id.to_owned(), n))
+                .collect(),
+        };
+        if let Err(error) = target.run(command).await {
+            eprintln!("warning: match counts not reported to {community}: {error:#}");
+        }
+    }
+    target.close().await;
 }
 
 /// Reads pattern files (or every `.json` file of directories) into a library

@@ -45,6 +45,7 @@ pub async fn run(args: ServeArgs, config: &Config) -> anyhow::Result<ExitCode> {
     let (node, first) = Node::open(&node_config(config), commons_node::registry())
         .await
         .with_context(|| format!("cannot open the node in {}", config.data_dir.display()))?;
+    crate::client::register_scan_roots(&node, config).await?;
     let listener = tokio::net::TcpListener::bind(&config.listen)
         .await
         .with_context(|| {

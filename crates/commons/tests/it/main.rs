@@ -882,6 +882,244 @@ fn pattern_submit_review_and_community_scan() {
 }
 
 #[test]
+fn security_alerts_match_counts_key_rotation_and_author_lookup() {
+    let cli = Cli::new();
+    let code = cli.dir.path().join("code");
+    std::fs::create_dir_all(&code).expect("mkdir");
+    let file = code.join("search.py");
+    std::fs::write(&file, format!("import sqlite3\n\n{LIKE_QUERY}")).expect("write");
+    let file = file.to_str().expect("utf-8").to_owned();
+    let code = code.to_str().expect("utf-8").to_owned();
+    for name in ["alice", "bob", "v1", "v2", "v3", "v4", "v5"] {
+        cli.ok(&["user", "add", name, "--password-stdin"], Some(PASSWORD));
+        cli.ok(&["community", "join", "web", "--user", name], None);
+    }
+
+    // Watching registers the root; nothing is scanned without patterns.
+    let watched = cli.run(&["scan", "--watch", &code], None);
+    assert!(watched.status.success());
+    assert!(String::from_utf8_lossy(&watched.stderr).contains("watching "));
+    let alerts = cli.json(&["notifications"]);
+    assert_eq!(alerts["scan_roots"].as_array().expect("roots").len(), 1);
+    assert_eq!(alerts["notifications"], serde_json::json!([]));
+
+    // An anonymous security pattern: moderators can look up its author, and
+    // each lookup is audited.
+    let submitted = cli.json(&[
+        "pattern",
+        "submit",
+        &format!("{file}:3-10"),
+        "--community",
+        "web",
+        "--title",
+        "LIKE query by concatenation",
+        "--property",
+        "category=sql-injection",
+        "--property",
+        "security=high",
+        "--anonymous",
+        "--user",
+        "alice",
+    ]);
+    let id = submitted["id"].as_str().expect("id").to_owned();
+    let author = cli.json(&["pattern", "author", &id[..12], "--community", "web"]);
+    assert_eq!(author["author"], "alice");
+    cli.fails(
+        &[
+            "pattern",
+            "author",
+            &id,
+            "--community",
+            "web",
+            "--user",
+            "bob",
+        ],
+        None,
+        "only moderators",
+    );
+
+    // Accepting it re-scans the watched root and names the place.
+    for voter in ["v1", "v2", "v3", "v4", "v5"] {
+        cli.ok(
+            &[
+                "pattern",
+                "vote",
+                &id,
+                "--community",
+                "web",
+                "--user",
+                voter,
+            ],
+            None,
+        );
+    }
+    cli.ok(&["community", "role", "web", "v1", "expert"], None);
+    let accepted = cli.json(&[
+        "pattern",
+        "approve",
+        &id,
+        "--community",
+        "web",
+        "--user",
+        "v1",
+    ]);
+    assert_eq!(accepted["state"], "accepted");
+    let alerts = cli.json(&["notifications"]);
+    let places = &alerts["notifications"][0]["places"];
+    assert_eq!(
+        alerts["notifications"][0]["pattern"],
+        id.as_str(),
+        "{alerts}"
+    );
+    assert!(
+        places[0]["file"]
+            .as_str()
+            .expect("file")
+            .ends_with("search.py"),
+        "{alerts}"
+    );
+    assert_eq!(
+        (
+            places[0]["first_line"].as_u64(),
+            places[0]["last_line"].as_u64()
+        ),
+        (Some(3), Some(9)),
+        "{alerts}"
+    );
+    let text = cli.ok(&["notifications"], None);
+    assert!(text.contains("search.py:3-9"), "{text}");
+
+    // Opted in, a community scan reports how often each pattern matched.
+    std::fs::write(
+        cli.data_dir().join("commons.toml"),
+        "report_match_counts = [\"web\"]\n",
+    )
+    .expect("config");
+    let scan = cli.json(&["scan", &code, "--community", "web", "--user", "bob"]);
+    assert!(!scan["findings"].as_array().expect("findings").is_empty());
+    let shown = cli.json(&["pattern", "show", &id, "--community", "web"]);
+    assert_eq!(shown["match_counts"]["total"], 1, "{shown}");
+    assert_eq!(shown["match_counts"]["reporters"], 1, "{shown}");
+
+    // After a rotation, patterns of both epochs still match.
+    cli.fails(
+        &[
+            "pattern",
+            "rotate-key",
+            "--community",
+            "web",
+            "--user",
+            "bob",
+        ],
+        None,
+        "needs the admin role",
+    );
+    let rotated = cli.json(&["pattern", "rotate-key", "--community", "web"]);
+    assert_eq!(rotated["epoch"], 1);
+    let key = cli.json(&["pattern", "key", "--community", "web", "--user", "bob"]);
+    assert_eq!(key["epoch"], 1);
+    let again = cli.json(&["scan", &code, "--community", "web", "--user", "bob"]);
+    assert_eq!(again["findings"], scan["findings"]);
+
+    // Bad input.
+    cli.fails(
+        &["notifications", "--limit", "0"],
+        None,
+        "--limit must be at least 1",
+    );
+    cli.fails(
+        &["scan", "--unwatch", cli.dir.path().to_str().expect("utf-8")],
+        None,
+        "is not a watched scan root",
+    );
+    cli.fails(
+        &["scan", "--watch", &format!("{code}/missing")],
+        None,
+        "does not exist",
+    );
+    cli.ok(&["scan", "--unwatch", &code], None);
+    let alerts = cli.json(&["notifications"]);
+    assert_eq!(alerts["scan_roots"], serde_json::json!([]));
+}
+
+#[test]
+fn the_reference_corpus_gates_abstract_and_submit() {
+    let cli = Cli::new();
+    let public = cli.dir.path().join("public");
+    let other = cli.dir.path().join("other");
+    std::fs::create_dir_all(&public).expect("mkdir");
+    std::fs::create_dir_all(&other).expect("mkdir");
+    // The code is public: two projects carry it.
+    std::fs::write(public.join("a.py"), LIKE_QUERY).expect("write");
+    std::fs::write(public.join("b.py"), format!("import re\n{LIKE_QUERY}")).expect("write");
+    std::fs::write(public.join("notes.txt"), "not code").expect("write");
+    std::fs::write(
+        other.join("c.py"),
+        "def total(xs):\n    s = 0\n    for x in xs:\n        s += x * x\n    return s\n",
+    )
+    .expect("write");
+    std::fs::write(
+        other.join("d.py"),
+        "def total(xs):\n    s = 0\n    for x in xs:\n        s += x * x\n    return s\n",
+    )
+    .expect("write");
+    let mine = cli.dir.path().join("mine.py");
+    std::fs::write(&mine, LIKE_QUERY).expect("write");
+    let mine = mine.to_str().expect("utf-8");
+
+    // Without a corpus the output says so; with an unrelated one it passes.
+    let text = cli.ok(&["pattern", "abstract", mine], None);
+    assert!(text.contains("no reference corpus"), "{text}");
+    let built = cli.json(&["pattern", "corpus", other.to_str().expect("utf-8")]);
+    assert_eq!(built["documents"]["python"], 2, "{built}");
+    let text = cli.ok(&["pattern", "abstract", mine], None);
+    assert!(
+        text.contains("checked against a reference corpus of 2 public python files"),
+        "{text}"
+    );
+
+    // Code found in public projects is refused, on abstract and on submit.
+    let built = cli.json(&["pattern", "corpus", public.to_str().expect("utf-8")]);
+    assert_eq!(built["documents"]["python"], 2, "{built}");
+    cli.fails(&["pattern", "abstract", mine], None, "uninformative");
+    cli.fails(
+        &[
+            "pattern",
+            "submit",
+            mine,
+            "--community",
+            "web",
+            "--title",
+            "public code",
+            "--property",
+            "category=sql-injection",
+        ],
+        None,
+        "uninformative",
+    );
+
+    // Bad input.
+    cli.fails(
+        &[
+            "pattern",
+            "corpus",
+            &format!("{}/missing", public.display()),
+        ],
+        None,
+        "does not exist",
+    );
+    let empty = cli.dir.path().join("empty");
+    std::fs::create_dir_all(&empty).expect("mkdir");
+    cli.fails(
+        &["pattern", "corpus", empty.to_str().expect("utf-8")],
+        None,
+        "no supported source files",
+    );
+    std::fs::write(cli.data_dir().join("reference.corpus"), "garbage").expect("write");
+    cli.fails(&["pattern", "abstract", mine], None, "is damaged");
+}
+
+#[test]
 fn pattern_bad_input_is_a_clear_error() {
     let cli = Cli::new();
     let file = cli.dir.path().join("q.py");
