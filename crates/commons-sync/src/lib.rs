@@ -25,6 +25,7 @@
 #![warn(missing_docs)]
 
 mod driver;
+mod forward;
 pub mod replica;
 pub mod wire;
 

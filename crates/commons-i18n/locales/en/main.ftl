@@ -308,3 +308,10 @@ intel-publish-bundle = STIX 2.1 bundle, envelope or list of objects (JSON)
 intel-publish-submit = Publish
 intel-publish-invalid = Nothing was published. Fix these problems:
 intel-publish-not-json = The text is not JSON
+
+## Writes away from home (sync)
+write-pending = pending
+write-pending-title = Pending
+write-pending-body = This node is not the community's home node, so your change was signed here and queued for the home node. It shows as pending on the community page until its entry comes back.
+community-pending-writes = Pending ({ $count })
+community-pending-writes-help = Written on this node and waiting for the community's home node; each leaves this list when its entry comes back.

@@ -308,3 +308,10 @@ intel-publish-bundle = STIX 2.1-paket, kuvert eller lista med objekt (JSON)
 intel-publish-submit = Publicera
 intel-publish-invalid = Inget publicerades. Åtgärda de här problemen:
 intel-publish-not-json = Texten är inte JSON
+
+## Skrivningar borta från hemnoden (synk)
+write-pending = väntar
+write-pending-title = Väntar
+write-pending-body = Den här noden är inte gemenskapens hemnod, så din ändring signerades här och köades för hemnoden. Den visas som väntande på gemenskapens sida tills dess post kommer tillbaka.
+community-pending-writes = Väntar ({ $count })
+community-pending-writes-help = Skrivet på den här noden och väntar på gemenskapens hemnod; varje post försvinner från listan när den kommer tillbaka.
