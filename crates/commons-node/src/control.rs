@@ -413,7 +413,13 @@ pub fn community_json(view: &CommunityView) -> Value {
 impl Node {
     /// Executes an operator command and returns its JSON reply.
     pub async fn execute(&self, command: Command) -> Result<Value, NodeError> {
-        let outcome = self.execute_inner(command.clone()).await;
+        let outcome = match self.execute_inner(command.clone()).await {
+            // A write away from home is accepted: it is pending.
+            Err(error @ NodeError::Queued { .. }) => {
+                Ok(crate::away::queued_json(&error).expect("a queued error has a reply"))
+            }
+            other => other,
+        };
         if command.is_mutating() {
             let row = commons_store::audit::AuditRow {
                 id: 0,

@@ -9,6 +9,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod away;
 pub mod communities;
 pub mod control;
 pub mod credentials;
@@ -130,6 +131,19 @@ pub enum NodeError {
     /// Storage failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// Not a failure: the write was made on a node that is not the
+    /// community's home, so it was checked, signed and queued for the home
+    /// node, and is pending until its entry comes back through sync. Edges
+    /// answer it as accepted (HTTP 202, a "pending" CLI reply).
+    #[error(
+        "queued for the home node of community {community}; pending until its entry comes back through sync"
+    )]
+    Queued {
+        /// The community.
+        community: commons_kernel::CommunityId,
+        /// The queued records, in order.
+        records: Vec<RecordId>,
+    },
 }
 
 impl From<AppendError> for NodeError {

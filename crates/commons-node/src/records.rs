@@ -49,13 +49,19 @@ impl Node {
         Ok(entries.pop().expect("one record appended gives one entry"))
     }
 
-    /// Appends verified records to a community this node is home for, all or nothing.
+    /// Appends verified records to a community this node is home for, all
+    /// or nothing. Away from home they are checked and queued for the home
+    /// node instead, and the answer is [`NodeError::Queued`].
     pub async fn append(
         &self,
         community: CommunityId,
         records: Vec<SignedRecord>,
     ) -> Result<Vec<Entry>, NodeError> {
-        let key = self.community_secret(community).await?;
+        let key = match self.community_secret(community).await {
+            Ok(key) => key,
+            Err(NodeError::NotHome(_)) => return Err(self.queue_away(community, records).await),
+            Err(error) => return Err(error),
+        };
         let entries = self
             .store()
             .append(self.registry(), &key, records, now())

@@ -342,6 +342,7 @@ impl Node {
 
     pub(crate) async fn sync_status_json(&self) -> Result<serde_json::Value, NodeError> {
         let mut rows = Vec::new();
+        let pending = self.pending_writes(None).await?;
         for row in self.sync_status().await? {
             let name = self
                 .store()
@@ -357,6 +358,11 @@ impl Node {
                 "lag": row.lag,
                 "outbox": row.outbox,
                 "last_error": row.last_error,
+                "pending": pending
+                    .iter()
+                    .filter(|p| p.community == row.community)
+                    .map(crate::away::pending_json)
+                    .collect::<Vec<_>>(),
             }));
         }
         Ok(serde_json::Value::Array(rows))
@@ -416,34 +422,16 @@ impl Node {
         kind: &str,
         body: serde_json::Value,
     ) -> Result<Submitted, NodeError> {
-        if self.store().community_secret(community).await?.is_some() {
-            let entry = self.submit(user, community, kind, body, Vec::new()).await?;
-            return Ok(Submitted::Appended(Box::new(entry)));
+        match self.submit(user, community, kind, body, Vec::new()).await {
+            Ok(entry) => Ok(Submitted::Appended(Box::new(entry))),
+            Err(NodeError::Queued { records, .. }) => Ok(Submitted::Queued(
+                records
+                    .first()
+                    .copied()
+                    .expect("a queued submission names its record"),
+            )),
+            Err(error) => Err(error),
         }
-        if self.store().community(community).await?.is_none() {
-            return Err(NodeError::NotFound {
-                what: "community",
-                name: community.to_hex(),
-            });
-        }
-        if user.disabled {
-            return Err(NodeError::Forbidden("this account is disabled".into()));
-        }
-        let kind =
-            commons_kernel::Kind::parse(kind).map_err(|e| NodeError::BadInput(e.to_string()))?;
-        let record = commons_kernel::Record {
-            kind,
-            community,
-            author: user.public_key,
-            ts: crate::now(),
-            body,
-            refs: Vec::new(),
-        };
-        let secret = self.user_secret(user).await?;
-        let signed = commons_kernel::SignedRecord::sign(record, &secret)
-            .map_err(|e| NodeError::BadInput(e.to_string()))?;
-        self.store().queue_outbox(&signed, crate::now().0).await?;
-        Ok(Submitted::Queued(signed.id()))
     }
 
     /// Queued records per home node, for the p2p layer to forward.
@@ -473,9 +461,10 @@ impl Node {
         Ok(out)
     }
 
-    /// Records a peer forwards to this node as the community's home:
-    /// validated and appended like a local write. Records already in the log
-    /// count as accepted (the forward was repeated).
+    /// Records a peer forwards to this node: validated and appended like a
+    /// local write when this node is the community's home, and otherwise
+    /// checked and queued to relay them toward it. Records already in the
+    /// log count as accepted (the forward was repeated).
     pub async fn accept_submission(
         &self,
         peer: PublicKey,
@@ -492,8 +481,12 @@ impl Node {
             return Ok(());
         }
         tracing::debug!(%peer, %community, n = fresh.len(), "appending forwarded records");
-        self.append(community, fresh).await?;
-        Ok(())
+        match self.append(community, fresh).await {
+            // Not the home node: relayed, kept in this node's outbox until
+            // the entries come back.
+            Ok(_) | Err(NodeError::Queued { .. }) => Ok(()),
+            Err(error) => Err(error),
+        }
     }
 
     /// Pending outbox records per community.

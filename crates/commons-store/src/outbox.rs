@@ -3,10 +3,11 @@
 //! through sync, so a write made offline survives restarts.
 
 use commons_kernel::record::parse_wire;
-use commons_kernel::{CommunityId, RecordId, SignedRecord};
+use commons_kernel::{CommunityId, Findings, RecordId, SignedRecord, Timestamp};
 use sqlx::Row;
 
-use crate::{Store, StoreError, parse_col};
+use crate::log::{AppendError, MAX_CLOCK_SKEW_MS};
+use crate::{Registry, Store, StoreError, parse_col};
 
 /// A record waiting in the outbox.
 #[derive(Debug, Clone)]
@@ -95,5 +96,118 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         Ok(row.is_some())
+    }
+
+    /// Checks records written away from home against this node's copy of
+    /// the community, as its home node will check them: each kind's schema
+    /// and the community's rules, after the writes already queued for it
+    /// (so a queued join lets the same member's next write through).
+    /// Nothing is written; a record this refuses is never queued.
+    pub async fn check_away(
+        &self,
+        registry: &Registry,
+        community: CommunityId,
+        records: &[SignedRecord],
+        now: Timestamp,
+    ) -> Result<(), AppendError> {
+        self.settle_outbox(community).await?;
+        let queued: Vec<SignedRecord> = self
+            .outbox()
+            .await?
+            .into_iter()
+            .filter(|pending| pending.community == community)
+            .map(|pending| pending.record)
+            .collect();
+        let capability_of = |signed: &SignedRecord| {
+            let record = signed.record();
+            registry
+                .get(record.kind.capability())
+                .filter(|capability| {
+                    capability
+                        .kinds()
+                        .iter()
+                        .any(|spec| spec.kind == record.kind.as_str())
+                })
+                .cloned()
+        };
+        let mut keys = Vec::new();
+        let mut fresh = Vec::with_capacity(records.len());
+        for (index, signed) in records.iter().enumerate() {
+            let record = signed.record();
+            if record.community != community {
+                return Err(AppendError::WrongCommunity {
+                    index,
+                    expected: community,
+                    found: record.community,
+                });
+            }
+            let capability = capability_of(signed).ok_or_else(|| AppendError::UnknownKind {
+                index,
+                kind: record.kind.clone(),
+            })?;
+            if record.ts.0 > now.0 + MAX_CLOCK_SKEW_MS {
+                let findings = Findings::one(
+                    "/ts",
+                    "the record is dated more than 10 minutes in the future",
+                );
+                return Err(AppendError::Invalid { index, findings });
+            }
+            if self.has_record(community, signed.id()).await? {
+                return Err(AppendError::Duplicate {
+                    index,
+                    id: signed.id(),
+                });
+            }
+            keys.push(record.author);
+            keys.extend(capability.subjects(record));
+            fresh.push(capability);
+        }
+        let earlier: Vec<_> = queued
+            .iter()
+            .filter(|signed| records.iter().all(|r| r.id() != signed.id()))
+            .filter_map(|signed| Some((signed, capability_of(signed)?)))
+            .collect();
+        for (signed, capability) in &earlier {
+            keys.push(signed.record().author);
+            keys.extend(capability.subjects(signed.record()));
+        }
+        let mut conn = self.pool.acquire().await.map_err(StoreError::from)?;
+        let Some(head) = crate::log::load_head(&mut conn, false, community).await? else {
+            return Err(AppendError::UnknownCommunity(community));
+        };
+        let mut ctx = crate::community::load_context(&mut conn, community, &keys).await?;
+        let mut seq = head.next_seq;
+        // Earlier queued writes the home node will see first; one the home
+        // node will refuse changes nothing here either.
+        for (signed, capability) in &earlier {
+            ctx.seq = seq;
+            if capability.validate(&ctx, signed.record()).is_ok()
+                && capability.apply(&mut ctx, signed.record()).is_ok()
+            {
+                seq += 1;
+            }
+        }
+        for (index, (signed, capability)) in records.iter().zip(&fresh).enumerate() {
+            ctx.seq = seq;
+            let invalid = |findings| AppendError::Invalid { index, findings };
+            capability
+                .validate(&ctx, signed.record())
+                .map_err(invalid)?;
+            capability
+                .apply(&mut ctx, signed.record())
+                .map_err(invalid)?;
+            seq += 1;
+        }
+        Ok(())
+    }
+
+    /// The records queued for one community, oldest first.
+    pub async fn queued(&self, community: CommunityId) -> Result<Vec<Pending>, StoreError> {
+        Ok(self
+            .outbox()
+            .await?
+            .into_iter()
+            .filter(|pending| pending.community == community)
+            .collect())
     }
 }

@@ -160,6 +160,7 @@ pub(crate) async fn start<R: Replica>(
         banned: HashMap::new(),
         connected: BTreeMap::new(),
         ticks: 0,
+        holders: HashMap::new(),
     };
     let task = tokio::spawn(driver.run(swarm, commands_rx, internal_rx, done_rx));
     Ok(SyncHandle {
@@ -326,6 +327,9 @@ struct Driver<R: Replica> {
     connected: BTreeMap<PeerId, Multiaddr>,
     /// Ticks so far, to take turns among peers.
     ticks: usize,
+    /// Per community, the peers that reported holding its log: relays for
+    /// the outbox when the home node is not connected.
+    holders: HashMap<CommunityId, HashSet<PeerId>>,
 }
 
 /// The peer id of a node key.
@@ -640,19 +644,22 @@ impl<R: Replica> Driver<R> {
             Internal::Replicas(replicas) => self.set_replicas(swarm, replicas),
             Internal::Forward(outgoing) => {
                 for (community, home, records) in outgoing {
-                    let Some(peer) = peer_of(home) else {
+                    let Some(home) = peer_of(home) else {
                         continue;
                     };
-                    if !self.connected.contains_key(&peer) {
-                        continue;
-                    }
-                    for chunk in records.chunks(MAX_PUSH_ENTRIES) {
-                        self.count(counters::FORWARDED, chunk.len() as u64);
-                        let request = Request::Submit {
-                            community,
-                            records: chunk.iter().map(wire::WireRecord::from_record).collect(),
-                        };
-                        self.request(swarm, peer, request, None);
+                    for peer in crate::forward::next_hops(
+                        home,
+                        &self.connected,
+                        self.holders.get(&community),
+                    ) {
+                        for chunk in records.chunks(MAX_PUSH_ENTRIES) {
+                            self.count(counters::FORWARDED, chunk.len() as u64);
+                            let request = Request::Submit {
+                                community,
+                                records: chunk.iter().map(wire::WireRecord::from_record).collect(),
+                            };
+                            self.request(swarm, peer, request, None);
+                        }
                     }
                 }
                 self.report();
@@ -1076,6 +1083,7 @@ impl<R: Replica> Driver<R> {
                     let Some(state) = self.replicas.get(&community) else {
                         continue;
                     };
+                    self.holders.entry(community).or_default().insert(peer);
                     let local = state.next_seq;
                     let best = self.status.best_seq.entry(community).or_default();
                     *best = (*best).max(head);

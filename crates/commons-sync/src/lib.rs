@@ -26,6 +26,7 @@
 
 mod apply;
 mod driver;
+mod forward;
 pub mod replica;
 pub mod wire;
 

@@ -80,6 +80,12 @@ impl From<NodeError> for Problem {
             NodeError::Unauthorized(_) => Problem::unauthorized(detail),
             NodeError::Forbidden(_) => Problem::forbidden(detail),
             NodeError::BadInput(_) => Problem::bad_request(detail),
+            error @ NodeError::Queued { .. } => Problem {
+                status: StatusCode::ACCEPTED,
+                title: "Pending".into(),
+                detail,
+                extra: commons_node::away::queued_json(&error),
+            },
             NodeError::Invalid(findings) => Problem {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 title: "Record rejected".into(),
@@ -97,6 +103,17 @@ impl From<NodeError> for Problem {
 
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
+        if self.status.is_success() {
+            // Not a problem: a write made away from the community's home
+            // node, accepted and pending (see `NodeError::Queued`).
+            let body = self.extra.unwrap_or(Value::Null);
+            let mut response = (self.status, body.to_string()).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            return response;
+        }
         let retry_after = self
             .extra
             .as_ref()

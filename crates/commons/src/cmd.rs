@@ -121,13 +121,23 @@ async fn dispatch(command: Command, target: &Target, json: bool) -> anyhow::Resu
     }
 }
 
-/// Prints `reply` as JSON, or as text through `text`.
+/// Prints `reply` as JSON, or as text through `text`. A write made away
+/// from the community's home node answers `{"queued": true, …}`; its text
+/// says so whatever the command.
 pub fn print_reply(reply: &Value, json: bool, text: impl FnOnce(&Value)) {
     if json {
         println!(
             "{}",
             serde_json::to_string_pretty(reply).expect("a JSON value serializes")
         );
+    } else if reply["queued"] == Value::Bool(true) {
+        for record in reply["records"].as_array().into_iter().flatten() {
+            println!(
+                "pending {} (queued for the home node of community {}; `commons sync status` lists it until its entry comes back)",
+                self::text(record),
+                self::text(&reply["community"]),
+            );
+        }
     } else {
         text(reply);
     }

@@ -342,3 +342,10 @@ alerts-roots = Watched scan roots
 alerts-no-roots = No scan roots are registered. Register one with commons scan --watch PATH or the scan_roots setting.
 alerts-list = Alerts
 alerts-empty = No accepted security pattern has matched the watched roots.
+
+## Writes away from home (sync)
+write-pending = pending
+write-pending-title = Pending
+write-pending-body = This node is not the community's home node, so your change was signed here and queued for the home node. It shows as pending on the community page until its entry comes back.
+community-pending-writes = Pending ({ $count })
+community-pending-writes-help = Written on this node and waiting for the community's home node; each leaves this list when its entry comes back.

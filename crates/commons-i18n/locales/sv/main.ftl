@@ -342,3 +342,10 @@ alerts-roots = Bevakade skanningsrötter
 alerts-no-roots = Inga skanningsrötter är registrerade. Registrera en med commons scan --watch SÖKVÄG eller inställningen scan_roots.
 alerts-list = Larm
 alerts-empty = Inget godkänt säkerhetsmönster har matchat de bevakade rötterna.
+
+## Skrivningar borta från hemnoden (synk)
+write-pending = väntar
+write-pending-title = Väntar
+write-pending-body = Den här noden är inte gemenskapens hemnod, så din ändring signerades här och köades för hemnoden. Den visas som väntande på gemenskapens sida tills dess post kommer tillbaka.
+community-pending-writes = Väntar ({ $count })
+community-pending-writes-help = Skrivet på den här noden och väntar på gemenskapens hemnod; varje post försvinner från listan när den kommer tillbaka.

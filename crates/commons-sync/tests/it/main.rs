@@ -1,6 +1,7 @@
 //! Many nodes in one process on loopback: propagation, catch-up, partitions,
 //! privacy and hostile peers, against real nodes on real databases.
 
+mod away;
 mod support;
 
 use commons_sync::SyncEvent;

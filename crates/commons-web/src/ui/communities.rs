@@ -224,6 +224,10 @@ pub async fn show(
         Ok(entries) => entries,
         Err(error) => return page::node_error(&visitor, error),
     };
+    let pending = match state.node.pending_writes(Some(community.id)).await {
+        Ok(pending) => pending,
+        Err(error) => return page::node_error(&visitor, error),
+    };
     let names: HashMap<_, _> = members
         .iter()
         .map(|member| (member.key, member.name.clone()))
@@ -310,6 +314,28 @@ pub async fn show(
                                     td { (page::time(entry.appended_ts.0)) }
                                 }
                             }
+                        }
+                    }
+                }
+            }
+        }
+        @if !pending.is_empty() {
+            section #pending aria-labelledby="pending-title" {
+                h2 #pending-title { (visitor.t_args("community-pending-writes", &[("count", pending.len().into())])) }
+                p { (visitor.t("community-pending-writes-help")) }
+                ul.pending {
+                    @for write in &pending {
+                        li {
+                            code { (write.record.record().kind.as_str()) }
+                            " "
+                            @match names.get(&write.record.record().author) {
+                                Some(name) => { (name) },
+                                None => { code title=(write.record.record().author.to_hex()) { (short_key(&write.record.record().author)) } },
+                            }
+                            " "
+                            span.badge { (visitor.t("write-pending")) }
+                            " "
+                            (page::time(write.queued_ts))
                         }
                     }
                 }

@@ -224,6 +224,11 @@ pub fn node_error(visitor: &Visitor, error: NodeError) -> Response {
             "error-rejected-title",
             "error-rejected-body",
         ),
+        NodeError::Queued { .. } => (
+            StatusCode::ACCEPTED,
+            "write-pending-title",
+            "write-pending-body",
+        ),
         NodeError::Ambiguous { .. }
         | NodeError::Conflict(_)
         | NodeError::Duplicate(_)

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use commons_node::control::Command;
+use serde_json::Value;
 
 use super::{print_reply, text};
 use crate::client::Target;
@@ -65,6 +66,25 @@ pub async fn sync(command: SyncCommand, target: &Target, json: bool) -> anyhow::
                 row["outbox"],
                 text(&row["last_error"]),
             );
+        }
+        let pending: Vec<&Value> = reply
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|row| row["pending"].as_array().into_iter().flatten())
+            .collect();
+        if !pending.is_empty() {
+            println!();
+            println!("PENDING RECORD\tCOMMUNITY\tKIND\tAUTHOR");
+            for write in pending {
+                println!(
+                    "{}\t{}\t{}\t{}",
+                    text(&write["record"]),
+                    text(&write["community"]),
+                    text(&write["kind"]),
+                    text(&write["author"]),
+                );
+            }
         }
     });
     Ok(ExitCode::SUCCESS)

@@ -1436,3 +1436,104 @@ fn http_get(address: &str, path: &str) -> String {
         .map(|(_, body)| body.to_owned())
         .unwrap_or_default()
 }
+
+#[test]
+fn writes_away_from_home_are_pending_until_the_home_node_has_them() {
+    let home = Cli::new();
+    home.ok(&["user", "list"], None);
+    let (home_server, home_addr) = home.serve_p2p(&[]);
+    let web = home
+        .json(&["community", "list"])
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["name"] == "web")
+        .expect("web")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let follower = Cli::new();
+    let output = follower
+        .command(&["community", "follow", &web])
+        .env("COMMONS_DEFAULT_COMMUNITIES", "false")
+        .output()
+        .expect("follow");
+    assert!(output.status.success(), "{output:?}");
+    let sync_row = |cli: &Cli| {
+        cli.json(&["sync", "status"])
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|row| row["community"] == web.as_str())
+            .cloned()
+            .expect("the followed community is listed")
+    };
+    let wait_for = |cli: &Cli, done: &dyn Fn(&Value) -> bool| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let row = sync_row(cli);
+            if done(&row) {
+                return row;
+            }
+            assert!(std::time::Instant::now() < deadline, "not yet: {row}");
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    let (follower_server, _) = follower.serve_p2p(&[&home_addr]);
+    let caught_up = wait_for(&follower, &|row| {
+        row["local_seq"].as_u64() >= Some(1) && row["lag"] == 0
+    });
+    follower_server.stop();
+
+    // With the follower stopped, bob joins and invites carol there.
+    for name in ["bob", "carol"] {
+        follower.ok(&["user", "add", name, "--password-stdin"], Some(PASSWORD));
+    }
+    follower.ok(&["community", "join", &web, "--user", "bob"], None);
+    let invited = follower.ok(
+        &["community", "invite", &web, "carol", "--user", "bob"],
+        None,
+    );
+    assert!(invited.starts_with("pending "), "{invited}");
+    assert!(invited.contains("queued for the home node"), "{invited}");
+    // A change the home node would refuse is refused at once, not queued.
+    follower.fails(
+        &["community", "role", &web, "carol", "admin", "--user", "bob"],
+        None,
+        "not accepted",
+    );
+    let row = sync_row(&follower);
+    assert_eq!(row["outbox"], 2, "{row}");
+    let kinds: Vec<&str> = row["pending"]
+        .as_array()
+        .expect("pending")
+        .iter()
+        .map(|p| p["kind"].as_str().expect("kind"))
+        .collect();
+    assert_eq!(kinds, ["community.join", "community.invite"]);
+    let text = follower.ok(&["sync", "status"], None);
+    assert!(text.contains("PENDING RECORD"), "{text}");
+    assert!(text.contains("community.invite"), "{text}");
+
+    // Started again, the follower forwards both; they come back once.
+    let (follower_server, _) = follower.serve_p2p(&[&home_addr]);
+    let local = caught_up["local_seq"].as_u64().expect("seq");
+    let row = wait_for(&follower, &|row| {
+        row["outbox"] == 0 && row["local_seq"].as_u64() >= Some(local + 2)
+    });
+    assert_eq!(row["local_seq"].as_u64(), Some(local + 2), "{row}");
+    let log = home.json(&["log", "show", &web]);
+    let kinds: Vec<&str> = log
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|entry| entry["kind"].as_str())
+        .collect();
+    assert_eq!(
+        kinds.iter().filter(|k| **k == "community.invite").count(),
+        1,
+        "{log}"
+    );
+    follower_server.stop();
+    home_server.stop();
+}
