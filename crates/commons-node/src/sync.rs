@@ -208,7 +208,11 @@ impl Node {
         match outcome {
             Ok(Replicated::Applied { next_seq }) => {
                 self.inner.snapshots.invalidate();
-                if let Err(error) = self.store().settle_outbox(community).await {
+                let settled = match self.store().outbox_pending(community).await {
+                    Ok(false) => Ok(0),
+                    Ok(true) | Err(_) => self.store().settle_outbox(community).await,
+                };
+                if let Err(error) = settled {
                     tracing::warn!(%community, %error, "cannot settle the outbox");
                 }
                 RemoteOutcome::Applied { next_seq }
