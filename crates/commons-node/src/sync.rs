@@ -215,7 +215,11 @@ impl Node {
                 if let Some((first, last)) = range {
                     self.alert_on_accepted(community, first, last).await;
                 }
-                if let Err(error) = self.store().settle_outbox(community).await {
+                let settled = match self.store().outbox_pending(community).await {
+                    Ok(false) => Ok(0),
+                    Ok(true) | Err(_) => self.store().settle_outbox(community).await,
+                };
+                if let Err(error) = settled {
                     tracing::warn!(%community, %error, "cannot settle the outbox");
                 }
                 RemoteOutcome::Applied { next_seq }

@@ -92,6 +92,17 @@ impl Store {
         Ok(row.is_some())
     }
 
+    /// Whether records of `community` wait in the outbox: a read, so that
+    /// storing entries from peers takes no second write transaction to
+    /// settle an outbox that is empty (nearly always).
+    pub async fn outbox_pending(&self, community: CommunityId) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 AS one FROM sync_outbox WHERE community_id = $1 LIMIT 1")
+            .bind(community.to_hex())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
     /// Verifies consecutive entries of `community` received from a peer and
     /// stores the ones after the local head, reducing them in the same
     /// transaction. All or nothing.
