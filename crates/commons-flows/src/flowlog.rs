@@ -431,9 +431,49 @@ pub(crate) fn csv_line<F: FnMut(Event)>(
 pub(crate) struct KeyCache {
     /// Each key, its column, and the bytes that introduce its value in a
     /// compact line: `,"key":` (the comma is left out for the first key).
-    keys: Vec<(Vec<u8>, Option<Column>, Vec<u8>)>,
+    keys: Vec<(Vec<u8>, Option<Column>, Token)>,
     /// Whether `keys` is the whole shape of a line read without problems.
     complete: bool,
+}
+
+/// The bytes that introduce a value, with their first 16 bytes as one word:
+/// most keys fit, so a line's key is checked with one load and compare
+/// rather than a call to `memcmp`.
+#[derive(Debug, Clone)]
+pub(crate) struct Token {
+    text: Vec<u8>,
+    word: u128,
+    mask: u128,
+}
+
+impl Token {
+    pub(crate) fn new(text: Vec<u8>) -> Token {
+        let n = text.len().min(16);
+        let mut head = [0u8; 16];
+        head[..n].copy_from_slice(&text[..n]);
+        let mask = if n == 16 {
+            u128::MAX
+        } else {
+            (1u128 << (8 * n)) - 1
+        };
+        Token {
+            word: u128::from_le_bytes(head),
+            mask,
+            text,
+        }
+    }
+
+    /// `rest` after the token, if it starts with it.
+    #[inline]
+    pub(crate) fn strip<'a>(&self, rest: &'a [u8]) -> Option<&'a [u8]> {
+        if self.text.len() <= 16
+            && let Some(head) = rest.first_chunk::<16>()
+        {
+            let word = u128::from_le_bytes(*head);
+            return (word & self.mask == self.word).then(|| &rest[self.text.len()..]);
+        }
+        rest.strip_prefix(self.text.as_slice())
+    }
 }
 
 /// Objects with more members than this are not learnt as a shape.
@@ -443,10 +483,13 @@ impl KeyCache {
     fn column(&mut self, position: usize, key: &[u8]) -> Option<Column> {
         let entry = |key: &[u8]| {
             let mut token = Vec::with_capacity(key.len() + 4);
-            token.extend_from_slice(b",\"");
+            if position > 0 {
+                token.push(b',');
+            }
+            token.push(b'"');
             token.extend_from_slice(key);
             token.extend_from_slice(b"\":");
-            (key.to_vec(), Column::from_name(key), token)
+            (key.to_vec(), Column::from_name(key), Token::new(token))
         };
         match self.keys.get_mut(position) {
             Some((cached, column, _)) if cached.as_slice() == key => *column,
@@ -473,8 +516,7 @@ impl KeyCache {
         let mut rest = line.strip_prefix(b"{")?;
         for (index, (key, column, token)) in self.keys.iter().enumerate() {
             // Compact lines (no spaces) match the whole token at once.
-            let token: &[u8] = if index == 0 { &token[1..] } else { token };
-            if let Some(after) = rest.strip_prefix(token) {
+            if let Some(after) = token.strip(rest) {
                 rest = after;
             } else {
                 if index > 0 {

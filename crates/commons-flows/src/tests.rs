@@ -56,3 +56,29 @@ pub(crate) fn render_answer(answer: &DnsAnswer) -> String {
         DnsAnswer::Cname(name) => format!("CNAME {name}"),
     }
 }
+
+/// The JSON-lines key tokens.
+mod tokens {
+    use crate::flowlog::Token;
+
+    #[test]
+    fn tokens_match_by_word_and_by_bytes() {
+        let short = Token::new(b",\"src_ip\":".to_vec());
+        assert_eq!(
+            short.strip(b",\"src_ip\":\"10.0.0.1\",\"dst\""),
+            Some(&b"\"10.0.0.1\",\"dst\""[..])
+        );
+        // Fewer than 16 bytes left: compared byte by byte.
+        assert_eq!(short.strip(b",\"src_ip\":1}"), Some(&b"1}"[..]));
+        assert_eq!(short.strip(b",\"src_iq\":\"10.0.0.1\",\"dst\""), None);
+        assert_eq!(short.strip(b",\"src_i"), None);
+        let long = Token::new(b",\"ipv4_src_addr\":".to_vec());
+        assert_eq!(
+            long.strip(b",\"ipv4_src_addr\":\"10.0.0.1\""),
+            Some(&b"\"10.0.0.1\""[..])
+        );
+        assert_eq!(long.strip(b",\"ipv4_src_addr_\":\"10.0.0.1\""), None);
+        let longer = Token::new(b",\"orig_ip_bytes\":".to_vec());
+        assert_eq!(longer.strip(b",\"orig_ip_bytes\":5}"), Some(&b"5}"[..]));
+    }
+}

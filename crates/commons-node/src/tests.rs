@@ -272,3 +272,132 @@ proptest::proptest! {
         });
     }
 }
+
+/// The verified-password cache on its own.
+mod credential_cache {
+    use crate::credentials::*;
+
+    #[test]
+    fn a_pair_counts_only_against_the_same_user_and_hash() {
+        let cache = CredentialCache::default();
+        assert!(!cache.check("ann", "pw", 1, "h1"));
+        cache.remember("ann", "pw", 1, "h1");
+        assert!(cache.check("ann", "pw", 1, "h1"));
+        assert!(!cache.check("ann", "other", 1, "h1"));
+        assert!(!cache.check("ann", "pw", 2, "h1"));
+        // A new password hash (the password changed) drops the entry.
+        assert!(!cache.check("ann", "pw", 1, "h2"));
+        assert!(!cache.check("ann", "pw", 1, "h1"));
+        let stats = cache.stats();
+        assert_eq!((stats.hits, stats.misses), (1, 5));
+    }
+
+    #[test]
+    fn the_name_and_password_boundary_is_unambiguous() {
+        let cache = CredentialCache::default();
+        cache.remember("ab", "c", 1, "h");
+        assert!(!cache.check("a", "bc", 1, "h"));
+    }
+
+    #[test]
+    fn forgetting_a_user_drops_only_their_entries() {
+        let cache = CredentialCache::default();
+        cache.remember("ann", "pw", 1, "h");
+        cache.remember("bob", "pw", 2, "h");
+        cache.forget_user(1);
+        assert!(!cache.check("ann", "pw", 1, "h"));
+        assert!(cache.check("bob", "pw", 2, "h"));
+    }
+
+    #[test]
+    fn the_table_stays_bounded() {
+        let cache = CredentialCache::default();
+        for n in 0..CAPACITY + 10 {
+            cache.remember(&format!("user{n}"), "pw", n as i64, "h");
+        }
+        assert!(cache.stats().entries <= CAPACITY);
+        assert!(cache.check(
+            &format!("user{}", CAPACITY + 9),
+            "pw",
+            (CAPACITY + 9) as i64,
+            "h"
+        ));
+    }
+}
+
+/// Saved scan runs on disk.
+mod scan_runs {
+    use crate::scans::*;
+
+    fn run(id: &str, ts_ms: i64, alerts: usize) -> ScanRun {
+        ScanRun {
+            id: id.to_owned(),
+            ts_ms,
+            user: "admin".into(),
+            communities: vec!["security".into()],
+            indicator_files: Vec::new(),
+            inputs: vec![ScanRunInput {
+                path: "flows.csv".into(),
+                format: Some("flow-csv".into()),
+                records: 10,
+                skipped: 1,
+                error: None,
+            }],
+            alerts: (0..alerts)
+                .map(|n| ScanRunAlert {
+                    indicator: format!("indicator--{n}"),
+                    name: None,
+                    community: Some("security".into()),
+                    observable: "dst_ip".into(),
+                    value: "10.0.0.1".into(),
+                    flow: "tcp 10.0.0.2:1234 → 10.0.0.1:443".into(),
+                    first_seen: "2026-01-01T00:00:00Z".into(),
+                    last_seen: "2026-01-01T00:00:00Z".into(),
+                    count: 1,
+                    confidence: 50,
+                    threat_score: (n % 100) as u8,
+                })
+                .collect(),
+            alerts_total: alerts as u64,
+        }
+    }
+
+    #[test]
+    fn runs_are_kept_newest_first_and_bounded() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for n in 0..KEEP + 3 {
+            save(dir.path(), run(&format!("{n:016x}"), n as i64, 1)).expect("save");
+        }
+        let runs = list(dir.path()).expect("list");
+        assert_eq!(runs.len(), KEEP);
+        assert_eq!(runs[0].id, format!("{:016x}", KEEP + 2));
+        assert!(
+            load(dir.path(), &format!("{:016x}", 0))
+                .expect("load")
+                .is_none()
+        );
+        assert!(
+            load(dir.path(), "../../etc/passwd")
+                .expect("load")
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_run_keeps_its_worst_alerts() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        save(dir.path(), run("00000000000000aa", 1, MAX_ALERTS + 5)).expect("save");
+        let kept = load(dir.path(), "00000000000000aa")
+            .expect("load")
+            .expect("run");
+        assert_eq!(kept.alerts.len(), MAX_ALERTS);
+        assert_eq!(kept.alerts_total, (MAX_ALERTS + 5) as u64);
+        assert_eq!(kept.alerts[0].threat_score, 99);
+    }
+
+    #[test]
+    fn nothing_saved_is_an_empty_list() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        assert_eq!(list(dir.path()).expect("list"), []);
+    }
+}

@@ -1,0 +1,169 @@
+//! `intel-bench [--objects N] [--load-batch N]`: the TAXII figures of issue 4
+//! measured in process, through the node facade the TAXII handlers call
+//! (no HTTP, no Python), on SQLite in a temporary directory:
+//!
+//! - adds: objects per second through `intel_add` (what `POST …/objects/`
+//!   runs: per-object validation and status, records signed and appended)
+//!   in envelopes of 1,000, target 20,000/s;
+//! - load: the rest of the collection through `intel_publish` in large
+//!   batches (the bulk path), so a million objects load in minutes;
+//! - paging: `limit=1000` pages through the whole collection (target
+//!   50,000 objects/s), the first page (target < 50 ms), and the mean cost
+//!   of the first and the last ten pages, which should be equal.
+//!
+//! Run it in release mode:
+//! `cargo run --release -p commons-intel --example intel-bench -- --objects 1000000`.
+//! `commons-bench taxii` measures the same through HTTP with taxii2-client.
+
+use std::time::{Duration, Instant};
+
+use commons_node::intel::ObjectsQuery;
+use commons_node::{Node, NodeConfig, registry};
+use serde_json::{Value, json};
+
+/// Objects added through `intel_add`, in envelopes of 1,000.
+const ADDED: usize = 20_000;
+
+fn object(n: usize) -> Value {
+    json!({
+        "type": "indicator",
+        "spec_version": "2.1",
+        "id": format!("indicator--00000000-0000-4000-8000-{n:012}"),
+        "created": "2026-01-01T00:00:00.000Z",
+        "modified": "2026-01-01T00:00:00.000Z",
+        "name": format!("bench {n}"),
+        "pattern": format!("[ipv4-addr:value = '10.{}.{}.{}']", (n >> 16) & 255, (n >> 8) & 255, n & 255),
+        "pattern_type": "stix",
+        "valid_from": "2026-01-01T00:00:00Z",
+        "labels": ["bench"],
+    })
+}
+
+fn report(name: &str, value: f64, unit: &str, target: f64, higher_is_better: bool) {
+    let ratio = if higher_is_better {
+        value / target
+    } else {
+        target / value
+    };
+    let verdict = if ratio >= 1.0 { "meets" } else { "misses" };
+    println!(
+        "{name:<44} {value:>12.1} {unit:<10} target {target:>10.1}  ratio {ratio:>6.2} ({verdict})"
+    );
+}
+
+fn option(args: &[String], name: &str, default: usize) -> usize {
+    args.iter()
+        .position(|arg| arg == name)
+        .and_then(|at| args.get(at + 1))
+        .map(|text| text.parse().expect("a number after the option"))
+        .unwrap_or(default)
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let total = option(&args, "--objects", 100_000).max(ADDED);
+    let load_batch = option(&args, "--load-batch", 10_000);
+    if cfg!(debug_assertions) {
+        println!("warning: a debug build; figures mean nothing, use --release");
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = NodeConfig {
+        data_dir: dir.path().to_owned(),
+        database_url: None,
+        max_connections: 4,
+        default_communities: true,
+        public_url: "http://127.0.0.1:8080".into(),
+    };
+    let (node, _) = Node::open(&config, registry()).await.expect("open node");
+    let admin = node.user("admin").await.expect("admin");
+    let community = node.resolve_community("security").await.expect("security");
+
+    let started = Instant::now();
+    for start in (0..ADDED).step_by(1000) {
+        let envelope: Vec<Value> = (start..start + 1000).map(object).collect();
+        let outcome = node
+            .intel_add(&admin, community, envelope)
+            .await
+            .expect("add");
+        assert_eq!(outcome.added.len(), 1000, "{:?}", outcome.failures.first());
+    }
+    let add = started.elapsed();
+    report(
+        "adds through intel_add (envelopes of 1000)",
+        ADDED as f64 / add.as_secs_f64(),
+        "objects/s",
+        20_000.0,
+        true,
+    );
+
+    let started = Instant::now();
+    let mut next = ADDED;
+    while next < total {
+        let end = (next + load_batch).min(total);
+        node.intel_publish(&admin, "security", (next..end).map(object).collect())
+            .await
+            .expect("load");
+        next = end;
+    }
+    if total > ADDED {
+        let load = started.elapsed();
+        println!(
+            "{:<44} {:>12.1} objects/s  ({} objects in {:.1} s)",
+            format!("load through intel_publish (batches of {load_batch})"),
+            (total - ADDED) as f64 / load.as_secs_f64(),
+            total - ADDED,
+            load.as_secs_f64()
+        );
+    }
+
+    let mut after = None;
+    let mut seen = 0usize;
+    let mut pages: Vec<Duration> = Vec::new();
+    let started = Instant::now();
+    loop {
+        let query = ObjectsQuery {
+            after_us: after,
+            limit: 1000,
+            ..ObjectsQuery::default()
+        };
+        let page_started = Instant::now();
+        let page = node
+            .intel_objects(Some(&admin), "security", &query)
+            .await
+            .expect("page");
+        pages.push(page_started.elapsed());
+        seen += page.rows.len();
+        after = page.rows.last().map(|row| row.added_us).or(after);
+        if !page.more {
+            break;
+        }
+    }
+    let paging = started.elapsed();
+    assert_eq!(seen, total, "paging returns every object once");
+    report(
+        &format!("paging {total} objects, limit=1000"),
+        seen as f64 / paging.as_secs_f64(),
+        "objects/s",
+        50_000.0,
+        true,
+    );
+    report(
+        &format!("first page at {total} objects"),
+        pages[0].as_secs_f64() * 1000.0,
+        "ms",
+        50.0,
+        false,
+    );
+    let mean = |pages: &[Duration]| {
+        pages.iter().map(Duration::as_secs_f64).sum::<f64>() * 1000.0 / pages.len() as f64
+    };
+    let ten = pages.len().min(10);
+    println!(
+        "{:<44} first ten {:.2} ms, last ten {:.2} ms per page",
+        "per-page cost",
+        mean(&pages[..ten]),
+        mean(&pages[pages.len() - ten..])
+    );
+    node.close().await;
+}
