@@ -686,6 +686,9 @@ fn tuned(mut config: Config) -> Config {
     if let Some(window) = var("FPBENCH_SHARE_WINDOW") {
         config.share_window = window;
     }
+    if let Some(min) = var("FPBENCH_MIN_HASHES") {
+        config.gate.min_hashes = min as usize;
+    }
     if let Some(fraction) = std::env::var("FPBENCH_COMMON")
         .ok()
         .and_then(|it| it.parse::<f64>().ok())
