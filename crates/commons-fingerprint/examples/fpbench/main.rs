@@ -472,12 +472,29 @@ fn privacy(given: Option<PathBuf>) -> Result<(), String> {
     let root = python_stdlib(given)?;
     let config = tuned(Config::default());
     let public = read_sources(&list_files(&root, Language::Python, false));
-    let corpus = commons_fingerprint::ReferenceCorpus::build(
-        public
-            .iter()
-            .map(|source| (Language::Python, source.text.as_str())),
-        &config,
-    );
+    // The gate's corpus as a member would build it from the same public
+    // code the attacker uses, and a harder case: the gate knows only every
+    // other file while the attacker's dictionary holds them all.
+    for (label, step) in [("same corpus", 1), ("gate knows half", 2)] {
+        let corpus = commons_fingerprint::ReferenceCorpus::build(
+            public
+                .iter()
+                .step_by(step)
+                .map(|source| (Language::Python, source.text.as_str())),
+            &config,
+        );
+        privacy_with(&root, &public, &corpus, &config, label)?;
+    }
+    Ok(())
+}
+
+fn privacy_with(
+    root: &Path,
+    public: &[Source],
+    corpus: &commons_fingerprint::ReferenceCorpus,
+    config: &Config,
+    label: &str,
+) -> Result<(), String> {
     let every_gram = Config {
         window: 1,
         ..config.clone()
@@ -485,7 +502,7 @@ fn privacy(given: Option<PathBuf>) -> Result<(), String> {
     let outsider = CommunityKey::new([9; 32], 1);
     let mut member: std::collections::HashSet<u64> = std::collections::HashSet::new();
     let mut other: std::collections::HashSet<u64> = std::collections::HashSet::new();
-    for source in &public {
+    for source in public {
         if let Ok(file) = fingerprint(Language::Python, source.text.as_bytes(), &every_gram) {
             for gram in &file.grams {
                 member.insert(key().keyed(gram.hash));
@@ -494,7 +511,7 @@ fn privacy(given: Option<PathBuf>) -> Result<(), String> {
             }
         }
     }
-    let private = read_sources(&list_files(&root, Language::Python, true));
+    let private = read_sources(&list_files(root, Language::Python, true));
     let functions = planted::functions(Language::Python, &private, 8, 80);
     let mut rng = planted::Rng::new(11);
     let mut order: Vec<usize> = (0..functions.len()).collect();
@@ -507,11 +524,11 @@ fn privacy(given: Option<PathBuf>) -> Result<(), String> {
             Language::Python,
             private[function.file].text.as_bytes(),
             function.first_line..=function.last_line,
-            &config,
+            config,
         ) else {
             continue;
         };
-        let Ok((shared, _)) = local.export(&key(), Some(&corpus), &config) else {
+        let Ok((shared, _)) = local.export(&key(), Some(corpus), config) else {
             refused += 1;
             continue;
         };
@@ -534,7 +551,7 @@ fn privacy(given: Option<PathBuf>) -> Result<(), String> {
     let mean = shares.iter().sum::<f64>() / shares.len().max(1) as f64;
     let median = shares.get(shares.len() / 2).copied().unwrap_or(0.0);
     println!(
-        "privacy (k={}): {} public files in the dictionary ({} keyed grams); {patterns} patterns from the standard library's tests passed the gate, {refused} refused",
+        "privacy, {label} (k={}): {} public files in the dictionary ({} keyed grams); {patterns} patterns from the standard library's tests passed the gate, {refused} refused",
         config.k,
         public.len(),
         member.len()
@@ -668,6 +685,9 @@ fn tuned(mut config: Config) -> Config {
     }
     if let Some(window) = var("FPBENCH_SHARE_WINDOW") {
         config.share_window = window;
+    }
+    if let Some(min) = var("FPBENCH_MIN_HASHES") {
+        config.gate.min_hashes = min as usize;
     }
     if let Some(fraction) = std::env::var("FPBENCH_COMMON")
         .ok()

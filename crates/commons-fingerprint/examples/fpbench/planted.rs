@@ -730,9 +730,12 @@ pub fn evaluate(sources: &[Source], plan: &Plan, key: &CommunityKey) -> Outcome 
 
     let wanted = plan.per_type * CloneType::ALL.len();
     // Patterns pass the same privacy gate as real submissions, with the
-    // donor half standing in for the public reference corpus.
+    // unmodified host half standing in for the public reference corpus: the
+    // donors' code is the members' private code, so a gram of it found in
+    // any host file is public and dropped (the donor half itself cannot be
+    // the corpus, as every gram of a donor function is in it).
     let corpus = ReferenceCorpus::build(
-        donors.iter().map(|source| (language, source.text.as_str())),
+        hosts.iter().map(|source| (language, source.text.as_str())),
         &plan.config,
     );
     let mut exported = Vec::new();

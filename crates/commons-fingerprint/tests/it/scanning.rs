@@ -247,7 +247,7 @@ fn tiny_code_cannot_be_exported() {
         .export(&key(), None, &Config::default())
         .unwrap_err();
     assert!(
-        matches!(error, ExportError::TooSmall { min: 4, .. }),
+        matches!(error, ExportError::TooSmall { min: 10, .. }),
         "{error:?}"
     );
 }
