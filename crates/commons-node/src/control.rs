@@ -3,7 +3,7 @@
 //! running node's control socket (the node executes them), so a write is
 //! handled, audited and later replicated the same way on both paths.
 
-use commons_kernel::{JoinRule, Policy, Role, Visibility};
+use commons_kernel::{JoinRule, Policy, PublicKey, Role, Visibility};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -262,6 +262,31 @@ pub enum Command {
     Peers,
     /// Per replicated community: log lengths, lag and errors.
     SyncStatus,
+    /// Move a community homed here to another node; the reply carries the
+    /// community key for the new home's operator.
+    CommunityMoveHome {
+        /// Acting admin.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// The new home node's key (`commons node info` there).
+        home: String,
+    },
+    /// Take over a community's key handed over by its old home node.
+    CommunityAdopt {
+        /// The community secret key, hex.
+        key: String,
+    },
+    /// Search communities and patterns across every community the node
+    /// holds, each result with where it comes from.
+    Discover {
+        /// Viewer.
+        user: String,
+        /// Words that must all appear.
+        query: String,
+        /// Include public communities the node follows but the viewer has not joined.
+        followed: bool,
+    },
 }
 
 impl Command {
@@ -279,6 +304,7 @@ impl Command {
                 | Command::NodeInfo
                 | Command::Peers
                 | Command::SyncStatus
+                | Command::Discover { .. }
         )
     }
 
@@ -321,6 +347,9 @@ impl Command {
             Command::NodeInfo => "node info",
             Command::Peers => "peers",
             Command::SyncStatus => "sync status",
+            Command::CommunityMoveHome { .. } => "community move-home",
+            Command::CommunityAdopt { .. } => "community adopt",
+            Command::Discover { .. } => "discover",
         }
     }
 }
@@ -667,6 +696,36 @@ impl Node {
             Command::NodeInfo => self.node_info_json(),
             Command::Peers => self.peers_json(),
             Command::SyncStatus => self.sync_status_json().await?,
+            Command::CommunityMoveHome {
+                user,
+                community,
+                home,
+            } => {
+                let user = self.user(&user).await?;
+                let home = home.parse::<PublicKey>().map_err(|e| {
+                    NodeError::BadInput(format!("{e}; give the new home's node key"))
+                })?;
+                let (entry, key) = self.move_home(&user, &community, home).await?;
+                json!({
+                    "community": entry.header().community,
+                    "home": home,
+                    "seq": entry.seq(),
+                    "community_key": key,
+                })
+            }
+            Command::CommunityAdopt { key } => {
+                let id = self.adopt_community(&key).await?;
+                json!({ "community": id })
+            }
+            Command::Discover {
+                user,
+                query,
+                followed,
+            } => {
+                let user = self.user(&user).await?;
+                let found = self.discover(Some(&user), &query, followed).await?;
+                crate::discover::discovered_json(&found)
+            }
         })
     }
 }
@@ -712,6 +771,9 @@ fn command_target(command: &Command) -> String {
         | Command::PatternWithdraw { community, .. }
         | Command::PatternLibrary { community, .. } => community.clone(),
         Command::CommunityFollow { id } => id.clone(),
+        Command::CommunityMoveHome { community, .. } => community.clone(),
+        Command::CommunityAdopt { .. } => String::new(),
+        Command::Discover { query, .. } => query.clone(),
         Command::Verify { community } => community.clone().unwrap_or_default(),
         Command::Backup { path } => path.clone(),
         Command::CommunityList { user } => user.clone(),

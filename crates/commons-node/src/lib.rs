@@ -12,6 +12,8 @@ pub mod audit;
 pub mod away;
 pub mod communities;
 pub mod control;
+pub mod discover;
+pub mod home;
 pub mod intel;
 pub mod patterns;
 pub mod records;

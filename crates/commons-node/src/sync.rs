@@ -442,6 +442,12 @@ impl Node {
             let Some(summary) = self.store().community(pending.community).await? else {
                 continue;
             };
+            if summary.info.home == self.node_key() {
+                // The community moved here: what waited for its home is
+                // appended now.
+                self.append_pending(pending.community, pending.record).await;
+                continue;
+            }
             match out.iter_mut().find(|o| o.community == pending.community) {
                 Some(outgoing) => outgoing.records.push(pending.record),
                 None => out.push(Outgoing {

@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod communities;
+mod discover;
 mod home;
 mod intel;
 mod manage;
@@ -65,6 +66,7 @@ pub fn routes() -> Router<AppState> {
             get(intel::publish_page).post(intel::publish),
         )
         .route("/c/{id}/intel/indicators/{object}", get(intel::indicator))
+        .route("/discover", get(discover::discover))
 }
 
 async fn app_css() -> Response {

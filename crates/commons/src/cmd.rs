@@ -3,6 +3,7 @@
 
 mod backup;
 mod community;
+mod discover;
 mod identity;
 mod intel;
 mod log;
@@ -68,6 +69,8 @@ pub enum Command {
     /// Sync of the replicated communities
     #[command(subcommand)]
     Sync(network::SyncCommand),
+    /// Search communities and patterns across the communities this node holds
+    Discover(discover::DiscoverArgs),
 }
 
 /// Runs a subcommand.
@@ -106,6 +109,7 @@ async fn dispatch(command: Command, target: &Target, json: bool) -> anyhow::Resu
         Command::Node(command) => network::node(command, target, json).await,
         Command::Peers => network::peers(target, json).await,
         Command::Sync(command) => network::sync(command, target, json).await,
+        Command::Discover(args) => discover::run(args, target, json).await,
         Command::Serve(_)
         | Command::Restore(_)
         | Command::Pattern(_)

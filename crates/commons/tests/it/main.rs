@@ -1296,6 +1296,174 @@ fn writes_away_from_home_are_pending_until_the_home_node_has_them() {
         1,
         "{log}"
     );
+    // Discovery: the followed community counts only when asked for, and
+    // says where it comes from.
+    let home_key = home.json(&["node", "info"])["node_key"]
+        .as_str()
+        .expect("node key")
+        .to_owned();
+    assert_eq!(
+        follower
+            .ok(&["discover", "web", "--user", "carol"], None)
+            .trim(),
+        "nothing found"
+    );
+    let found = follower.ok(&["discover", "web", "--followed", "--user", "carol"], None);
+    assert!(
+        found.contains(&format!("followed, home node {home_key}")),
+        "{found}"
+    );
+    let found = follower.json(&["discover", "web", "--followed", "--user", "bob"]);
+    assert_eq!(found[0]["origin"], "joined", "{found}");
+    follower.fails(&["discover", " "], None, "at least one word");
     follower_server.stop();
     home_server.stop();
+}
+
+#[test]
+fn a_community_moves_home_through_the_cli() {
+    let old = Cli::new();
+    old.ok(&["user", "list"], None);
+    old.ok(
+        &["user", "add", "carol", "--password-stdin"],
+        Some(PASSWORD),
+    );
+    let new = Cli::new();
+    new.ok(&["user", "list"], None);
+    let new_key = new.json(&["node", "info"])["node_key"]
+        .as_str()
+        .expect("node key")
+        .to_owned();
+    let web = old
+        .json(&["community", "list"])
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["name"] == "web")
+        .expect("web")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let key_file = old.data_dir().join("web.key");
+    let key_out = key_file.to_str().expect("utf-8 path");
+    old.fails(
+        &[
+            "community",
+            "move-home",
+            "web",
+            "not-a-key",
+            "--key-out",
+            key_out,
+        ],
+        None,
+        "node key",
+    );
+    assert!(!key_file.exists(), "a refused move leaves no key file");
+    std::fs::write(&key_file, "").expect("write");
+    old.fails(
+        &[
+            "community",
+            "move-home",
+            "web",
+            &new_key,
+            "--key-out",
+            key_out,
+        ],
+        None,
+        "must not exist",
+    );
+    std::fs::remove_file(&key_file).expect("remove");
+    old.fails(
+        &[
+            "community",
+            "move-home",
+            "web",
+            &new_key,
+            "--key-out",
+            key_out,
+            "--user",
+            "carol",
+        ],
+        None,
+        "only an admin",
+    );
+    let moved = old.json(&[
+        "community",
+        "move-home",
+        "web",
+        &new_key,
+        "--key-out",
+        key_out,
+    ]);
+    assert_eq!(moved["home"], new_key.as_str(), "{moved}");
+    assert!(
+        moved.get("community_key").is_none(),
+        "the key is not printed"
+    );
+    let key = std::fs::read_to_string(&key_file).expect("key file");
+    assert_eq!(key.trim().len(), 64);
+    // The old home no longer appends: its writes are pending.
+    let pending = old.ok(&["community", "invite", "web", "carol"], None);
+    assert!(pending.starts_with("pending "), "{pending}");
+
+    // The new home adopts the key once the log is there, and then appends
+    // what waited for it.
+    new.fails(&["community", "adopt", key_out], None, "follow it");
+    let (old_server, old_addr) = old.serve_p2p(&[]);
+    new.ok(&["community", "follow", &web], None);
+    let (new_server, _) = new.serve_p2p(&[&old_addr]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let status = new.json(&["sync", "status"]);
+        let arrived = status.as_array().expect("rows").iter().any(|row| {
+            row["community"] == web.as_str()
+                && row["local_seq"].as_u64() > Some(0)
+                && row["lag"] == 0
+        });
+        if arrived {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no catch-up: {status}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    new.ok(&["community", "adopt", key_out], None);
+    loop {
+        let status = old.json(&["sync", "status"]);
+        let row = status
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|row| row["community"] == web.as_str())
+            .cloned()
+            .expect("web");
+        if row["outbox"] == 0 && row["lag"] == 0 {
+            assert_eq!(row["is_home"], false, "{row}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not delivered: {row}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let listed = new.json(&["community", "list"]);
+    let row = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["id"] == web.as_str())
+        .cloned()
+        .expect("web listed");
+    assert_eq!(row["is_home"], true, "{row}");
+    let log = new.json(&["log", "show", &web]);
+    let kinds: Vec<&str> = log
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|entry| entry["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"community.home"), "{log}");
+    assert_eq!(kinds.last(), Some(&"community.invite"), "{log}");
+    new_server.stop();
+    old_server.stop();
 }
