@@ -10,6 +10,7 @@
 pub mod accounts;
 pub mod audit;
 pub mod away;
+pub mod blobs;
 pub mod communities;
 pub mod control;
 pub mod discover;

@@ -35,7 +35,7 @@ use libp2p::identity::Keypair;
 use tokio::sync::{broadcast, mpsc, watch};
 
 pub use libp2p::{Multiaddr, PeerId};
-pub use replica::{Range, Replica, ReplicaState, SyncStatus, Verdict};
+pub use replica::{BlobManifest, Range, Replica, ReplicaState, SyncStatus, Verdict};
 
 /// Names of the counters in [`SyncStatus::counters`] and `/metrics`.
 pub mod counters {
@@ -65,6 +65,8 @@ pub mod counters {
     pub const FORWARDED: &str = "outbox_forwarded";
     /// Forwarded records the home node refused.
     pub const FORWARD_REFUSED: &str = "outbox_refused";
+    /// Blob chunks received from peers.
+    pub const BLOB_CHUNKS: &str = "blob_chunks_received";
 }
 
 /// How to run the p2p node.
@@ -220,6 +222,22 @@ impl SyncHandle {
         {
             let _ = wait.await;
         }
+    }
+
+    /// Fetches a blob of `community` by id from connected peers, in verified
+    /// chunks, resuming from the chunks the node already has. Returns once
+    /// the blob is complete, or why no peer could provide it.
+    pub async fn fetch_blob(
+        &self,
+        community: commons_kernel::CommunityId,
+        id: [u8; 32],
+    ) -> Result<(), String> {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        self.commands
+            .send(driver::Command::FetchBlob(community, id, done))
+            .map_err(|_| "the p2p node has stopped".to_owned())?;
+        wait.await
+            .map_err(|_| "the p2p node has stopped".to_owned())?
     }
 
     /// Stops the node and waits for it to close.

@@ -2,6 +2,7 @@
 //! privacy and hostile peers, against real nodes on real databases.
 
 mod away;
+mod blobs;
 mod discover;
 mod home;
 mod support;
