@@ -11,11 +11,22 @@
 //! a private community's blobs go to its member nodes only. A record
 //! references a blob by writing its id (64 hex characters) in its body.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use commons_kernel::{CommunityId, PublicKey};
 
-use crate::{Node, NodeError};
+use crate::{Node, NodeError, User};
+
+/// How the node asks the running p2p layer for a blob it lacks.
+pub type BlobFetcher = Arc<
+    dyn Fn(
+            CommunityId,
+            [u8; 32],
+        ) -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>>
+        + Send
+        + Sync,
+>;
 
 /// Bytes per chunk.
 pub const CHUNK_BYTES: usize = 256 * 1024;
@@ -257,6 +268,93 @@ impl Node {
             }
         }
         Ok(true)
+    }
+}
+
+impl Node {
+    /// Lets the running p2p layer fetch blobs this node lacks.
+    pub fn set_blob_fetcher(&self, fetcher: BlobFetcher) {
+        *self
+            .inner
+            .sync
+            .blob_fetcher
+            .lock()
+            .expect("the fetcher lock is never held across a panic") = Some(fetcher);
+    }
+
+    /// Stores the file at `path` as a blob of a community `user` can see;
+    /// returns the blob id, hex, for records to reference.
+    pub async fn add_blob_file(
+        &self,
+        user: &User,
+        community: &str,
+        path: &Path,
+    ) -> Result<String, NodeError> {
+        let view = self.community(community, Some(user)).await?;
+        let bytes = tokio::fs::read(path)
+            .await
+            .map_err(|e| NodeError::BadInput(format!("cannot read {}: {e}", path.display())))?;
+        Ok(hex::encode(self.put_blob(view.id, &bytes).await?))
+    }
+
+    /// Writes a blob of a community `user` can see to `out`, fetching it
+    /// from peers first when it is not here. Returns its size.
+    pub async fn get_blob_file(
+        &self,
+        user: &User,
+        community: &str,
+        id: &str,
+        out: &Path,
+    ) -> Result<u64, NodeError> {
+        let view = self.community(community, Some(user)).await?;
+        let id: [u8; 32] = hex::decode(id)
+            .ok()
+            .and_then(|bytes| bytes.try_into().ok())
+            .ok_or_else(|| NodeError::BadInput("a blob id is 64 hex characters".into()))?;
+        if self.blob(view.id, &id).await?.is_none() {
+            let fetcher = self
+                .inner
+                .sync
+                .blob_fetcher
+                .lock()
+                .expect("the fetcher lock is never held across a panic")
+                .clone();
+            let Some(fetcher) = fetcher else {
+                return Err(NodeError::NotFound {
+                    what: "blob",
+                    name: format!(
+                        "{} (not here, and the node is not running to fetch it)",
+                        hex::encode(id)
+                    ),
+                });
+            };
+            fetcher(view.id, id)
+                .await
+                .map_err(|reason| NodeError::NotFound {
+                    what: "blob",
+                    name: format!("{} ({reason})", hex::encode(id)),
+                })?;
+        }
+        let bytes = self
+            .blob(view.id, &id)
+            .await?
+            .ok_or_else(|| NodeError::NotFound {
+                what: "blob",
+                name: hex::encode(id),
+            })?;
+        let mut file = std::fs::OpenOptions::new();
+        file.write(true).create_new(true);
+        std::io::Write::write_all(
+            &mut file.open(out).map_err(|e| {
+                NodeError::BadInput(format!(
+                    "cannot create {}: {e} (it must not exist yet)",
+                    out.display()
+                ))
+            })?,
+            &bytes,
+        )
+        .map_err(|e| NodeError::BadInput(format!("cannot write {}: {e}", out.display())))?;
+        Ok(bytes.len() as u64)
     }
 }
 

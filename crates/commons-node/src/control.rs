@@ -287,6 +287,26 @@ pub enum Command {
         /// Include public communities the node follows but the viewer has not joined.
         followed: bool,
     },
+    /// Store a file as a blob of a community.
+    BlobAdd {
+        /// Acting user.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// The file, read by the node.
+        path: String,
+    },
+    /// Write a blob to a new file, fetching it from peers when missing.
+    BlobGet {
+        /// Acting user.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// The blob id, hex.
+        id: String,
+        /// The new file, written by the node.
+        out: String,
+    },
 }
 
 impl Command {
@@ -350,6 +370,8 @@ impl Command {
             Command::CommunityMoveHome { .. } => "community move-home",
             Command::CommunityAdopt { .. } => "community adopt",
             Command::Discover { .. } => "discover",
+            Command::BlobAdd { .. } => "blob add",
+            Command::BlobGet { .. } => "blob get",
         }
     }
 }
@@ -726,6 +748,29 @@ impl Node {
                 let found = self.discover(Some(&user), &query, followed).await?;
                 crate::discover::discovered_json(&found)
             }
+            Command::BlobAdd {
+                user,
+                community,
+                path,
+            } => {
+                let user = self.user(&user).await?;
+                let id = self
+                    .add_blob_file(&user, &community, std::path::Path::new(&path))
+                    .await?;
+                json!({ "community": community, "blob": id })
+            }
+            Command::BlobGet {
+                user,
+                community,
+                id,
+                out,
+            } => {
+                let user = self.user(&user).await?;
+                let size = self
+                    .get_blob_file(&user, &community, &id, std::path::Path::new(&out))
+                    .await?;
+                json!({ "blob": id, "size": size, "out": out })
+            }
         })
     }
 }
@@ -774,6 +819,9 @@ fn command_target(command: &Command) -> String {
         Command::CommunityMoveHome { community, .. } => community.clone(),
         Command::CommunityAdopt { .. } => String::new(),
         Command::Discover { query, .. } => query.clone(),
+        Command::BlobAdd { community, .. } | Command::BlobGet { community, .. } => {
+            community.clone()
+        }
         Command::Verify { community } => community.clone().unwrap_or_default(),
         Command::Backup { path } => path.clone(),
         Command::CommunityList { user } => user.clone(),

@@ -23,6 +23,7 @@ use crate::{Node, NodeError};
 pub(crate) struct SyncState {
     appended: broadcast::Sender<Vec<Entry>>,
     network: Mutex<Option<NetworkStatus>>,
+    pub(crate) blob_fetcher: Mutex<Option<crate::blobs::BlobFetcher>>,
 }
 
 impl Default for SyncState {
@@ -30,6 +31,7 @@ impl Default for SyncState {
         SyncState {
             appended: broadcast::channel(1024).0,
             network: Mutex::new(None),
+            blob_fetcher: Mutex::new(None),
         }
     }
 }

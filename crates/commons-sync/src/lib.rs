@@ -240,6 +240,31 @@ impl SyncHandle {
             .map_err(|_| "the p2p node has stopped".to_owned())?
     }
 
+    /// A cloneable function that fetches blobs through this node, for the
+    /// node facade to call when a user asks for a blob it lacks.
+    pub fn blob_fetcher(
+        &self,
+    ) -> impl Fn(
+        commons_kernel::CommunityId,
+        [u8; 32],
+    ) -> futures::future::BoxFuture<'static, Result<(), String>>
+    + Send
+    + Sync
+    + 'static {
+        let commands = self.commands.clone();
+        move |community, id| {
+            let commands = commands.clone();
+            Box::pin(async move {
+                let (done, wait) = tokio::sync::oneshot::channel();
+                commands
+                    .send(driver::Command::FetchBlob(community, id, done))
+                    .map_err(|_| "the p2p node has stopped".to_owned())?;
+                wait.await
+                    .map_err(|_| "the p2p node has stopped".to_owned())?
+            })
+        }
+    }
+
     /// Stops the node and waits for it to close.
     pub async fn shutdown(self) {
         let _ = self.commands.send(driver::Command::Shutdown);

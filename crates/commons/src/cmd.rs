@@ -2,6 +2,7 @@
 //! into a `commons_node::control::Command` (or serving) and rendering the reply.
 
 mod backup;
+mod blob;
 mod community;
 mod discover;
 mod identity;
@@ -71,6 +72,9 @@ pub enum Command {
     Sync(network::SyncCommand),
     /// Search communities and patterns across the communities this node holds
     Discover(discover::DiscoverArgs),
+    /// Blobs by hash: store a file, or fetch one from peers
+    #[command(subcommand)]
+    Blob(blob::BlobCommand),
 }
 
 /// Runs a subcommand.
@@ -110,6 +114,7 @@ async fn dispatch(command: Command, target: &Target, json: bool) -> anyhow::Resu
         Command::Peers => network::peers(target, json).await,
         Command::Sync(command) => network::sync(command, target, json).await,
         Command::Discover(args) => discover::run(args, target, json).await,
+        Command::Blob(command) => blob::run(command, target, json).await,
         Command::Serve(_)
         | Command::Restore(_)
         | Command::Pattern(_)

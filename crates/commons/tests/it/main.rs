@@ -1467,3 +1467,88 @@ fn a_community_moves_home_through_the_cli() {
     new_server.stop();
     old_server.stop();
 }
+
+#[test]
+fn blobs_are_added_and_fetched_from_peers_by_hash() {
+    let home = Cli::new();
+    home.ok(&["user", "list"], None);
+    let web = home
+        .json(&["community", "list"])
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["name"] == "web")
+        .expect("web")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let file = home.data_dir().join("capture.bin");
+    let bytes: Vec<u8> = (0..600_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(&file, &bytes).expect("write");
+    let id = home.ok(&["blob", "add", "web", file.to_str().expect("path")], None);
+    let id = id.trim().to_owned();
+    assert_eq!(id.len(), 64, "{id}");
+    let (home_server, home_addr) = home.serve_p2p(&[]);
+
+    let reader = Cli::new();
+    let output = reader
+        .command(&["community", "follow", &web])
+        .env("COMMONS_DEFAULT_COMMUNITIES", "false")
+        .output()
+        .expect("follow");
+    assert!(output.status.success(), "{output:?}");
+    let out = reader.data_dir().join("copy.bin");
+    let out = out.to_str().expect("path").to_owned();
+    // Before the community's log is here, it is unknown.
+    reader.fails(
+        &["blob", "get", &web, &id, "--out", &out],
+        None,
+        "not found",
+    );
+    let (reader_server, _) = reader.serve_p2p(&[&home_addr]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let status = reader.json(&["sync", "status"]);
+        let arrived = status
+            .as_array()
+            .expect("rows")
+            .iter()
+            .any(|row| row["community"] == web.as_str() && row["local_seq"].as_u64() > Some(0));
+        if arrived {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no catch-up: {status}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    reader.fails(
+        &["blob", "get", &web, "beef", "--out", &out],
+        None,
+        "64 hex",
+    );
+    // Stopped, the node cannot fetch what it lacks.
+    reader_server.stop();
+    reader.fails(
+        &["blob", "get", &web, &id, "--out", &out],
+        None,
+        "not running",
+    );
+    let (reader_server, _) = reader.serve_p2p(&[&home_addr]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while reader.json(&["peers"]).as_array().is_none_or(Vec::is_empty) {
+        assert!(std::time::Instant::now() < deadline, "no peer");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let wrote = reader.ok(&["blob", "get", &web, &id, "--out", &out], None);
+    assert!(wrote.starts_with("wrote 600000 bytes"), "{wrote}");
+    assert_eq!(std::fs::read(&out).expect("copy"), bytes);
+    reader.fails(
+        &["blob", "get", &web, &id, "--out", &out],
+        None,
+        "must not exist",
+    );
+    reader_server.stop();
+    home_server.stop();
+}
