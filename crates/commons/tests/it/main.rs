@@ -1147,6 +1147,10 @@ fn two_nodes_replicate_over_p2p() {
         metrics.contains(&format!("commons_sync_lag{{community=\"{web}\"}} 0")),
         "{metrics}"
     );
+    assert!(
+        metrics.contains(&format!("commons_sync_outbox{{community=\"{web}\"}} 0")),
+        "{metrics}"
+    );
     follower_server.stop();
     home_server.stop();
     // Stopped, the identity is still known; the network is not running.
