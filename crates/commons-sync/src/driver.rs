@@ -183,6 +183,7 @@ pub(crate) async fn start<R: Replica>(
         ticks: 0,
         holders: HashMap::new(),
         blobs: blobs::Fetches::default(),
+        relays: crate::forward::Relays::default(),
     };
     let task = tokio::spawn(driver.run(swarm, commands_rx, internal_rx));
     Ok(SyncHandle {
@@ -303,6 +304,8 @@ struct Driver<R: Replica> {
     holders: HashMap<CommunityId, HashSet<PeerId>>,
     /// Blob fetches under way.
     blobs: blobs::Fetches,
+    /// Which relays each queued record went to.
+    relays: crate::forward::Relays,
 }
 
 /// The peer id of a node key.
@@ -614,15 +617,22 @@ impl<R: Replica> Driver<R> {
             Internal::Replicas(replicas) => self.set_replicas(swarm, replicas),
             Internal::Blob(progress) => self.on_blob_progress(swarm, progress),
             Internal::Forward(outgoing) => {
+                let queued = outgoing
+                    .iter()
+                    .flat_map(|(_, _, records)| records.iter().map(|r| r.id()))
+                    .collect();
+                self.relays.retain(&queued);
                 for (community, home, records) in outgoing {
                     let Some(home) = peer_of(home) else {
                         continue;
                     };
-                    for peer in crate::forward::next_hops(
+                    let plan = self.relays.plan(
                         home,
                         &self.connected,
                         self.holders.get(&community),
-                    ) {
+                        &records,
+                    );
+                    for (peer, records) in plan {
                         for chunk in records.chunks(MAX_PUSH_ENTRIES) {
                             self.count(counters::FORWARDED, chunk.len() as u64);
                             let request = Request::Submit {
