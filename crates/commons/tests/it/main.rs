@@ -1280,6 +1280,9 @@ fn writes_away_from_home_are_pending_until_the_home_node_has_them() {
     let text = follower.ok(&["sync", "status"], None);
     assert!(text.contains("PENDING RECORD"), "{text}");
     assert!(text.contains("community.invite"), "{text}");
+    let log = follower.ok(&["log", "show", &web], None);
+    assert!(log.contains("pending\tcommunity.join"), "{log}");
+    assert!(log.contains("pending\tcommunity.invite"), "{log}");
 
     // Started again, the follower forwards both; they come back once.
     let (follower_server, _) = follower.serve_p2p(&[&home_addr]);
