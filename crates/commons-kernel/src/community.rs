@@ -240,6 +240,15 @@ pub struct PolicyBody {
     pub policy: Policy,
 }
 
+/// Body of `community.home`: the node that appends the log from the next
+/// entry on. Only the community key may write it (see docs/sync.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HomeBody {
+    /// The new home node's key.
+    pub home: PublicKey,
+}
+
 /// The `community.*` kinds.
 pub const KINDS: &[KindSpec] = &[
     KindSpec {
@@ -281,6 +290,11 @@ pub const KINDS: &[KindSpec] = &[
         kind: "community.policy",
         min_role: Some(Role::Admin),
         summary: "replace the policy",
+    },
+    KindSpec {
+        kind: "community.home",
+        min_role: None,
+        summary: "move the log to a new home node (community key only)",
     },
 ];
 
@@ -434,6 +448,22 @@ impl Validator for CommunityValidator {
                 body.policy.check("/body/policy", &mut findings);
                 findings.into_result()
             }
+            "community.home" => {
+                let body = body::<HomeBody>(record)?;
+                if record.author != info.key {
+                    return Err(Findings::one(
+                        "/author",
+                        "only the community key may move the community to a new home node",
+                    ));
+                }
+                if body.home == info.home {
+                    return Err(Findings::one(
+                        "/body/home",
+                        "the community already lives on this node",
+                    ));
+                }
+                Ok(())
+            }
             other => unreachable!("kind {other} is listed in KINDS but not handled"),
         }
     }
@@ -504,6 +534,12 @@ impl Validator for CommunityValidator {
                 let body = body::<PolicyBody>(record)?;
                 if let Some(info) = ctx.community.as_mut() {
                     info.policy = body.policy;
+                }
+            }
+            "community.home" => {
+                let body = body::<HomeBody>(record)?;
+                if let Some(info) = ctx.community.as_mut() {
+                    info.home = body.home;
                 }
             }
             other => {

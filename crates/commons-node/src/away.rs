@@ -76,6 +76,33 @@ impl Node {
     }
 }
 
+impl Node {
+    /// Appends a queued record once this node is its community's home (the
+    /// community moved here). A record the log now refuses leaves the
+    /// outbox with a warning; one this node cannot yet append (it lacks the
+    /// key) stays.
+    pub(crate) async fn append_pending(&self, community: CommunityId, record: SignedRecord) {
+        let id = record.id();
+        match self.append(community, vec![record]).await {
+            Ok(_) | Err(NodeError::Duplicate(_)) => {}
+            Err(NodeError::Invalid(findings)) => {
+                tracing::warn!(%community, record = %id, %findings, "a queued write is refused; dropped");
+                if let Err(error) = self.store().drop_outbox(community, id).await {
+                    tracing::warn!(%community, %error, "cannot drop a refused write");
+                }
+                return;
+            }
+            Err(error) => {
+                tracing::debug!(%community, %error, "a queued write waits for the key");
+                return;
+            }
+        }
+        if let Err(error) = self.store().settle_outbox(community).await {
+            tracing::warn!(%community, %error, "cannot settle the outbox");
+        }
+    }
+}
+
 /// The JSON of a pending write, as `sync status` and the API show it.
 pub fn pending_json(pending: &PendingWrite) -> Value {
     let record = pending.record.record();

@@ -3,7 +3,7 @@
 //! running node's control socket (the node executes them), so a write is
 //! handled, audited and later replicated the same way on both paths.
 
-use commons_kernel::{JoinRule, Policy, Role, Visibility};
+use commons_kernel::{JoinRule, Policy, PublicKey, Role, Visibility};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -299,6 +299,50 @@ pub enum Command {
     Notifications {
         /// Most alerts.
         limit: u32,
+    /// Move a community homed here to another node; the reply carries the
+    /// community key for the new home's operator.
+    CommunityMoveHome {
+        /// Acting admin.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// The new home node's key (`commons node info` there).
+        home: String,
+    },
+    /// Take over a community's key handed over by its old home node.
+    CommunityAdopt {
+        /// The community secret key, hex.
+        key: String,
+    },
+    /// Search communities and patterns across every community the node
+    /// holds, each result with where it comes from.
+    Discover {
+        /// Viewer.
+        user: String,
+        /// Words that must all appear.
+        query: String,
+        /// Include public communities the node follows but the viewer has not joined.
+        followed: bool,
+    },
+    /// Store a file as a blob of a community.
+    BlobAdd {
+        /// Acting user.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// The file, read by the node.
+        path: String,
+    },
+    /// Write a blob to a new file, fetching it from peers when missing.
+    BlobGet {
+        /// Acting user.
+        user: String,
+        /// Id or name.
+        community: String,
+        /// The blob id, hex.
+        id: String,
+        /// The new file, written by the node.
+        out: String,
     },
 }
 
@@ -319,6 +363,7 @@ impl Command {
                 | Command::SyncStatus
                 | Command::PatternAuthor { .. }
                 | Command::Notifications { .. }
+                | Command::Discover { .. }
         )
     }
 
@@ -366,6 +411,11 @@ impl Command {
             Command::PatternReportCounts { .. } => "pattern report-counts",
             Command::ScanWatch { .. } => "scan watch",
             Command::Notifications { .. } => "notifications",
+            Command::CommunityMoveHome { .. } => "community move-home",
+            Command::CommunityAdopt { .. } => "community adopt",
+            Command::Discover { .. } => "discover",
+            Command::BlobAdd { .. } => "blob add",
+            Command::BlobGet { .. } => "blob get",
         }
     }
 }
@@ -752,6 +802,59 @@ impl Node {
                     "notifications": notifications.iter().map(crate::patterns::notification_json).collect::<Vec<_>>(),
                 })
             }
+            Command::CommunityMoveHome {
+                user,
+                community,
+                home,
+            } => {
+                let user = self.user(&user).await?;
+                let home = home.parse::<PublicKey>().map_err(|e| {
+                    NodeError::BadInput(format!("{e}; give the new home's node key"))
+                })?;
+                let (entry, key) = self.move_home(&user, &community, home).await?;
+                json!({
+                    "community": entry.header().community,
+                    "home": home,
+                    "seq": entry.seq(),
+                    "community_key": key,
+                })
+            }
+            Command::CommunityAdopt { key } => {
+                let id = self.adopt_community(&key).await?;
+                json!({ "community": id })
+            }
+            Command::Discover {
+                user,
+                query,
+                followed,
+            } => {
+                let user = self.user(&user).await?;
+                let found = self.discover(Some(&user), &query, followed).await?;
+                crate::discover::discovered_json(&found)
+            }
+            Command::BlobAdd {
+                user,
+                community,
+                path,
+            } => {
+                let user = self.user(&user).await?;
+                let id = self
+                    .add_blob_file(&user, &community, std::path::Path::new(&path))
+                    .await?;
+                json!({ "community": community, "blob": id })
+            }
+            Command::BlobGet {
+                user,
+                community,
+                id,
+                out,
+            } => {
+                let user = self.user(&user).await?;
+                let size = self
+                    .get_blob_file(&user, &community, &id, std::path::Path::new(&out))
+                    .await?;
+                json!({ "blob": id, "size": size, "out": out })
+            }
         })
     }
 }
@@ -801,6 +904,12 @@ fn command_target(command: &Command) -> String {
         | Command::PatternReportCounts { community, .. } => community.clone(),
         Command::ScanWatch { path, .. } => path.clone(),
         Command::CommunityFollow { id } => id.clone(),
+        Command::CommunityMoveHome { community, .. } => community.clone(),
+        Command::CommunityAdopt { .. } => String::new(),
+        Command::Discover { query, .. } => query.clone(),
+        Command::BlobAdd { community, .. } | Command::BlobGet { community, .. } => {
+            community.clone()
+        }
         Command::Verify { community } => community.clone().unwrap_or_default(),
         Command::Backup { path } => path.clone(),
         Command::CommunityList { user } => user.clone(),

@@ -10,9 +10,12 @@
 pub mod accounts;
 pub mod audit;
 pub mod away;
+pub mod blobs;
 pub mod communities;
 pub mod control;
 pub mod credentials;
+pub mod discover;
+pub mod home;
 pub mod intel;
 pub mod patterns;
 pub mod records;

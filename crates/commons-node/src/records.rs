@@ -79,12 +79,17 @@ impl Node {
         &self,
         community: CommunityId,
     ) -> Result<SecretKey, NodeError> {
-        match self.store().community_secret(community).await? {
-            Some(wrapped) => Ok(self.inner.wrap.unwrap(&wrapped)?),
-            None if self.store().community(community).await?.is_some() => {
-                Err(NodeError::NotHome(community.to_hex()))
+        // The home is the node the log names (genesis or the last
+        // `community.home`); holding the key is not enough.
+        let home = self.store().home_node(community).await?;
+        match (self.store().community_secret(community).await?, home) {
+            (Some(wrapped), Some(home)) if home == self.node_key() => {
+                Ok(self.inner.wrap.unwrap(&wrapped)?)
             }
-            None => Err(NodeError::NotFound {
+            // Created here a moment ago: the genesis entry is being written.
+            (Some(wrapped), None) => Ok(self.inner.wrap.unwrap(&wrapped)?),
+            (_, Some(_)) => Err(NodeError::NotHome(community.to_hex())),
+            (None, None) => Err(NodeError::NotFound {
                 what: "community",
                 name: community.to_hex(),
             }),

@@ -23,6 +23,7 @@ use crate::{Node, NodeError};
 pub(crate) struct SyncState {
     appended: broadcast::Sender<Vec<Entry>>,
     network: Mutex<Option<NetworkStatus>>,
+    pub(crate) blob_fetcher: Mutex<Option<crate::blobs::BlobFetcher>>,
 }
 
 impl Default for SyncState {
@@ -30,6 +31,7 @@ impl Default for SyncState {
         SyncState {
             appended: broadcast::channel(1024).0,
             network: Mutex::new(None),
+            blob_fetcher: Mutex::new(None),
         }
     }
 }
@@ -453,6 +455,12 @@ impl Node {
             let Some(summary) = self.store().community(pending.community).await? else {
                 continue;
             };
+            if summary.info.home == self.node_key() {
+                // The community moved here: what waited for its home is
+                // appended now.
+                self.append_pending(pending.community, pending.record).await;
+                continue;
+            }
             match out.iter_mut().find(|o| o.community == pending.community) {
                 Some(outgoing) => outgoing.records.push(pending.record),
                 None => out.push(Outgoing {

@@ -126,4 +126,73 @@ impl Replica for NodeReplica {
                 .collect(),
         });
     }
+
+    fn blob_manifest(
+        &self,
+        peer: PublicKey,
+        community: CommunityId,
+        id: [u8; 32],
+    ) -> BoxFuture<'_, Option<commons_sync::BlobManifest>> {
+        Box::pin(async move {
+            let manifest = self
+                .0
+                .serve_blob_manifest(peer, community, &id)
+                .await
+                .ok()
+                .flatten()?;
+            Some(commons_sync::BlobManifest {
+                size: manifest.size,
+                chunks: manifest.chunks,
+            })
+        })
+    }
+
+    fn blob_chunk(
+        &self,
+        peer: PublicKey,
+        community: CommunityId,
+        id: [u8; 32],
+        index: u32,
+    ) -> BoxFuture<'_, Option<Vec<u8>>> {
+        Box::pin(async move {
+            self.0
+                .serve_blob_chunk(peer, community, &id, index)
+                .await
+                .ok()
+                .flatten()
+        })
+    }
+
+    fn store_blob_manifest(
+        &self,
+        community: CommunityId,
+        id: [u8; 32],
+        manifest: commons_sync::BlobManifest,
+    ) -> BoxFuture<'_, Result<Vec<u32>, String>> {
+        Box::pin(async move {
+            let manifest = commons_node::blobs::Manifest {
+                size: manifest.size,
+                chunks: manifest.chunks,
+            };
+            self.0
+                .store_blob_manifest(community, &id, &manifest)
+                .await
+                .map_err(|error| error.to_string())
+        })
+    }
+
+    fn store_blob_chunk(
+        &self,
+        community: CommunityId,
+        id: [u8; 32],
+        index: u32,
+        bytes: Vec<u8>,
+    ) -> BoxFuture<'_, Result<bool, String>> {
+        Box::pin(async move {
+            self.0
+                .store_blob_chunk(community, &id, index, &bytes)
+                .await
+                .map_err(|error| error.to_string())
+        })
+    }
 }

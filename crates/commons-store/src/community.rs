@@ -141,13 +141,16 @@ async fn persist(
             .execute(&mut *conn)
             .await?;
         }
-        (Some(old), Some(new)) if old.policy != new.policy => {
+        (Some(old), Some(new)) if old.policy != new.policy || old.home != new.home => {
             let policy = serde_json::to_string(&new.policy).expect("policy serializes");
-            sqlx::query("UPDATE communities SET policy = $2 WHERE community_id = $1")
-                .bind(&id)
-                .bind(policy)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(
+                "UPDATE communities SET policy = $2, home_node = $3 WHERE community_id = $1",
+            )
+            .bind(&id)
+            .bind(policy)
+            .bind(new.home.to_hex())
+            .execute(&mut *conn)
+            .await?;
         }
         _ => {}
     }

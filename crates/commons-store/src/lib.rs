@@ -17,6 +17,7 @@ pub mod audit;
 pub mod bulk;
 pub mod capability;
 pub mod community;
+pub mod home;
 pub mod log;
 pub mod meta;
 pub mod outbox;

@@ -28,6 +28,8 @@ use crate::replica::{Replica, ReplicaState, SyncStatus, Verdict};
 use crate::wire::{self, Request, Response, WireEntry};
 use crate::{SyncConfig, SyncError, SyncEvent, SyncHandle};
 
+mod blobs;
+
 /// The sync protocol's name.
 const SYNC_PROTOCOL: &str = "/commons/sync/1";
 /// Largest request accepted (a heads list for many communities).
@@ -41,6 +43,11 @@ pub(crate) enum Command {
     Block(PeerId, tokio::sync::oneshot::Sender<()>),
     Unblock(PeerId, tokio::sync::oneshot::Sender<()>),
     Shutdown,
+    FetchBlob(
+        CommunityId,
+        [u8; 32],
+        tokio::sync::oneshot::Sender<Result<(), String>>,
+    ),
 }
 
 #[derive(NetworkBehaviour)]
@@ -74,6 +81,7 @@ enum Internal {
             Vec<commons_kernel::SignedRecord>,
         )>,
     ),
+    Blob(blobs::Progress),
 }
 
 pub(crate) async fn start<R: Replica>(
@@ -161,6 +169,8 @@ pub(crate) async fn start<R: Replica>(
         connected: BTreeMap::new(),
         ticks: 0,
         holders: HashMap::new(),
+        blobs: blobs::Fetches::default(),
+        relays: crate::forward::Relays::default(),
     };
     let task = tokio::spawn(driver.run(swarm, commands_rx, internal_rx, done_rx));
     Ok(SyncHandle {
@@ -330,6 +340,10 @@ struct Driver<R: Replica> {
     /// Per community, the peers that reported holding its log: relays for
     /// the outbox when the home node is not connected.
     holders: HashMap<CommunityId, HashSet<PeerId>>,
+    /// Blob fetches under way.
+    blobs: blobs::Fetches,
+    /// Which relays each queued record went to.
+    relays: crate::forward::Relays,
 }
 
 /// The peer id of a node key.
@@ -549,6 +563,9 @@ impl<R: Replica> Driver<R> {
                 let _ = done.send(());
             }
             Command::Shutdown => {}
+            Command::FetchBlob(community, id, done) => {
+                self.fetch_blob(swarm, community, id, done);
+            }
         }
     }
 
@@ -642,16 +659,24 @@ impl<R: Replica> Driver<R> {
     fn on_internal(&mut self, swarm: &mut Swarm<Behaviour>, message: Internal) {
         match message {
             Internal::Replicas(replicas) => self.set_replicas(swarm, replicas),
+            Internal::Blob(progress) => self.on_blob_progress(swarm, progress),
             Internal::Forward(outgoing) => {
+                let queued = outgoing
+                    .iter()
+                    .flat_map(|(_, _, records)| records.iter().map(|r| r.id()))
+                    .collect();
+                self.relays.retain(&queued);
                 for (community, home, records) in outgoing {
                     let Some(home) = peer_of(home) else {
                         continue;
                     };
-                    for peer in crate::forward::next_hops(
+                    let plan = self.relays.plan(
                         home,
                         &self.connected,
                         self.holders.get(&community),
-                    ) {
+                        &records,
+                    );
+                    for (peer, records) in plan {
                         for chunk in records.chunks(MAX_PUSH_ENTRIES) {
                             self.count(counters::FORWARDED, chunk.len() as u64);
                             let request = Request::Submit {
@@ -912,6 +937,10 @@ impl<R: Replica> Driver<R> {
                     request_id,
                     response,
                 } => {
+                    if self.blobs.owns(&request_id) {
+                        self.on_blob_response(swarm, peer, request_id, Some(response));
+                        return;
+                    }
                     let community = self.requests.remove(&request_id).flatten();
                     if let Some(community) = community
                         && self.in_flight.get(&community) == Some(&request_id)
@@ -927,6 +956,10 @@ impl<R: Replica> Driver<R> {
                 error,
                 ..
             } => {
+                if self.blobs.owns(&request_id) {
+                    self.on_blob_response(swarm, peer, request_id, None);
+                    return;
+                }
                 let community = self.requests.remove(&request_id).flatten();
                 if let Some(community) = community {
                     if self.in_flight.get(&community) == Some(&request_id) {
@@ -1073,6 +1106,11 @@ impl<R: Replica> Driver<R> {
                 };
                 let _ = self.apply_tx.send(job);
             }
+            Request::Blob {
+                community,
+                id,
+                part,
+            } => self.serve_blob(key, community, id.into_array(), part, channel),
         }
     }
 
@@ -1113,6 +1151,8 @@ impl<R: Replica> Driver<R> {
                 let _ = self.apply_tx.send(job);
             }
             Response::Ack => {}
+            // Blob answers are routed by their request id before this.
+            Response::BlobManifest { .. } | Response::BlobChunk(_) => {}
             Response::Denied(reason) if reason.starts_with("refused: ") => {
                 self.count(counters::FORWARD_REFUSED, 1);
                 tracing::warn!(%peer, %reason, "the home node refused forwarded records");

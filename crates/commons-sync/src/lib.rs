@@ -36,7 +36,7 @@ use libp2p::identity::Keypair;
 use tokio::sync::{broadcast, mpsc, watch};
 
 pub use libp2p::{Multiaddr, PeerId};
-pub use replica::{Range, Replica, ReplicaState, SyncStatus, Verdict};
+pub use replica::{BlobManifest, Range, Replica, ReplicaState, SyncStatus, Verdict};
 
 /// Names of the counters in [`SyncStatus::counters`] and `/metrics`.
 pub mod counters {
@@ -73,6 +73,8 @@ pub mod counters {
     pub const REORDER_DROPPED: &str = "reorder_dropped";
     /// Transactions that stored gossiped entries (each stores a run).
     pub const APPLY_BATCHES: &str = "apply_batches";
+    /// Blob chunks received from peers.
+    pub const BLOB_CHUNKS: &str = "blob_chunks_received";
 }
 
 /// How to run the p2p node.
@@ -241,6 +243,47 @@ impl SyncHandle {
             .is_ok()
         {
             let _ = wait.await;
+        }
+    }
+
+    /// Fetches a blob of `community` by id from connected peers, in verified
+    /// chunks, resuming from the chunks the node already has. Returns once
+    /// the blob is complete, or why no peer could provide it.
+    pub async fn fetch_blob(
+        &self,
+        community: commons_kernel::CommunityId,
+        id: [u8; 32],
+    ) -> Result<(), String> {
+        let (done, wait) = tokio::sync::oneshot::channel();
+        self.commands
+            .send(driver::Command::FetchBlob(community, id, done))
+            .map_err(|_| "the p2p node has stopped".to_owned())?;
+        wait.await
+            .map_err(|_| "the p2p node has stopped".to_owned())?
+    }
+
+    /// A cloneable function that fetches blobs through this node, for the
+    /// node facade to call when a user asks for a blob it lacks.
+    pub fn blob_fetcher(
+        &self,
+    ) -> impl Fn(
+        commons_kernel::CommunityId,
+        [u8; 32],
+    ) -> futures::future::BoxFuture<'static, Result<(), String>>
+    + Send
+    + Sync
+    + 'static {
+        let commands = self.commands.clone();
+        move |community, id| {
+            let commands = commands.clone();
+            Box::pin(async move {
+                let (done, wait) = tokio::sync::oneshot::channel();
+                commands
+                    .send(driver::Command::FetchBlob(community, id, done))
+                    .map_err(|_| "the p2p node has stopped".to_owned())?;
+                wait.await
+                    .map_err(|_| "the p2p node has stopped".to_owned())?
+            })
         }
     }
 

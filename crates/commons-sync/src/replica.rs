@@ -104,6 +104,61 @@ pub trait Replica: Clone + Send + Sync + 'static {
 
     /// Called whenever the sync status changes.
     fn report(&self, status: &SyncStatus);
+
+    /// A blob's manifest (size and chunk hashes), if `peer` may receive the
+    /// community and this node has it.
+    fn blob_manifest(
+        &self,
+        _peer: PublicKey,
+        _community: CommunityId,
+        _id: [u8; 32],
+    ) -> BoxFuture<'_, Option<BlobManifest>> {
+        Box::pin(async { None })
+    }
+
+    /// One chunk of a blob, if `peer` may receive the community and this
+    /// node has it.
+    fn blob_chunk(
+        &self,
+        _peer: PublicKey,
+        _community: CommunityId,
+        _id: [u8; 32],
+        _index: u32,
+    ) -> BoxFuture<'_, Option<Vec<u8>>> {
+        Box::pin(async { None })
+    }
+
+    /// Stores a manifest a peer sent, after checking it against the id;
+    /// returns the chunks still missing.
+    fn store_blob_manifest(
+        &self,
+        _community: CommunityId,
+        _id: [u8; 32],
+        _manifest: BlobManifest,
+    ) -> BoxFuture<'_, Result<Vec<u32>, String>> {
+        Box::pin(async { Err("this node keeps no blobs".to_owned()) })
+    }
+
+    /// Stores a chunk a peer sent, after checking it against the manifest;
+    /// returns whether the blob is complete.
+    fn store_blob_chunk(
+        &self,
+        _community: CommunityId,
+        _id: [u8; 32],
+        _index: u32,
+        _bytes: Vec<u8>,
+    ) -> BoxFuture<'_, Result<bool, String>> {
+        Box::pin(async { Err("this node keeps no blobs".to_owned()) })
+    }
+}
+
+/// A blob's manifest as the sync layer carries it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobManifest {
+    /// Size in bytes.
+    pub size: u64,
+    /// BLAKE3 of each chunk, in order.
+    pub chunks: Vec<[u8; 32]>,
 }
 
 /// What an operator sees of sync.

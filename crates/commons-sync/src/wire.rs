@@ -105,6 +105,24 @@ pub enum Request {
         /// Consecutive entries.
         entries: Vec<WireEntry>,
     },
+    /// "Send me this part of a blob of `community`" (see `blobs`).
+    Blob {
+        /// The community the blob belongs to; checked like its log.
+        community: CommunityId,
+        /// The blob id.
+        id: serde_bytes::ByteArray<32>,
+        /// The manifest, or one chunk.
+        part: BlobPart,
+    },
+}
+
+/// Which part of a blob is asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BlobPart {
+    /// The size and the chunk hashes.
+    Manifest,
+    /// One chunk, by index.
+    Chunk(u32),
 }
 
 /// A signed record on the wire: canonical bytes and the author signature.
@@ -151,6 +169,15 @@ pub enum Response {
     /// Refused; the reason is for logs, and says nothing about whether the
     /// community exists.
     Denied(String),
+    /// A blob's manifest: its size and the BLAKE3 hash of each chunk.
+    BlobManifest {
+        /// Size in bytes.
+        size: u64,
+        /// Chunk hashes, in order.
+        chunks: Vec<serde_bytes::ByteArray<32>>,
+    },
+    /// One chunk of a blob.
+    BlobChunk(serde_bytes::ByteBuf),
 }
 
 /// Why bytes from a peer are not an entry.

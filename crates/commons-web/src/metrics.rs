@@ -27,6 +27,7 @@ pub struct Metrics {
     log_bytes: Family<CommunityLabels, Gauge>,
     sync_peers: Gauge,
     sync_lag: Family<CommunityLabels, Gauge>,
+    sync_outbox: Family<CommunityLabels, Gauge>,
     sync_events: Family<SyncLabels, Counter>,
 }
 
@@ -95,6 +96,12 @@ impl Metrics {
             "Entries a replicated log lacks behind the longest a peer reported",
             sync_lag.clone(),
         );
+        let sync_outbox = Family::<CommunityLabels, Gauge>::default();
+        registry.register(
+            "commons_sync_outbox",
+            "Writes made here waiting for the community's home node",
+            sync_outbox.clone(),
+        );
         registry.register(
             "commons_sync",
             "p2p sync events: entries applied, gossip received, invalid data, penalized peers, ranges",
@@ -108,6 +115,7 @@ impl Metrics {
             log_bytes,
             sync_peers,
             sync_lag,
+            sync_outbox,
             sync_events,
         }
     }
@@ -225,6 +233,12 @@ async fn metrics(State(state): State<AppState>) -> Result<Response, Problem> {
                     community: row.community.to_hex(),
                 })
                 .set(i64::try_from(row.lag).unwrap_or(i64::MAX));
+            metrics
+                .sync_outbox
+                .get_or_create(&CommunityLabels {
+                    community: row.community.to_hex(),
+                })
+                .set(i64::try_from(row.outbox).unwrap_or(i64::MAX));
         }
     }
     let mut text = String::new();

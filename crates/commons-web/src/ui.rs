@@ -5,6 +5,7 @@
 mod accounts;
 mod audit;
 mod communities;
+mod discover;
 mod home;
 mod intel;
 mod manage;
@@ -68,6 +69,7 @@ pub fn routes() -> Router<AppState> {
         .route("/intel/scans", get(intel::scan_runs))
         .route("/intel/scans/{run}", get(intel::scan_run))
         .route("/admin/notifications", get(patterns::notifications))
+        .route("/discover", get(discover::discover))
 }
 
 async fn app_css() -> Response {

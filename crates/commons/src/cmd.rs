@@ -2,7 +2,9 @@
 //! into a `commons_node::control::Command` (or serving) and rendering the reply.
 
 mod backup;
+mod blob;
 mod community;
+mod discover;
 mod identity;
 mod intel;
 mod log;
@@ -71,6 +73,11 @@ pub enum Command {
     Sync(network::SyncCommand),
     /// Security alerts: accepted security patterns found under the watched scan roots
     Notifications(notifications::NotificationsArgs),
+    /// Search communities and patterns across the communities this node holds
+    Discover(discover::DiscoverArgs),
+    /// Blobs by hash: store a file, or fetch one from peers
+    #[command(subcommand)]
+    Blob(blob::BlobCommand),
 }
 
 /// Runs a subcommand.
@@ -110,6 +117,8 @@ async fn dispatch(command: Command, target: &Target, json: bool) -> anyhow::Resu
         Command::Node(command) => network::node(command, target, json).await,
         Command::Peers => network::peers(target, json).await,
         Command::Sync(command) => network::sync(command, target, json).await,
+        Command::Discover(args) => discover::run(args, target, json).await,
+        Command::Blob(command) => blob::run(command, target, json).await,
         Command::Serve(_)
         | Command::Restore(_)
         | Command::Pattern(_)

@@ -35,11 +35,16 @@ pub async fn start(
         mdns: config.mdns,
         ..SyncConfig::default()
     };
-    commons_sync::start(
+    let handle = commons_sync::start(
         sync_config,
         node.network_secret(),
         NodeReplica(node.clone()),
     )
     .await
-    .context("cannot start the p2p node")
+    .context("cannot start the p2p node")?;
+    let fetch = handle.blob_fetcher();
+    node.set_blob_fetcher(std::sync::Arc::new(move |community, id| {
+        fetch(community, id)
+    }));
+    Ok(handle)
 }

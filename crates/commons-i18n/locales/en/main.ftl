@@ -349,3 +349,15 @@ write-pending-title = Pending
 write-pending-body = This node is not the community's home node, so your change was signed here and queued for the home node. It shows as pending on the community page until its entry comes back.
 community-pending-writes = Pending ({ $count })
 community-pending-writes-help = Written on this node and waiting for the community's home node; each leaves this list when its entry comes back.
+community-home-here = This node
+community-home-of = on { $home }
+
+## Federated discovery
+discover-title = Discover
+discover-query = Communities and patterns
+discover-followed = Include public communities this node follows that you have not joined
+discover-submit = Search
+discover-none = Nothing found.
+discover-from-here = on this node
+discover-from-joined = joined · home node { $home }
+discover-from-followed = followed · home node { $home }

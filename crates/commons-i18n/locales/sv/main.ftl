@@ -349,3 +349,15 @@ write-pending-title = Väntar
 write-pending-body = Den här noden är inte gemenskapens hemnod, så din ändring signerades här och köades för hemnoden. Den visas som väntande på gemenskapens sida tills dess post kommer tillbaka.
 community-pending-writes = Väntar ({ $count })
 community-pending-writes-help = Skrivet på den här noden och väntar på gemenskapens hemnod; varje post försvinner från listan när den kommer tillbaka.
+community-home-here = Den här noden
+community-home-of = på { $home }
+
+## Federerad upptäckt
+discover-title = Upptäck
+discover-query = Gemenskaper och mönster
+discover-followed = Ta med publika gemenskaper som den här noden följer men som du inte gått med i
+discover-submit = Sök
+discover-none = Inget hittades.
+discover-from-here = på den här noden
+discover-from-joined = medlem · hemnod { $home }
+discover-from-followed = följd · hemnod { $home }

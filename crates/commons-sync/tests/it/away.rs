@@ -13,7 +13,7 @@ use serde_json::json;
 
 use crate::support::{NodeReplica, config, node};
 
-fn ticking(peers: Vec<Multiaddr>) -> SyncConfig {
+pub(crate) fn ticking(peers: Vec<Multiaddr>) -> SyncConfig {
     let mut config = config(peers);
     config.tick = Duration::from_millis(300);
     config
@@ -21,41 +21,54 @@ fn ticking(peers: Vec<Multiaddr>) -> SyncConfig {
 
 /// A node whose process can stop and start again on the same database and
 /// data directory.
-struct Restartable {
-    node: Node,
-    sync: Option<SyncHandle>,
+pub(crate) struct Restartable {
+    pub(crate) node: Node,
+    pub(crate) sync: Option<SyncHandle>,
     db: TestDb,
     dir: tempfile::TempDir,
+    registry: Registry,
+    domain: bool,
 }
 
 impl Restartable {
     async fn new(backend: TestBackend) -> Restartable {
+        Restartable::with(backend, Registry::with_kernel(), false).await
+    }
+
+    /// A node running `registry`; `domain` creates the domain communities.
+    pub(crate) async fn with(
+        backend: TestBackend,
+        registry: Registry,
+        domain: bool,
+    ) -> Restartable {
         let db = TestDb::new(backend).await;
         let dir = tempfile::tempdir().expect("temp dir");
-        let node = Restartable::open(&db, &dir).await;
+        let node = Restartable::open(&db, &dir, &registry, domain).await;
         Restartable {
             node,
             sync: None,
             db,
             dir,
+            registry,
+            domain,
         }
     }
 
-    async fn open(db: &TestDb, dir: &tempfile::TempDir) -> Node {
+    async fn open(db: &TestDb, dir: &tempfile::TempDir, registry: &Registry, domain: bool) -> Node {
         let config = NodeConfig {
             data_dir: dir.path().to_owned(),
             database_url: Some(db.url.clone()),
             max_connections: 4,
-            default_communities: false,
+            default_communities: domain,
             public_url: "http://127.0.0.1:8080".into(),
         };
-        Node::open(&config, Registry::with_kernel())
+        Node::open(&config, registry.clone())
             .await
             .expect("open node")
             .0
     }
 
-    async fn start(&mut self, config: SyncConfig) {
+    pub(crate) async fn start(&mut self, config: SyncConfig) {
         let handle = commons_sync::start(
             config,
             self.node.network_secret(),
@@ -72,7 +85,7 @@ impl Restartable {
             sync.shutdown().await;
         }
         self.node.close().await;
-        self.node = Restartable::open(&self.db, &self.dir).await;
+        self.node = Restartable::open(&self.db, &self.dir, &self.registry, self.domain).await;
     }
 
     async fn log_len(&self, community: CommunityId) -> u64 {
@@ -85,7 +98,7 @@ impl Restartable {
             .map_or(0, |(_, n, _)| n)
     }
 
-    async fn wait_len(&self, community: CommunityId, len: u64) {
+    pub(crate) async fn wait_len(&self, community: CommunityId, len: u64) {
         let sync = self.sync.as_ref().expect("started");
         let mut events = sync.events();
         let wait = async {

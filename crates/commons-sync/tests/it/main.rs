@@ -2,6 +2,9 @@
 //! privacy and hostile peers, against real nodes on real databases.
 
 mod away;
+mod blobs;
+mod discover;
+mod home;
 mod support;
 
 use commons_sync::SyncEvent;

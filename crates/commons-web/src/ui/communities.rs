@@ -114,6 +114,14 @@ async fn list_page(
         Ok(communities) => communities,
         Err(error) => return page::node_error(visitor, error),
     };
+    // Names are unique per home node only: where two share a name, each
+    // says which home node it lives on.
+    let mut seen = std::collections::HashSet::new();
+    let shared_names: std::collections::HashSet<&str> = communities
+        .iter()
+        .map(|community| community.name.as_str())
+        .filter(|name| !seen.insert(*name))
+        .collect();
     let has_errors = errors.name.is_some() || errors.template.is_some();
     let status = if has_errors {
         StatusCode::UNPROCESSABLE_ENTITY
@@ -121,6 +129,7 @@ async fn list_page(
         StatusCode::OK
     };
     let body = html! {
+        p { a href="/discover" { (visitor.t("discover-title")) } }
         @if communities.is_empty() {
             p { (visitor.t("communities-empty")) }
         } @else {
@@ -129,6 +138,7 @@ async fn list_page(
                     caption #communities-caption .visually-hidden { (visitor.t("communities-title")) }
                     thead { tr {
                         th scope="col" { (visitor.t("col-name")) }
+                        th scope="col" { (visitor.t("community-home-node")) }
                         th scope="col" { (visitor.t("col-visibility")) }
                         th scope="col" .num { (visitor.t("col-members")) }
                         th scope="col" { (visitor.t("col-your-role")) }
@@ -136,7 +146,16 @@ async fn list_page(
                     tbody {
                         @for community in &communities {
                             tr {
-                                td { a href=(format!("/c/{}", community.id.to_hex())) { (community.name) } }
+                                td {
+                                    a href=(format!("/c/{}", community.id.to_hex())) { (community.name) }
+                                    @if shared_names.contains(community.name.as_str()) {
+                                        " " span.badge { (visitor.t_args("community-home-of", &[("home", short_key(&community.home).into())])) }
+                                    }
+                                }
+                                td {
+                                    @if community.is_home { (visitor.t("community-home-here")) }
+                                    @else { code title=(community.home.to_hex()) { (short_key(&community.home)) } }
+                                }
                                 td { (visitor.t(visibility_id(community.visibility))) }
                                 td .num { (community.members) }
                                 td { (your_role(visitor, community)) }

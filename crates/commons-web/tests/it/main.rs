@@ -2,6 +2,7 @@
 //! SQLite and (when `COMMONS_TEST_POSTGRES` is set) PostgreSQL, driven with
 //! reqwest.
 
+mod away;
 mod patterns;
 
 use std::net::SocketAddr;

@@ -1,4 +1,4 @@
-//! `commons community create|list|join|leave|role|invite|approve|remove|policy|follow`.
+//! `commons community create|list|join|leave|role|invite|approve|remove|policy|follow|move-home|adopt`.
 
 use std::process::ExitCode;
 
@@ -119,6 +119,24 @@ pub enum CommunityCommand {
         /// The community's id
         id: String,
     },
+    /// Move a community homed on this node to another node (see docs/sync.md)
+    MoveHome {
+        /// The community's id or name
+        community: String,
+        /// The new home node's key (`commons node info` there)
+        node_key: String,
+        /// A new file to receive the community key for the new home's operator
+        #[arg(long, value_name = "FILE")]
+        key_out: std::path::PathBuf,
+        /// Acting admin
+        #[arg(long, default_value = "admin")]
+        user: String,
+    },
+    /// Take over a community's key from its old home node (`move-home --key-out`)
+    Adopt {
+        /// The key file
+        key_file: std::path::PathBuf,
+    },
 }
 
 pub async fn run(
@@ -127,6 +145,25 @@ pub async fn run(
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let command = match command {
+        CommunityCommand::MoveHome {
+            community,
+            node_key,
+            key_out,
+            user,
+        } => return move_home(target, json, user, community, node_key, &key_out).await,
+        CommunityCommand::Adopt { key_file } => {
+            let key = std::fs::read_to_string(&key_file).map_err(|error| {
+                anyhow::anyhow!("cannot read the key file {}: {error}", key_file.display())
+            })?;
+            let reply = target.run(Command::CommunityAdopt { key }).await?;
+            print_reply(&reply, json, |reply| {
+                println!(
+                    "this node holds the key of {}; it appends to the log once its copy names it home",
+                    text(&reply["community"])
+                )
+            });
+            return Ok(ExitCode::SUCCESS);
+        }
         CommunityCommand::Create {
             name,
             private,
@@ -237,6 +274,76 @@ pub async fn run(
             )
         }
         _ => print_row(reply),
+    });
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Moves the community, writing its key to a file created before the move
+/// (the node forgets the key, so it must not get lost on the way).
+async fn move_home(
+    target: &Target,
+    json: bool,
+    user: String,
+    community: String,
+    home: String,
+    key_out: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(key_out)
+        .map_err(|error| {
+            anyhow::anyhow!(
+                "cannot create the key file {}: {error} (it must not exist yet)",
+                key_out.display()
+            )
+        })?;
+    let result = target
+        .run(Command::CommunityMoveHome {
+            user,
+            community,
+            home,
+        })
+        .await;
+    let mut reply = match result {
+        Ok(reply) => reply,
+        Err(error) => {
+            drop(file);
+            let _ = std::fs::remove_file(key_out);
+            return Err(error);
+        }
+    };
+    let key = reply["community_key"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    writeln!(file, "{key}")
+        .and_then(|()| file.sync_all())
+        .map_err(|error| {
+            anyhow::anyhow!(
+                "the community moved but its key could not be written to {}: {error}; it is {key}",
+                key_out.display()
+            )
+        })?;
+    if let Value::Object(map) = &mut reply {
+        map.remove("community_key");
+        map.insert(
+            "key_file".into(),
+            Value::String(key_out.display().to_string()),
+        );
+    }
+    print_reply(&reply, json, |reply| {
+        println!(
+            "moved {} to node {} (entry {}); its key is in {}: hand it to that node's operator for `commons community adopt`, then delete it",
+            text(&reply["community"]),
+            text(&reply["home"]),
+            reply["seq"],
+            text(&reply["key_file"]),
+        )
     });
     Ok(ExitCode::SUCCESS)
 }

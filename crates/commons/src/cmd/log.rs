@@ -1,4 +1,5 @@
-//! `commons log show`.
+//! `commons log show`: a community's log entries, then the writes made here
+//! that are still pending at its home node.
 
 use std::process::ExitCode;
 
@@ -55,5 +56,29 @@ pub async fn run(command: LogCommand, target: &Target, json: bool) -> anyhow::Re
             );
         }
     });
+    // Writes made here that wait for the community's home node follow the
+    // log as pending rows (text only; `sync status --json` lists them).
+    let community = reply
+        .as_array()
+        .and_then(|entries| entries.first())
+        .map(|entry| text(&entry["community"]).to_owned());
+    if let (false, Some(community)) = (json, community) {
+        let status = target.run(Command::SyncStatus).await?;
+        let pending = status
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|row| row["community"] == community.as_str())
+            .flat_map(|row| row["pending"].as_array().into_iter().flatten());
+        for write in pending {
+            let author = text(&write["author"]);
+            println!(
+                "pending\t{}\t{}…\t{}\t-",
+                text(&write["kind"]),
+                &author[..author.len().min(12)],
+                text(&write["record"]),
+            );
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

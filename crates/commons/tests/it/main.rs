@@ -1385,6 +1385,10 @@ fn two_nodes_replicate_over_p2p() {
         metrics.contains(&format!("commons_sync_lag{{community=\"{web}\"}} 0")),
         "{metrics}"
     );
+    assert!(
+        metrics.contains(&format!("commons_sync_outbox{{community=\"{web}\"}} 0")),
+        "{metrics}"
+    );
     follower_server.stop();
     home_server.stop();
     // Stopped, the identity is still known; the network is not running.
@@ -1514,6 +1518,9 @@ fn writes_away_from_home_are_pending_until_the_home_node_has_them() {
     let text = follower.ok(&["sync", "status"], None);
     assert!(text.contains("PENDING RECORD"), "{text}");
     assert!(text.contains("community.invite"), "{text}");
+    let log = follower.ok(&["log", "show", &web], None);
+    assert!(log.contains("pending\tcommunity.join"), "{log}");
+    assert!(log.contains("pending\tcommunity.invite"), "{log}");
 
     // Started again, the follower forwards both; they come back once.
     let (follower_server, _) = follower.serve_p2p(&[&home_addr]);
@@ -1534,6 +1541,259 @@ fn writes_away_from_home_are_pending_until_the_home_node_has_them() {
         1,
         "{log}"
     );
+    // Discovery: the followed community counts only when asked for, and
+    // says where it comes from.
+    let home_key = home.json(&["node", "info"])["node_key"]
+        .as_str()
+        .expect("node key")
+        .to_owned();
+    assert_eq!(
+        follower
+            .ok(&["discover", "web", "--user", "carol"], None)
+            .trim(),
+        "nothing found"
+    );
+    let found = follower.ok(&["discover", "web", "--followed", "--user", "carol"], None);
+    assert!(
+        found.contains(&format!("followed, home node {home_key}")),
+        "{found}"
+    );
+    let found = follower.json(&["discover", "web", "--followed", "--user", "bob"]);
+    assert_eq!(found[0]["origin"], "joined", "{found}");
+    follower.fails(&["discover", " "], None, "at least one word");
     follower_server.stop();
+    home_server.stop();
+}
+
+#[test]
+fn a_community_moves_home_through_the_cli() {
+    let old = Cli::new();
+    old.ok(&["user", "list"], None);
+    old.ok(
+        &["user", "add", "carol", "--password-stdin"],
+        Some(PASSWORD),
+    );
+    let new = Cli::new();
+    new.ok(&["user", "list"], None);
+    let new_key = new.json(&["node", "info"])["node_key"]
+        .as_str()
+        .expect("node key")
+        .to_owned();
+    let web = old
+        .json(&["community", "list"])
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["name"] == "web")
+        .expect("web")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let key_file = old.data_dir().join("web.key");
+    let key_out = key_file.to_str().expect("utf-8 path");
+    old.fails(
+        &[
+            "community",
+            "move-home",
+            "web",
+            "not-a-key",
+            "--key-out",
+            key_out,
+        ],
+        None,
+        "node key",
+    );
+    assert!(!key_file.exists(), "a refused move leaves no key file");
+    std::fs::write(&key_file, "").expect("write");
+    old.fails(
+        &[
+            "community",
+            "move-home",
+            "web",
+            &new_key,
+            "--key-out",
+            key_out,
+        ],
+        None,
+        "must not exist",
+    );
+    std::fs::remove_file(&key_file).expect("remove");
+    old.fails(
+        &[
+            "community",
+            "move-home",
+            "web",
+            &new_key,
+            "--key-out",
+            key_out,
+            "--user",
+            "carol",
+        ],
+        None,
+        "only an admin",
+    );
+    let moved = old.json(&[
+        "community",
+        "move-home",
+        "web",
+        &new_key,
+        "--key-out",
+        key_out,
+    ]);
+    assert_eq!(moved["home"], new_key.as_str(), "{moved}");
+    assert!(
+        moved.get("community_key").is_none(),
+        "the key is not printed"
+    );
+    let key = std::fs::read_to_string(&key_file).expect("key file");
+    assert_eq!(key.trim().len(), 64);
+    // The old home no longer appends: its writes are pending.
+    let pending = old.ok(&["community", "invite", "web", "carol"], None);
+    assert!(pending.starts_with("pending "), "{pending}");
+
+    // The new home adopts the key once the log is there, and then appends
+    // what waited for it.
+    new.fails(&["community", "adopt", key_out], None, "follow it");
+    let (old_server, old_addr) = old.serve_p2p(&[]);
+    new.ok(&["community", "follow", &web], None);
+    let (new_server, _) = new.serve_p2p(&[&old_addr]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let status = new.json(&["sync", "status"]);
+        let arrived = status.as_array().expect("rows").iter().any(|row| {
+            row["community"] == web.as_str()
+                && row["local_seq"].as_u64() > Some(0)
+                && row["lag"] == 0
+        });
+        if arrived {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no catch-up: {status}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    new.ok(&["community", "adopt", key_out], None);
+    loop {
+        let status = old.json(&["sync", "status"]);
+        let row = status
+            .as_array()
+            .expect("rows")
+            .iter()
+            .find(|row| row["community"] == web.as_str())
+            .cloned()
+            .expect("web");
+        if row["outbox"] == 0 && row["lag"] == 0 {
+            assert_eq!(row["is_home"], false, "{row}");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "not delivered: {row}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let listed = new.json(&["community", "list"]);
+    let row = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["id"] == web.as_str())
+        .cloned()
+        .expect("web listed");
+    assert_eq!(row["is_home"], true, "{row}");
+    let log = new.json(&["log", "show", &web]);
+    let kinds: Vec<&str> = log
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter_map(|entry| entry["kind"].as_str())
+        .collect();
+    assert!(kinds.contains(&"community.home"), "{log}");
+    assert_eq!(kinds.last(), Some(&"community.invite"), "{log}");
+    new_server.stop();
+    old_server.stop();
+}
+
+#[test]
+fn blobs_are_added_and_fetched_from_peers_by_hash() {
+    let home = Cli::new();
+    home.ok(&["user", "list"], None);
+    let web = home
+        .json(&["community", "list"])
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["name"] == "web")
+        .expect("web")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let file = home.data_dir().join("capture.bin");
+    let bytes: Vec<u8> = (0..600_000u32).map(|i| (i % 253) as u8).collect();
+    std::fs::write(&file, &bytes).expect("write");
+    let id = home.ok(&["blob", "add", "web", file.to_str().expect("path")], None);
+    let id = id.trim().to_owned();
+    assert_eq!(id.len(), 64, "{id}");
+    let (home_server, home_addr) = home.serve_p2p(&[]);
+
+    let reader = Cli::new();
+    let output = reader
+        .command(&["community", "follow", &web])
+        .env("COMMONS_DEFAULT_COMMUNITIES", "false")
+        .output()
+        .expect("follow");
+    assert!(output.status.success(), "{output:?}");
+    let out = reader.data_dir().join("copy.bin");
+    let out = out.to_str().expect("path").to_owned();
+    // Before the community's log is here, it is unknown.
+    reader.fails(
+        &["blob", "get", &web, &id, "--out", &out],
+        None,
+        "not found",
+    );
+    let (reader_server, _) = reader.serve_p2p(&[&home_addr]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let status = reader.json(&["sync", "status"]);
+        let arrived = status
+            .as_array()
+            .expect("rows")
+            .iter()
+            .any(|row| row["community"] == web.as_str() && row["local_seq"].as_u64() > Some(0));
+        if arrived {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no catch-up: {status}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    reader.fails(
+        &["blob", "get", &web, "beef", "--out", &out],
+        None,
+        "64 hex",
+    );
+    // Stopped, the node cannot fetch what it lacks.
+    reader_server.stop();
+    reader.fails(
+        &["blob", "get", &web, &id, "--out", &out],
+        None,
+        "not running",
+    );
+    let (reader_server, _) = reader.serve_p2p(&[&home_addr]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while reader.json(&["peers"]).as_array().is_none_or(Vec::is_empty) {
+        assert!(std::time::Instant::now() < deadline, "no peer");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let wrote = reader.ok(&["blob", "get", &web, &id, "--out", &out], None);
+    assert!(wrote.starts_with("wrote 600000 bytes"), "{wrote}");
+    assert_eq!(std::fs::read(&out).expect("copy"), bytes);
+    reader.fails(
+        &["blob", "get", &web, &id, "--out", &out],
+        None,
+        "must not exist",
+    );
+    reader_server.stop();
     home_server.stop();
 }
