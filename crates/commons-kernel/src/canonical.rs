@@ -43,7 +43,13 @@ pub fn check(value: &Value) -> Result<(), CanonicalError> {
     to_vec(value).map(drop)
 }
 
-fn write_value(out: &mut Vec<u8>, value: &Value, depth: usize) -> Result<(), CanonicalError> {
+/// Appends the encoding of `value` nested `depth` levels deep, for callers
+/// that write the levels above it themselves (see `Record::encode`).
+pub(crate) fn write_value(
+    out: &mut Vec<u8>,
+    value: &Value,
+    depth: usize,
+) -> Result<(), CanonicalError> {
     if depth > MAX_DEPTH {
         return Err(CanonicalError::TooDeep);
     }
@@ -56,7 +62,7 @@ fn write_value(out: &mut Vec<u8>, value: &Value, depth: usize) -> Result<(), Can
                 .as_i64()
                 .filter(|n| n.abs() <= MAX_SAFE_INTEGER)
                 .ok_or_else(|| CanonicalError::NotAnInteger(number.to_string()))?;
-            out.extend_from_slice(integer.to_string().as_bytes());
+            write_integer(out, integer)?;
         }
         Value::String(string) => write_string(out, string),
         Value::Array(items) => {
@@ -90,7 +96,19 @@ fn write_value(out: &mut Vec<u8>, value: &Value, depth: usize) -> Result<(), Can
     Ok(())
 }
 
-fn write_string(out: &mut Vec<u8>, string: &str) {
+/// Appends an integer, refusing one outside ±2^53.
+pub(crate) fn write_integer(out: &mut Vec<u8>, integer: i64) -> Result<(), CanonicalError> {
+    use std::io::Write;
+
+    if integer.abs() > MAX_SAFE_INTEGER {
+        return Err(CanonicalError::NotAnInteger(integer.to_string()));
+    }
+    write!(out, "{integer}").expect("writing to a Vec cannot fail");
+    Ok(())
+}
+
+/// Appends a string with the shortest JSON escapes.
+pub(crate) fn write_string(out: &mut Vec<u8>, string: &str) {
     out.push(b'"');
     for ch in string.chars() {
         match ch {

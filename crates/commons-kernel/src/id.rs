@@ -203,8 +203,7 @@ impl Kind {
                     .chars()
                     .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
         };
-        let segments: Vec<&str> = text.split('.').collect();
-        if segments.len() < 2 || !segments.iter().all(|s| segment_ok(s)) {
+        if !text.contains('.') || !text.split('.').all(segment_ok) {
             return Err(IdError::new(
                 what,
                 text,

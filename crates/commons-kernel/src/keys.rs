@@ -227,10 +227,20 @@ fn verify_chunk(items: &[(&[u8], &Signature, &PublicKey)]) -> Result<(), usize> 
     let mut messages = Vec::with_capacity(items.len());
     let mut signatures = Vec::with_capacity(items.len());
     let mut keys = Vec::with_capacity(items.len());
+    // Decompressing a key costs a field square root, and a batch mostly
+    // repeats a few authors: each distinct key is decompressed once.
+    let mut decompressed: std::collections::HashMap<[u8; 32], VerifyingKey> =
+        std::collections::HashMap::new();
     for (idx, (message, signature, key)) in items.iter().enumerate() {
-        let verifying_key = match VerifyingKey::from_bytes(&key.0) {
-            Ok(verifying_key) if !verifying_key.is_weak() => verifying_key,
-            _ => return Err(idx),
+        let verifying_key = match decompressed.get(&key.0) {
+            Some(verifying_key) => *verifying_key,
+            None => match VerifyingKey::from_bytes(&key.0) {
+                Ok(verifying_key) if !verifying_key.is_weak() => {
+                    decompressed.insert(key.0, verifying_key);
+                    verifying_key
+                }
+                _ => return Err(idx),
+            },
         };
         messages.push(*message);
         signatures.push(ed25519_dalek::Signature::from_bytes(&signature.0));

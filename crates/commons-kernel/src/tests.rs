@@ -187,6 +187,20 @@ proptest! {
     }
 
     #[test]
+    fn typed_decoding_equals_the_value_path(text in ".{0,64}", number in -1_000_000i64..1_000_000, tags in proptest::collection::vec("[a-z]{1,8}", 0..5), refs in 0usize..3) {
+        let author = SecretKey::generate();
+        let community = SecretKey::generate();
+        let mut content = record(&author, &community, json!({"text": text, "n": number, "tags": tags, "nested": {"b": [null, true]}}));
+        content.refs = (0..refs).map(|idx| RecordId::from_bytes([idx as u8; 32])).collect();
+        let signed = SignedRecord::sign(content, &author).expect("sign");
+        let value: Value = serde_json::from_slice(signed.encoded()).expect("json");
+        let by_value = Record::from_json(&value).expect("value path");
+        let typed = Record::from_slice(signed.encoded()).expect("typed path");
+        prop_assert_eq!(&typed, &by_value);
+        prop_assert_eq!(&typed, signed.record());
+    }
+
+    #[test]
     fn any_single_byte_flip_in_a_body_is_detected(idx in 0usize..4, flip in 1u8..=255) {
         let community = SecretKey::generate();
         let author = SecretKey::generate();
@@ -204,5 +218,110 @@ proptest! {
             }
         }
         prop_assert_eq!(failed_at, Some(idx as u64));
+    }
+}
+
+#[test]
+fn typed_decoding_refuses_what_is_not_a_record() {
+    let author = SecretKey::generate();
+    let community = SecretKey::generate();
+    let signed = SignedRecord::sign(record(&author, &community, json!({})), &author).expect("sign");
+    let text = std::str::from_utf8(signed.encoded()).expect("utf-8");
+    // Without a body or refs it is still the same record.
+    let bare = text
+        .replace(r#""body":{},"#, "")
+        .replace(r#","refs":[]"#, "");
+    assert_eq!(
+        Record::from_slice(bare.as_bytes()).expect("bare"),
+        *signed.record()
+    );
+    let bad = [
+        text.replace(r#""v":1"#, r#""v":2"#),
+        text.replace(r#""v":1"#, r#""v":1,"extra":0"#),
+        text.replace(r#""kind":"test.note""#, r#""kind":"Note""#),
+        text.replace(r#""refs":[]"#, r#""refs":["zz"]"#),
+        text.replace(r#""refs":[]"#, r#""refs":null"#),
+        text.replace(r#""ts":1700000000000"#, r#""ts":1.5"#),
+        text.replace(r#""author":""#, r#""author":"A"#),
+        "[]".to_owned(),
+        "{".to_owned(),
+    ];
+    for text in bad {
+        assert!(Record::from_slice(text.as_bytes()).is_err(), "{text}");
+        let by_value = serde_json::from_str::<Value>(&text)
+            .ok()
+            .map(|value| Record::from_json(&value));
+        assert!(!matches!(by_value, Some(Ok(_))), "{text}");
+    }
+}
+
+/// Any JSON value, floats, huge integers, escapes and non-ASCII keys included.
+fn any_json() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(|n| json!(n)),
+        (-10_000i64..10_000).prop_map(|n| json!(n)),
+        any::<f64>().prop_map(|f| json!(f)),
+        "\\PC{0,12}".prop_map(Value::String),
+        proptest::collection::vec(
+            prop_oneof![
+                Just('"'),
+                Just('\\'),
+                Just('é'),
+                (0u8..0x20).prop_map(char::from)
+            ],
+            0..6
+        )
+        .prop_map(|chars| Value::String(chars.into_iter().collect())),
+    ];
+    leaf.prop_recursive(4, 32, 6, |inner| {
+        prop_oneof![
+            proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+            proptest::collection::btree_map("[a-zA-Z_\"é]{0,5}", inner, 0..6)
+                .prop_map(|map| Value::Object(map.into_iter().collect())),
+        ]
+    })
+}
+
+proptest! {
+    #[test]
+    fn record_encoding_equals_the_general_encoder(body in any_json(), ts in prop_oneof![any::<i64>(), -100i64..100], refs in 0usize..3) {
+        let author = SecretKey::from_bytes(&[1; 32]);
+        let community = SecretKey::from_bytes(&[2; 32]);
+        let mut content = record(&author, &community, body);
+        content.ts = Timestamp(ts);
+        content.refs = (0..refs).map(|idx| RecordId::from_bytes([idx as u8; 32])).collect();
+        let general = canonical::to_vec(&json!({
+            "v": 1,
+            "kind": content.kind.as_str(),
+            "community": content.community.to_hex(),
+            "author": content.author.to_hex(),
+            "ts": content.ts.0,
+            "body": content.body,
+            "refs": content.refs.iter().map(RecordId::to_hex).collect::<Vec<_>>(),
+        }));
+        match (content.encode(), general) {
+            (Ok(direct), Ok(general)) => prop_assert_eq!(direct, general),
+            (Err(crate::record::RecordError::NotCanonical(direct)), Err(general)) => {
+                prop_assert_eq!(direct, general)
+            }
+            (direct, general) => prop_assert!(false, "{direct:?} but {general:?}"),
+        }
+    }
+}
+
+#[test]
+fn deep_bodies_are_refused_at_the_same_depth() {
+    let author = SecretKey::from_bytes(&[1; 32]);
+    let community = SecretKey::from_bytes(&[2; 32]);
+    for depth in 28..34 {
+        let mut body = json!(1);
+        for _ in 0..depth {
+            body = json!([body]);
+        }
+        let content = record(&author, &community, body.clone());
+        let general = canonical::to_vec(&json!({"body": body}));
+        assert_eq!(content.encode().is_ok(), general.is_ok(), "depth {depth}");
     }
 }

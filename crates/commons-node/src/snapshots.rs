@@ -62,6 +62,13 @@ impl Snapshots {
 }
 
 impl Node {
+    /// A number that grows after every commit that may change a projection.
+    /// Anything derived from projections read after seeing generation `g`
+    /// may be reused for as long as the generation is still `g`.
+    pub fn generation(&self) -> u64 {
+        self.inner.snapshots.generation.load(Ordering::Acquire)
+    }
+
     /// The community as of the latest append, or `None` if it has no
     /// genesis entry here. Visibility is the caller's to check.
     pub async fn snapshot(&self, id: CommunityId) -> Result<Option<Arc<Snapshot>>, NodeError> {

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use commons_kernel::capability::ValidationContext;
 use commons_kernel::{Entry, Validator};
 use futures::future::BoxFuture;
 use sqlx::AnyConnection;
@@ -38,6 +39,23 @@ pub trait Capability: Validator {
         conn: &'c mut AnyConnection,
         entries: &'c [Entry],
     ) -> BoxFuture<'c, Result<(), StoreError>>;
+
+    /// Reduces a run the append has already applied to a validation
+    /// context: `before` is the context loaded for exactly the run's keys
+    /// (its authors and subjects), `after` the same context once each record
+    /// was applied in order. A capability whose reducer is nothing but the
+    /// difference of those two states (the built-in `community` capability)
+    /// overrides this to skip reading and applying everything again; the
+    /// default reduces the run.
+    fn reduce_applied<'c>(
+        &'c self,
+        conn: &'c mut AnyConnection,
+        entries: &'c [Entry],
+        _before: &'c ValidationContext,
+        _after: &'c ValidationContext,
+    ) -> BoxFuture<'c, Result<(), StoreError>> {
+        self.reduce(conn, entries)
+    }
 }
 
 /// The capabilities a node runs, by name.

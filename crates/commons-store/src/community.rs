@@ -83,6 +83,33 @@ impl Capability for CommunityCapability {
     ) -> BoxFuture<'c, Result<(), StoreError>> {
         Box::pin(reduce(conn, entries))
     }
+
+    // `reduce` below loads the context for the run's keys, applies the run
+    // and persists the difference: given both states it only persists.
+    fn reduce_applied<'c>(
+        &'c self,
+        conn: &'c mut AnyConnection,
+        entries: &'c [Entry],
+        before: &'c ValidationContext,
+        after: &'c ValidationContext,
+    ) -> BoxFuture<'c, Result<(), StoreError>> {
+        Box::pin(async move {
+            let Some(first) = entries.first() else {
+                return Ok(());
+            };
+            let community = first.record().record().community;
+            persist(conn, community, before, after, created_ts(entries)).await
+        })
+    }
+}
+
+/// The genesis record's time, if the run holds the genesis.
+fn created_ts(entries: &[Entry]) -> i64 {
+    entries
+        .iter()
+        .map(|entry| entry.record().record())
+        .find(|record| record.kind.as_str() == "community.create")
+        .map_or(0, |record| record.ts.0)
 }
 
 /// Loads what the run's records read, lets the kernel apply them in order,
@@ -93,26 +120,110 @@ async fn reduce(conn: &mut AnyConnection, entries: &[Entry]) -> Result<(), Store
         return Ok(());
     };
     let community = first.record().record().community;
+    let before = load_context(conn, community, &run_keys(entries)).await?;
+    let mut ctx = before.clone();
+    apply_run(&mut ctx, entries)?;
+    persist(conn, community, &before, &ctx, created_ts(entries)).await
+}
+
+/// Whether `capability` is this crate's [`CommunityCapability`], whose
+/// reducer [`ReplayMirror`] may stand in for. The registry refuses a second
+/// capability named `community`, and `with_kernel` registers this one.
+pub(crate) fn is_builtin(capability: &dyn Capability) -> bool {
+    capability.capability() == CommunityValidator.capability()
+        && std::ptr::eq(capability.kinds(), CommunityValidator.kinds())
+        && std::ptr::eq(
+            capability.projection_tables(),
+            CommunityCapability.projection_tables(),
+        )
+}
+
+/// The `community` reducer for a replay of one log: replay starts from
+/// emptied tables and this mirror applies every run it persists, so the
+/// state [`reduce`] would read back with [`load_context`] is already here.
+/// Each run still loads, applies and persists exactly as `reduce` does; only
+/// the reads come from memory.
+#[derive(Debug, Default)]
+pub(crate) struct ReplayMirror {
+    community: Option<CommunityInfo>,
+    memberships: HashMap<PublicKey, Membership>,
+    invites: HashMap<PublicKey, Invite>,
+    admin_count: u64,
+}
+
+impl ReplayMirror {
+    /// What [`load_context`] reads for `keys` from tables holding this state.
+    fn context(&self, keys: &[PublicKey]) -> ValidationContext {
+        let mut ctx = ValidationContext {
+            community: self.community.clone(),
+            admin_count: self.admin_count,
+            ..ValidationContext::default()
+        };
+        for key in keys {
+            if let Some(membership) = self.memberships.get(key) {
+                ctx.memberships.insert(*key, membership.clone());
+            }
+            if let Some(invite) = self.invites.get(key) {
+                ctx.invites.insert(*key, *invite);
+            }
+        }
+        ctx
+    }
+
+    /// Reduces one run of the log this mirror follows.
+    pub(crate) async fn reduce(
+        &mut self,
+        conn: &mut AnyConnection,
+        entries: &[Entry],
+    ) -> Result<(), StoreError> {
+        let Some(first) = entries.first() else {
+            return Ok(());
+        };
+        let community = first.record().record().community;
+        let before = self.context(&run_keys(entries));
+        let mut ctx = before.clone();
+        apply_run(&mut ctx, entries)?;
+        persist(conn, community, &before, &ctx, created_ts(entries)).await?;
+        let (upserts, deletes) = changed(&before.memberships, &ctx.memberships);
+        for key in deletes {
+            self.memberships.remove(&key);
+        }
+        for (key, membership) in upserts {
+            self.memberships.insert(key, membership.clone());
+        }
+        let (upserts, deletes) = changed(&before.invites, &ctx.invites);
+        for key in deletes {
+            self.invites.remove(&key);
+        }
+        for (key, invite) in upserts {
+            self.invites.insert(key, *invite);
+        }
+        self.community = ctx.community;
+        self.admin_count = ctx.admin_count;
+        Ok(())
+    }
+}
+
+/// The keys a run's records read: their authors and subjects.
+fn run_keys(entries: &[Entry]) -> Vec<PublicKey> {
     let mut keys = Vec::with_capacity(entries.len() * 2);
     for entry in entries {
         let record = entry.record().record();
         keys.push(record.author);
         keys.extend(CommunityValidator.subjects(record));
     }
-    let before = load_context(conn, community, &keys).await?;
-    let mut ctx = before.clone();
+    keys
+}
+
+/// Applies a run's records in order, each at its own sequence number.
+fn apply_run(ctx: &mut ValidationContext, entries: &[Entry]) -> Result<(), StoreError> {
     for entry in entries {
         ctx.seq = entry.seq();
         CommunityValidator
-            .apply(&mut ctx, entry.record().record())
+            .apply(ctx, entry.record().record())
             .map_err(|e| StoreError::Corrupt(format!("entry {}: {e}", entry.seq())))?;
     }
-    let created_ts = entries
-        .iter()
-        .map(|entry| entry.record().record())
-        .find(|record| record.kind.as_str() == "community.create")
-        .map_or(0, |record| record.ts.0);
-    persist(conn, community, &before, &ctx, created_ts).await
+    Ok(())
 }
 
 /// Writes the difference between two states of one community.
@@ -445,6 +556,30 @@ impl Store {
     ) -> Result<Option<Membership>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         load_membership(&mut conn, community, key).await
+    }
+
+    /// Unused invitations of a community, by invitee key.
+    pub async fn invites(
+        &self,
+        community: CommunityId,
+    ) -> Result<Vec<(PublicKey, Invite)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT invitee_key, inviter_key, seq FROM invites WHERE community_id = $1 \
+             ORDER BY invitee_key",
+        )
+        .bind(community.to_hex())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let seq: i64 = row.try_get("seq")?;
+                let invite = Invite {
+                    inviter: parse_col(row, "inviter_key")?,
+                    seq: seq as u64,
+                };
+                Ok((parse_col(row, "invitee_key")?, invite))
+            })
+            .collect()
     }
 
     /// Whether `key` holds an unused invitation.

@@ -6,6 +6,7 @@ use commons_node::Node;
 
 use crate::metrics::Metrics;
 use crate::ratelimit::RateLimits;
+use crate::ui::cache::PageCache;
 
 /// Settings of the HTTP edge. The default: plain cookies, closed
 /// registration, [`RateLimitConfig::default`].
@@ -41,6 +42,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Rate limiters, keyed by address, user, or address and login name.
     pub limits: Arc<RateLimits>,
+    /// Rendered pages for visitors who are not logged in.
+    pub pages: Arc<PageCache>,
 }
 
 impl Default for RateLimitConfig {
@@ -62,6 +65,7 @@ impl AppState {
             config,
             metrics: Arc::new(Metrics::new()),
             limits,
+            pages: Arc::default(),
         }
     }
 }

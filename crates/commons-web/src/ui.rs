@@ -4,6 +4,7 @@
 
 mod accounts;
 mod audit;
+pub(crate) mod cache;
 mod communities;
 mod discover;
 mod home;

@@ -2,6 +2,7 @@
 //! members and recent log, and joining and leaving.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::Form;
 use axum::extract::rejection::{FormRejection, PathRejection};
@@ -15,6 +16,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::AppState;
+use crate::ui::cache::{CSRF_MARK, PageKey};
 use crate::ui::manage;
 use crate::ui::page::{self, Field, csrf_field, error_summary, role_id, short_key, visibility_id};
 use crate::ui::session::{Visitor, redirect_with_cookies};
@@ -229,6 +231,17 @@ pub async fn show(
     let Ok(Path(id_or_name)) = id_or_name else {
         return page::not_found(&visitor);
     };
+    // Read before the data, so a page is never kept under a newer
+    // generation than what it shows.
+    let generation = state.node.generation();
+    let key = PageKey::of(&visitor);
+    if let Some(html) = key
+        .as_ref()
+        .and_then(|key| state.pages.get(generation, key))
+    {
+        let html = html.replace(CSRF_MARK, &visitor.csrf);
+        return page::respond(&visitor, StatusCode::OK, html);
+    }
     let viewer = visitor.user();
     let community = match state.node.community(&id_or_name, viewer).await {
         Ok(community) => community,
@@ -361,7 +374,21 @@ pub async fn show(
             }
         }
     };
-    page::render(&visitor, community.name.as_str(), body)
+    let Some(key) = key else {
+        return page::render(&visitor, community.name.as_str(), body);
+    };
+    // Rendered once with a mark where the token goes, then served to every
+    // anonymous visitor with theirs.
+    let mut marked = visitor;
+    let csrf = std::mem::replace(&mut marked.csrf, CSRF_MARK.to_owned());
+    let html: Arc<str> = page::document(&marked, community.name.as_str(), body).into();
+    marked.csrf = csrf;
+    state.pages.put(generation, key, Arc::clone(&html));
+    page::respond(
+        &marked,
+        StatusCode::OK,
+        html.replace(CSRF_MARK, &marked.csrf),
+    )
 }
 
 /// The visitor's standing and the join or leave button.

@@ -17,6 +17,11 @@ pub fn render(visitor: &Visitor, title: &str, body: Markup) -> Response {
 
 /// Renders a full page.
 pub fn render_status(visitor: &Visitor, status: StatusCode, title: &str, body: Markup) -> Response {
+    respond(visitor, status, document(visitor, title, body))
+}
+
+/// The HTML of a full page.
+pub fn document(visitor: &Visitor, title: &str, body: Markup) -> String {
     let markup = html! {
         (DOCTYPE)
         html lang=(visitor.locale.code()) {
@@ -40,7 +45,12 @@ pub fn render_status(visitor: &Visitor, status: StatusCode, title: &str, body: M
             }
         }
     };
-    let mut response = (status, Html(markup.into_string())).into_response();
+    markup.into_string()
+}
+
+/// A page's HTML as a response, with the headers and cookies every page sets.
+pub fn respond(visitor: &Visitor, status: StatusCode, html: String) -> Response {
+    let mut response = (status, Html(html)).into_response();
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_SECURITY_POLICY,

@@ -950,3 +950,86 @@ async fn control_socket_executes_commands() {
     let response = exchange(r#"{"command":"launch-missiles"}"#).await;
     assert!(response.starts_with("HTTP/1.1 422"), "{response}");
 }
+
+/// The CSRF token a logged-out page's forms carry, and the one its cookie sets.
+async fn anonymous_page(app: &TestApp, path: &str, language: &str) -> (String, String, String) {
+    let response = Client::new()
+        .get(app.url(path))
+        .header(header::ACCEPT_LANGUAGE, language)
+        .send()
+        .await
+        .expect("page");
+    assert_eq!(response.status(), StatusCode::OK);
+    let cookie = response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .find_map(|value| value.strip_prefix("commons_csrf="))
+        .and_then(|value| value.split(';').next())
+        .expect("a fresh csrf cookie")
+        .to_owned();
+    let html = response.text().await.expect("html");
+    let field = html
+        .split(r#"name="csrf" value=""#)
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a csrf field")
+        .to_owned();
+    (html, field, cookie)
+}
+
+#[tokio::test]
+async fn anonymous_community_pages_are_shared_until_an_append() {
+    for backend in backends() {
+        let app = TestApp::spawn(backend).await;
+        let (first, first_field, first_cookie) = anonymous_page(&app, "/c/web", "en").await;
+        let (second, second_field, second_cookie) = anonymous_page(&app, "/c/web", "en").await;
+        // The page is shared, the token is each visitor's own.
+        assert_eq!(first_field, first_cookie);
+        assert_eq!(second_field, second_cookie);
+        assert_ne!(first_field, second_field);
+        assert!(!first.contains('\0') && !second.contains('\0'));
+        assert_eq!(
+            first.replace(&first_field, "TOKEN"),
+            second.replace(&second_field, "TOKEN")
+        );
+        assert!(!first.contains("bob"), "bob is no member yet");
+        let (swedish, _, _) = anonymous_page(&app, "/c/web", "sv").await;
+        assert!(swedish.contains(r#"<html lang="sv">"#), "{swedish}");
+        assert!(first.contains(r#"<html lang="en">"#), "{first}");
+
+        // An append shows at once, by name and by id.
+        let bob = app.login("bob").await;
+        let response = bob
+            .client
+            .post(app.url("/api/v1/communities/web/join"))
+            .header("x-csrf-token", &bob.csrf)
+            .send()
+            .await
+            .expect("join");
+        assert_eq!(response.status(), StatusCode::OK);
+        let (after, _, _) = anonymous_page(&app, "/c/web", "en").await;
+        assert!(after.contains("bob"), "{after}");
+        let id = app.community_id("web").await;
+        let (by_id, _, _) = anonymous_page(&app, &format!("/c/{id}"), "en").await;
+        assert!(by_id.contains("bob"), "{by_id}");
+
+        // A member's page is their own: their session's token, a leave form.
+        let page = bob
+            .client
+            .get(app.url("/c/web"))
+            .send()
+            .await
+            .expect("member page")
+            .text()
+            .await
+            .expect("html");
+        assert!(page.contains(&bob.csrf), "{page}");
+        assert!(page.contains("/leave"), "{page}");
+
+        // Unknown communities are not cached into existence.
+        let response = reqwest::get(app.url("/c/nowhere")).await.expect("page");
+        assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    }
+}
