@@ -48,7 +48,8 @@ async fn main() {
         catch_up(base, 10_000).await;
     }
     if wants("partition") {
-        partition(25, 1_000).await;
+        let side = env_or("SYNC_BENCH_SIDE", 25);
+        partition(side, env_or("SYNC_BENCH_WRITES", 1_000)).await;
     }
     if wants("burst") {
         burst(10, Duration::from_secs(60)).await;
@@ -56,6 +57,14 @@ async fn main() {
     if wants("delay") {
         delay::run(50, 100).await;
     }
+}
+
+/// A number from the environment, or `default`.
+fn env_or(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(default)
 }
 
 /// A small deterministic generator, so every run builds the same topology.
@@ -358,6 +367,7 @@ async fn partition(side: usize, writes: usize) {
         node.wait_len_within(web, 1 + writes as u64, Duration::from_secs(600))
             .await;
     }
+    println!("  side A holds the home's {writes} writes; healing");
     let target = 1 + 2 * writes as u64;
     let a_addrs: Vec<Multiaddr> = everyone[..side].iter().map(|n| n.addr()).collect();
     let healed = Instant::now();
@@ -374,9 +384,16 @@ async fn partition(side: usize, writes: usize) {
         node.sync().dial(a_addrs[rng.below(a_addrs.len())].clone());
         node.sync().dial(home.addr());
     }
-    for node in everyone.iter() {
+    for (idx, node) in everyone.iter().enumerate() {
         node.wait_len_within(web, target, Duration::from_secs(600))
             .await;
+        if idx % 10 == 9 {
+            println!(
+                "  {} nodes converged after {:.1} s",
+                idx + 1,
+                healed.elapsed().as_secs_f64()
+            );
+        }
     }
     let elapsed = healed.elapsed();
     for node in everyone.iter() {

@@ -117,17 +117,27 @@ impl TestNode {
             .await;
     }
 
-    /// [`TestNode::wait_len`] with a longer limit, for benches.
+    /// [`TestNode::wait_len`] with a longer limit, for benches. Wakes on
+    /// entries stored from peers and on the node's own appends (a home
+    /// node's log grows by those).
     pub async fn wait_len_within(&self, community: CommunityId, len: u64, limit: Duration) {
+        use tokio::sync::broadcast::error::RecvError;
         let mut events = self.sync().events();
+        let mut appended = self.node.appended();
         let wait = async {
             loop {
                 if self.log_len(community).await >= len {
                     return;
                 }
-                match events.recv().await {
-                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(error) => panic!("sync stopped: {error}"),
+                tokio::select! {
+                    event = events.recv() => match event {
+                        Ok(_) | Err(RecvError::Lagged(_)) => {}
+                        Err(error) => panic!("sync stopped: {error}"),
+                    },
+                    entries = appended.recv() => match entries {
+                        Ok(_) | Err(RecvError::Lagged(_)) => {}
+                        Err(RecvError::Closed) => appended = self.node.appended(),
+                    },
                 }
             }
         };
