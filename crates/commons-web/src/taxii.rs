@@ -96,6 +96,8 @@ impl From<NodeError> for TaxiiError {
             | NodeError::Conflict(_)
             | NodeError::Duplicate(_)
             | NodeError::NotHome(_) => StatusCode::CONFLICT,
+            // Written away from the collection's home node: queued for it.
+            NodeError::Queued { .. } => StatusCode::ACCEPTED,
             other => {
                 tracing::error!(error = %other, "internal error");
                 return TaxiiError::new(
