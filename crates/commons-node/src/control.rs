@@ -299,6 +299,7 @@ pub enum Command {
     Notifications {
         /// Most alerts.
         limit: u32,
+    },
     /// Move a community homed here to another node; the reply carries the
     /// community key for the new home's operator.
     CommunityMoveHome {

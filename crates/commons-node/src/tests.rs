@@ -419,6 +419,9 @@ mod scan_runs {
     fn nothing_saved_is_an_empty_list() {
         let dir = tempfile::tempdir().expect("temp dir");
         assert_eq!(list(dir.path()).expect("list"), []);
+    }
+}
+
 /// Batches of invitations and joins, one batch mixing both (each record
 /// seeing the ones before it), replay to the same rows on both backends.
 #[tokio::test]
