@@ -17,6 +17,11 @@ fn standard_args() -> FluentArgs<'static> {
     args.set("kinds", "security");
     args.set("page", "Home");
     args.set("key", "ab12cd34");
+    args.set("home", "ef56ab78");
+    args.set("records", 1200);
+    args.set("skipped", 2);
+    args.set("kept", 100);
+    args.set("total", 140);
     args
 }
 

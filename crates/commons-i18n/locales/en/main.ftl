@@ -1,5 +1,6 @@
 # English catalog of the Commons web UI. Every id here exists in every other
-# catalog; variables: $name, $count, $min, $role, $kinds, $page, $key.
+# catalog; variables: $name, $count, $min, $role, $kinds, $page, $key,
+# $home, $records, $skipped, $kept, $total.
 
 ## Frame of every page
 

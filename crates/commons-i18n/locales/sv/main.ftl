@@ -1,5 +1,6 @@
 # Svensk katalog för Commons webbgränssnitt. Samma id:n som i den engelska;
-# variabler: $name, $count, $min, $role, $kinds, $page, $key.
+# variabler: $name, $count, $min, $role, $kinds, $page, $key,
+# $home, $records, $skipped, $kept, $total.
 
 ## Ramen runt varje sida
 
