@@ -483,22 +483,31 @@ impl Node {
         community: CommunityId,
         records: Vec<commons_kernel::SignedRecord>,
     ) -> Result<(), NodeError> {
-        let mut fresh = Vec::with_capacity(records.len());
-        for record in records {
-            if !self.store().has_record(community, record.id()).await? {
-                fresh.push(record);
+        // The same record often arrives from several relays at once: one
+        // that another submission appended between the check and the append
+        // makes the append refuse the batch, so the rest is checked again.
+        const ATTEMPTS: usize = 4;
+        let mut records = records;
+        for attempt in 1..=ATTEMPTS {
+            let mut fresh = Vec::with_capacity(records.len());
+            for record in records {
+                if !self.store().has_record(community, record.id()).await? {
+                    fresh.push(record);
+                }
+            }
+            if fresh.is_empty() {
+                return Ok(());
+            }
+            tracing::debug!(%peer, %community, n = fresh.len(), "appending forwarded records");
+            match self.append(community, fresh.clone()).await {
+                // Not the home node: relayed, kept in this node's outbox
+                // until the entries come back.
+                Ok(_) | Err(NodeError::Queued { .. }) => return Ok(()),
+                Err(NodeError::Duplicate(_)) if attempt < ATTEMPTS => records = fresh,
+                Err(error) => return Err(error),
             }
         }
-        if fresh.is_empty() {
-            return Ok(());
-        }
-        tracing::debug!(%peer, %community, n = fresh.len(), "appending forwarded records");
-        match self.append(community, fresh).await {
-            // Not the home node: relayed, kept in this node's outbox until
-            // the entries come back.
-            Ok(_) | Err(NodeError::Queued { .. }) => Ok(()),
-            Err(error) => Err(error),
-        }
+        Ok(())
     }
 
     /// Pending outbox records per community.

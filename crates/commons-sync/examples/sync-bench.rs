@@ -35,6 +35,13 @@ use support::TestNode;
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
+    // `COMMONS_LOG=commons_sync=debug` shows what the nodes do, with timestamps.
+    if let Ok(filter) = std::env::var("COMMONS_LOG") {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_writer(std::io::stderr)
+            .init();
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let wants = |name: &str| args.is_empty() || args.iter().any(|a| a == name);
     if wants("propagation") {

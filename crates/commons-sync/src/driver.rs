@@ -167,6 +167,7 @@ pub(crate) async fn start<R: Replica>(
         requests: HashMap::new(),
         banned: HashMap::new(),
         connected: BTreeMap::new(),
+        peers_changed: true,
         ticks: 0,
         holders: HashMap::new(),
         blobs: blobs::Fetches::default(),
@@ -335,6 +336,10 @@ struct Driver<R: Replica> {
     banned: HashMap<PeerId, Option<Instant>>,
     /// Connected peers and the address of the first connection.
     connected: BTreeMap<PeerId, Multiaddr>,
+    /// Whether `connected` changed since the status last listed it (the
+    /// status is reported on every applied batch; formatting every peer id
+    /// each time showed up in profiles of 50 nodes).
+    peers_changed: bool,
     /// Ticks so far, to take turns among peers.
     ticks: usize,
     /// Per community, the peers that reported holding its log: relays for
@@ -409,11 +414,14 @@ impl<R: Replica> Driver<R> {
     }
 
     fn report(&mut self) {
-        self.status.peers = self
-            .connected
-            .iter()
-            .map(|(peer, addr)| (peer.to_string(), addr.to_string()))
-            .collect();
+        if self.peers_changed {
+            self.peers_changed = false;
+            self.status.peers = self
+                .connected
+                .iter()
+                .map(|(peer, addr)| (peer.to_string(), addr.to_string()))
+                .collect();
+        }
         self.replica.report(&self.status);
         self.status_tx.send_replace(self.status.clone());
     }
@@ -677,6 +685,13 @@ impl<R: Replica> Driver<R> {
                         &records,
                     );
                     for (peer, records) in plan {
+                        tracing::debug!(
+                            %community,
+                            %peer,
+                            to_home = peer == home,
+                            n = records.len(),
+                            "forwarding queued records"
+                        );
                         for chunk in records.chunks(MAX_PUSH_ENTRIES) {
                             self.count(counters::FORWARDED, chunk.len() as u64);
                             let request = Request::Submit {
@@ -808,6 +823,7 @@ impl<R: Replica> Driver<R> {
                 if num_established.get() == 1 {
                     self.connected
                         .insert(peer_id, endpoint.get_remote_address().clone());
+                    self.peers_changed = true;
                     self.emit(SyncEvent::Connected(peer_id));
                     self.ask_heads(swarm, peer_id);
                     self.forward_outbox();
@@ -820,6 +836,7 @@ impl<R: Replica> Driver<R> {
                 ..
             } => {
                 self.connected.remove(&peer_id);
+                self.peers_changed = true;
                 self.emit(SyncEvent::Disconnected(peer_id));
                 self.report();
             }
