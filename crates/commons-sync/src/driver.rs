@@ -683,6 +683,7 @@ impl<R: Replica> Driver<R> {
                         &self.connected,
                         self.holders.get(&community),
                         &records,
+                        Instant::now(),
                     );
                     for (peer, records) in plan {
                         tracing::debug!(
@@ -826,6 +827,7 @@ impl<R: Replica> Driver<R> {
                     self.peers_changed = true;
                     self.emit(SyncEvent::Connected(peer_id));
                     self.ask_heads(swarm, peer_id);
+                    self.relays.resend_to_home();
                     self.forward_outbox();
                     self.report();
                 }

@@ -8,12 +8,19 @@
 //! [`MAX_RELAYS`] relays in all from this node, so a record crosses each node
 //! a bounded number of times however long the home node stays away.
 //!
+//! The home node gets a record again only [`RESEND_AFTER`] after it was
+//! last sent there (it normally comes back as an entry well before), or at
+//! once when a connection is established: after a partition heals, every
+//! node of the far side would otherwise send its whole outbox each tick
+//! while the home node works through the first copies.
+//!
 //! Only peers that answered a heads request with the community count as
 //! holders, and a node answers that only to peers that may receive the
 //! community: a private community's writes reach its member nodes and
 //! nobody else.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::time::{Duration, Instant};
 
 use commons_kernel::{RecordId, SignedRecord};
 use libp2p::PeerId;
@@ -21,10 +28,15 @@ use libp2p::PeerId;
 /// Most relays one node hands a record to.
 pub(crate) const MAX_RELAYS: usize = 2;
 
+/// How long a record sent to the home node waits before it is sent again.
+pub(crate) const RESEND_AFTER: Duration = Duration::from_secs(10);
+
 /// The relays each queued record was handed to.
 #[derive(Default)]
 pub(crate) struct Relays {
     sent: HashMap<RecordId, Vec<PeerId>>,
+    /// When each record was last sent to the home node.
+    to_home: HashMap<RecordId, Instant>,
 }
 
 impl Relays {
@@ -35,9 +47,26 @@ impl Relays {
         connected: &BTreeMap<PeerId, A>,
         holders: Option<&HashSet<PeerId>>,
         records: &[SignedRecord],
+        now: Instant,
     ) -> Vec<(PeerId, Vec<SignedRecord>)> {
         if connected.contains_key(&home) {
-            return vec![(home, records.to_vec())];
+            let due: Vec<SignedRecord> = records
+                .iter()
+                .filter(|record| {
+                    self.to_home
+                        .get(&record.id())
+                        .is_none_or(|at| now.saturating_duration_since(*at) >= RESEND_AFTER)
+                })
+                .cloned()
+                .collect();
+            for record in &due {
+                self.to_home.insert(record.id(), now);
+            }
+            return if due.is_empty() {
+                Vec::new()
+            } else {
+                vec![(home, due)]
+            };
         }
         let mut relays: Vec<PeerId> = holders
             .into_iter()
@@ -63,6 +92,13 @@ impl Relays {
     /// Forgets records that left the outbox.
     pub(crate) fn retain(&mut self, queued: &HashSet<RecordId>) {
         self.sent.retain(|id, _| queued.contains(id));
+        self.to_home.retain(|id, _| queued.contains(id));
+    }
+
+    /// Lets every record go to the home node at the next plan (a new
+    /// connection: what was sent over an old one may have been lost).
+    pub(crate) fn resend_to_home(&mut self) {
+        self.to_home.clear();
     }
 }
 
@@ -92,22 +128,44 @@ mod tests {
         let holders: HashSet<PeerId> = [a, b, c, gone, home].into_iter().collect();
         let mut connected = BTreeMap::from([(a, ()), (b, ()), (c, ())]);
         let records = vec![record(1), record(2)];
+        let now = Instant::now();
         let mut relays = Relays::default();
         let mut reached = HashSet::new();
         for _ in 0..5 {
-            for (peer, sent) in relays.plan(home, &connected, Some(&holders), &records) {
+            for (peer, sent) in relays.plan(home, &connected, Some(&holders), &records, now) {
                 assert_eq!(sent.len(), 2, "one relay per tick gets every record");
                 reached.insert(peer);
             }
         }
         assert_eq!(reached.len(), MAX_RELAYS, "then relaying stops");
         assert!(!reached.contains(&gone));
-        assert!(relays.plan(home, &connected, None, &[record(3)]).is_empty());
+        assert!(relays.plan(home, &connected, None, &[record(3)], now).is_empty());
         connected.insert(home, ());
-        let plan = relays.plan(home, &connected, Some(&holders), &records);
+        let plan = relays.plan(home, &connected, Some(&holders), &records, now);
         assert_eq!(plan.len(), 1);
         assert_eq!(plan[0].0, home);
         relays.retain(&HashSet::new());
         assert!(relays.sent.is_empty());
+    }
+
+    #[test]
+    fn the_home_node_gets_a_record_again_only_after_a_while_or_a_new_connection() {
+        let home = PeerId::random();
+        let connected = BTreeMap::from([(home, ())]);
+        let records = vec![record(1), record(2)];
+        let start = Instant::now();
+        let mut relays = Relays::default();
+        assert_eq!(relays.plan(home, &connected, None, &records, start)[0].1.len(), 2);
+        let later = start + Duration::from_secs(1);
+        assert!(relays.plan(home, &connected, None, &records, later).is_empty());
+        // A record queued since goes at once; the others wait.
+        let mut more = records.clone();
+        more.push(record(3));
+        let plan = relays.plan(home, &connected, None, &more, later);
+        assert_eq!(plan[0].1.len(), 1);
+        let due = start + RESEND_AFTER;
+        assert_eq!(relays.plan(home, &connected, None, &records, due)[0].1.len(), 2);
+        relays.resend_to_home();
+        assert_eq!(relays.plan(home, &connected, None, &more, due)[0].1.len(), 3);
     }
 }
