@@ -139,7 +139,11 @@ mod tests {
         }
         assert_eq!(reached.len(), MAX_RELAYS, "then relaying stops");
         assert!(!reached.contains(&gone));
-        assert!(relays.plan(home, &connected, None, &[record(3)], now).is_empty());
+        assert!(
+            relays
+                .plan(home, &connected, None, &[record(3)], now)
+                .is_empty()
+        );
         connected.insert(home, ());
         let plan = relays.plan(home, &connected, Some(&holders), &records, now);
         assert_eq!(plan.len(), 1);
@@ -155,17 +159,34 @@ mod tests {
         let records = vec![record(1), record(2)];
         let start = Instant::now();
         let mut relays = Relays::default();
-        assert_eq!(relays.plan(home, &connected, None, &records, start)[0].1.len(), 2);
+        assert_eq!(
+            relays.plan(home, &connected, None, &records, start)[0]
+                .1
+                .len(),
+            2
+        );
         let later = start + Duration::from_secs(1);
-        assert!(relays.plan(home, &connected, None, &records, later).is_empty());
+        assert!(
+            relays
+                .plan(home, &connected, None, &records, later)
+                .is_empty()
+        );
         // A record queued since goes at once; the others wait.
         let mut more = records.clone();
         more.push(record(3));
         let plan = relays.plan(home, &connected, None, &more, later);
         assert_eq!(plan[0].1.len(), 1);
         let due = start + RESEND_AFTER;
-        assert_eq!(relays.plan(home, &connected, None, &records, due)[0].1.len(), 2);
+        assert_eq!(
+            relays.plan(home, &connected, None, &records, due)[0]
+                .1
+                .len(),
+            2
+        );
         relays.resend_to_home();
-        assert_eq!(relays.plan(home, &connected, None, &more, due)[0].1.len(), 3);
+        assert_eq!(
+            relays.plan(home, &connected, None, &more, due)[0].1.len(),
+            3
+        );
     }
 }
