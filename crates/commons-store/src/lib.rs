@@ -187,17 +187,11 @@ impl Store {
 
     /// Starts a write transaction, queued behind other writers on SQLite.
     pub async fn write(&self) -> Result<WriteTx<'_>, StoreError> {
-        // On SQLite the transaction takes the write lock at BEGIN: a deferred
-        // one would read first and then fail with SQLITE_BUSY_SNAPSHOT when
-        // a statement outside this lock (the outbox, audit rows) wrote in
-        // between; IMMEDIATE waits for it instead (busy_timeout).
-        let (guard, tx) = match self.backend {
-            Backend::Sqlite => {
-                let guard = self.write_lock.lock().await;
-                (Some(guard), self.pool.begin_with("BEGIN IMMEDIATE").await?)
-            }
-            Backend::Postgres => (None, self.pool.begin().await?),
+        let guard = match self.backend {
+            Backend::Sqlite => Some(self.write_lock.lock().await),
+            Backend::Postgres => None,
         };
+        let tx = self.pool.begin().await?;
         Ok(WriteTx {
             tx,
             _guard: guard,

@@ -25,6 +25,10 @@ impl Store {
     pub async fn queue_outbox(&self, record: &SignedRecord, now_ms: i64) -> Result<(), StoreError> {
         let encoded = std::str::from_utf8(record.encoded())
             .expect("canonical encodings are written from Rust strings");
+        // Under the store's write lock like every other write: on SQLite a
+        // write outside it, landing between the reads and the writes of an
+        // append, made that append fail with SQLITE_BUSY_SNAPSHOT.
+        let mut tx = self.write().await?;
         sqlx::query(
             "INSERT INTO sync_outbox (community_id, record_id, record, record_sig, created_ts) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (community_id, record_id) DO NOTHING",
@@ -34,9 +38,9 @@ impl Store {
         .bind(encoded)
         .bind(record.signature().to_hex())
         .bind(now_ms)
-        .execute(&self.pool)
+        .execute(tx.conn())
         .await?;
-        Ok(())
+        tx.commit().await
     }
 
     /// Records still waiting, oldest first.
@@ -72,13 +76,15 @@ impl Store {
     /// Drops outbox rows whose records are now in their community's log.
     /// Returns how many left.
     pub async fn settle_outbox(&self, community: CommunityId) -> Result<u64, StoreError> {
+        let mut tx = self.write().await?;
         let done = sqlx::query(
             "DELETE FROM sync_outbox WHERE community_id = $1 AND record_id IN \
              (SELECT record_id FROM log_entries WHERE community_id = $1)",
         )
         .bind(community.to_hex())
-        .execute(&self.pool)
+        .execute(tx.conn())
         .await?;
+        tx.commit().await?;
         Ok(done.rows_affected())
     }
 

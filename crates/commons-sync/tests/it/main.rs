@@ -707,7 +707,7 @@ async fn a_batch_cut_off_mid_transaction_leaves_no_trace() {
                     assert_eq!(members.len(), members_before.len(), "{backend:?}");
                 }
                 _ => {
-                    assert_eq!(len, 2_001, "{backend:?}: all or nothing");
+                    assert_eq!(len, 2_001, "{backend:?}: all or nothing ({applied:?})");
                     assert_eq!(members.len(), members_before.len() + 2_000);
                     break;
                 }
