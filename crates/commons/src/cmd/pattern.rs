@@ -263,14 +263,14 @@ async fn review(
     target: &Target,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
-    let reply = match command {
+    let (reply, print): (Value, fn(&Value)) = match command {
         PatternCommand::Abstract(_) | PatternCommand::Corpus { .. } => {
             unreachable!("handled without a node")
         }
         PatternCommand::Submit(args) => {
             let corpus = reference_corpus(config)?;
             let reply = submit(args, corpus.as_ref(), target).await?;
-            print_reply(&reply, json, |reply| {
+            (reply, |reply| {
                 println!(
                     "submitted pattern {} to review ({})",
                     text(&reply["id"]),
@@ -285,13 +285,13 @@ async fn review(
                         similar["containment"].as_f64().unwrap_or(0.0) * 100.0
                     );
                 }
-            });
-            return Ok(ExitCode::SUCCESS);
+            })
         }
-        PatternCommand::List(list) => target.run(list_command(list, None)).await?,
-        PatternCommand::Search { query, list } => {
-            target.run(list_command(list, Some(query))).await?
-        }
+        PatternCommand::List(list) => (target.run(list_command(list, None)).await?, print_list),
+        PatternCommand::Search { query, list } => (
+            target.run(list_command(list, Some(query))).await?,
+            print_list,
+        ),
         PatternCommand::Show { pattern, who } => {
             let reply = target
                 .run(Command::PatternShow {
@@ -300,8 +300,7 @@ async fn review(
                     pattern,
                 })
                 .await?;
-            print_reply(&reply, json, print_detail);
-            return Ok(ExitCode::SUCCESS);
+            (reply, print_detail)
         }
         PatternCommand::Vote {
             pattern,
@@ -316,15 +315,14 @@ async fn review(
                     vote: if against { -1 } else { 1 },
                 })
                 .await?;
-            print_reply(&reply, json, |reply| {
+            (reply, |reply| {
                 println!(
                     "voted; pattern {} is {} with net votes {}",
                     text(&reply["id"]),
                     text(&reply["state"]),
                     reply["votes"]["net"]
                 )
-            });
-            return Ok(ExitCode::SUCCESS);
+            })
         }
         PatternCommand::Approve { pattern, who } => {
             let reply = target
@@ -334,14 +332,13 @@ async fn review(
                     pattern,
                 })
                 .await?;
-            print_reply(&reply, json, |reply| {
+            (reply, |reply| {
                 println!(
                     "approved; pattern {} is {}",
                     text(&reply["id"]),
                     text(&reply["state"])
                 )
-            });
-            return Ok(ExitCode::SUCCESS);
+            })
         }
         PatternCommand::Withdraw { pattern, who } => {
             let reply = target
@@ -351,14 +348,13 @@ async fn review(
                     pattern,
                 })
                 .await?;
-            print_reply(&reply, json, |reply| {
+            (reply, |reply| {
                 println!(
                     "pattern {} is {}",
                     text(&reply["id"]),
                     text(&reply["state"])
                 )
-            });
-            return Ok(ExitCode::SUCCESS);
+            })
         }
         PatternCommand::Key { who } => {
             let reply = target
@@ -367,10 +363,9 @@ async fn review(
                     community: who.community,
                 })
                 .await?;
-            print_reply(&reply, json, |reply| {
+            (reply, |reply| {
                 println!("{} epoch {}", text(&reply["key"]), reply["epoch"])
-            });
-            return Ok(ExitCode::SUCCESS);
+            })
         }
         PatternCommand::RotateKey { who } => {
             let reply = target
@@ -379,14 +374,13 @@ async fn review(
                     community: who.community,
                 })
                 .await?;
-            print_reply(&reply, json, |reply| {
+            (reply, |reply| {
                 println!(
                     "the pattern key of {} is now at epoch {}; members fetch it again before submitting",
                     text(&reply["name"]),
                     reply["epoch"]
                 )
-            });
-            return Ok(ExitCode::SUCCESS);
+            })
         }
         PatternCommand::Author { pattern, who } => {
             let reply = target
@@ -396,30 +390,31 @@ async fn review(
                     pattern,
                 })
                 .await?;
-            print_reply(&reply, json, |reply| match reply["author"].as_str() {
+            (reply, |reply| match reply["author"].as_str() {
                 Some(author) => println!("submitted anonymously by {author}"),
                 None => println!("not an anonymous submission of this node"),
-            });
-            return Ok(ExitCode::SUCCESS);
+            })
         }
     };
-    print_reply(&reply, json, |reply| {
-        let list = reply.as_array().cloned().unwrap_or_default();
-        for pattern in &list {
-            println!(
-                "{}  {:<9} {:<8} {:<10} {:<24} {:+} {}",
-                &text(&pattern["id"])[..12.min(text(&pattern["id"]).len())],
-                text(&pattern["state"]),
-                text(&pattern["properties"]["severity"]),
-                text(&pattern["language"]),
-                text(&pattern["properties"]["category"]),
-                pattern["votes"]["net"].as_i64().unwrap_or(0),
-                text(&pattern["title"]),
-            );
-        }
-        println!("{} patterns", list.len());
-    });
+    print_reply(&reply, json, print);
     Ok(ExitCode::SUCCESS)
+}
+
+fn print_list(reply: &Value) {
+    let list = reply.as_array().cloned().unwrap_or_default();
+    for pattern in &list {
+        println!(
+            "{}  {:<9} {:<8} {:<10} {:<24} {:+} {}",
+            &text(&pattern["id"])[..12.min(text(&pattern["id"]).len())],
+            text(&pattern["state"]),
+            text(&pattern["properties"]["severity"]),
+            text(&pattern["language"]),
+            text(&pattern["properties"]["category"]),
+            pattern["votes"]["net"].as_i64().unwrap_or(0),
+            text(&pattern["title"]),
+        );
+    }
+    println!("{} patterns", list.len());
 }
 
 fn list_command(list: ListArgs, query: Option<String>) -> Command {
