@@ -38,9 +38,7 @@ impl Node {
             self.store()
                 .check_away(self.registry(), community, &records, now())
                 .await?;
-            for record in &records {
-                self.store().queue_outbox(record, now().0).await?;
-            }
+            self.store().queue_outbox(&records, now().0).await?;
             Ok::<_, NodeError>(())
         };
         match queued.await {

@@ -21,25 +21,31 @@ pub struct Pending {
 }
 
 impl Store {
-    /// Queues a signed record. Idempotent.
-    pub async fn queue_outbox(&self, record: &SignedRecord, now_ms: i64) -> Result<(), StoreError> {
-        let encoded = std::str::from_utf8(record.encoded())
-            .expect("canonical encodings are written from Rust strings");
+    /// Queues signed records, in one transaction. Idempotent.
+    pub async fn queue_outbox(
+        &self,
+        records: &[SignedRecord],
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         // Under the store's write lock like every other write: on SQLite a
         // write outside it, landing between the reads and the writes of an
         // append, made that append fail with SQLITE_BUSY_SNAPSHOT.
         let mut tx = self.write().await?;
-        sqlx::query(
-            "INSERT INTO sync_outbox (community_id, record_id, record, record_sig, created_ts) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (community_id, record_id) DO NOTHING",
-        )
-        .bind(record.record().community.to_hex())
-        .bind(record.id().to_hex())
-        .bind(encoded)
-        .bind(record.signature().to_hex())
-        .bind(now_ms)
-        .execute(tx.conn())
-        .await?;
+        for record in records {
+            let encoded = std::str::from_utf8(record.encoded())
+                .expect("canonical encodings are written from Rust strings");
+            sqlx::query(
+                "INSERT INTO sync_outbox (community_id, record_id, record, record_sig, created_ts) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (community_id, record_id) DO NOTHING",
+            )
+            .bind(record.record().community.to_hex())
+            .bind(record.id().to_hex())
+            .bind(encoded)
+            .bind(record.signature().to_hex())
+            .bind(now_ms)
+            .execute(tx.conn())
+            .await?;
+        }
         tx.commit().await
     }
 

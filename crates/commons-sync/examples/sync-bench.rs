@@ -361,14 +361,13 @@ async fn partition(side: usize, writes: usize) {
     let mut queued = HashSet::new();
     for (idx, node) in b_nodes.iter().enumerate() {
         let share = writes / b_nodes.len() + usize::from(idx < writes % b_nodes.len());
-        for record in support::joins(web, share) {
-            queued.insert(record.id());
-            node.node
-                .store()
-                .queue_outbox(&record, commons_node::now().0)
-                .await
-                .expect("queue");
-        }
+        let records = support::joins(web, share);
+        queued.extend(records.iter().map(|record| record.id()));
+        node.node
+            .store()
+            .queue_outbox(&records, commons_node::now().0)
+            .await
+            .expect("queue");
     }
     for node in &nodes[..side - 1] {
         node.wait_len_within(web, 1 + writes as u64, Duration::from_secs(600))
