@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use commons_kernel::log::RawEntry;
-use commons_kernel::{CommunityId, Entry, MemberStatus, PublicKey, Visibility};
+use commons_kernel::{CommunityId, Entry, MemberStatus, PublicKey, SignedRecord, Visibility};
 use commons_store::replicate::{ReplicateError, Replicated};
 use tokio::sync::broadcast;
 
@@ -141,16 +141,16 @@ impl Node {
         ids.extend(self.store().follows().await?.into_iter().map(|(id, _)| id));
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            let summary = self.store().community(id).await?;
+            let info = self.store().community_info(id).await?;
             out.push(ReplicaInfo {
                 community: id,
                 // A followed community without its genesis yet is public:
                 // following refuses private communities.
-                public: summary
+                public: info
                     .as_ref()
-                    .is_none_or(|s| s.info.visibility == Visibility::Public),
+                    .is_none_or(|info| info.visibility == Visibility::Public),
                 next_seq: heads.get(&id).copied().unwrap_or(0),
-                is_home: summary.is_some_and(|s| s.info.home == self.node_key()),
+                is_home: info.is_some_and(|info| info.home == self.node_key()),
             });
         }
         Ok(out)
@@ -164,10 +164,10 @@ impl Node {
         peer: PublicKey,
         community: CommunityId,
     ) -> Result<bool, NodeError> {
-        let Some(summary) = self.store().community(community).await? else {
+        let Some(info) = self.store().community_info(community).await? else {
             return Ok(false);
         };
-        if summary.info.visibility == Visibility::Public || summary.info.home == peer {
+        if info.visibility == Visibility::Public || info.home == peer {
             return Ok(true);
         }
         let member = self
@@ -414,7 +414,7 @@ pub struct Outgoing {
     /// Its home node's key.
     pub home: PublicKey,
     /// The records, oldest first.
-    pub records: Vec<commons_kernel::SignedRecord>,
+    pub records: Vec<SignedRecord>,
 }
 
 impl Node {
@@ -440,35 +440,43 @@ impl Node {
         }
     }
 
-    /// Queued records per home node, for the p2p layer to forward.
+    /// Queued records per home node, for the p2p layer to forward. Records
+    /// whose entries came back meanwhile are settled first.
     pub async fn outgoing(&self) -> Result<Vec<Outgoing>, NodeError> {
-        let mut out: Vec<Outgoing> = Vec::new();
-        for pending in self.store().outbox().await? {
-            if self
-                .store()
-                .has_record(pending.community, pending.record.id())
-                .await?
-            {
-                self.store().settle_outbox(pending.community).await?;
-                continue;
-            }
-            let Some(summary) = self.store().community(pending.community).await? else {
+        let mut pending = self.store().outbox().await?;
+        let communities: BTreeSet<CommunityId> = pending.iter().map(|p| p.community).collect();
+        let mut settled = 0;
+        for community in communities {
+            settled += self.store().settle_outbox(community).await?;
+        }
+        if settled > 0 {
+            pending = self.store().outbox().await?;
+        }
+        let mut by_community: BTreeMap<CommunityId, Vec<SignedRecord>> = BTreeMap::new();
+        for pending in pending {
+            by_community
+                .entry(pending.community)
+                .or_default()
+                .push(pending.record);
+        }
+        let mut out = Vec::with_capacity(by_community.len());
+        for (community, records) in by_community {
+            let Some(info) = self.store().community_info(community).await? else {
                 continue;
             };
-            if summary.info.home == self.node_key() {
+            if info.home == self.node_key() {
                 // The community moved here: what waited for its home is
                 // appended now.
-                self.append_pending(pending.community, pending.record).await;
+                for record in records {
+                    self.append_pending(community, record).await;
+                }
                 continue;
             }
-            match out.iter_mut().find(|o| o.community == pending.community) {
-                Some(outgoing) => outgoing.records.push(pending.record),
-                None => out.push(Outgoing {
-                    community: pending.community,
-                    home: summary.info.home,
-                    records: vec![pending.record],
-                }),
-            }
+            out.push(Outgoing {
+                community,
+                home: info.home,
+                records,
+            });
         }
         Ok(out)
     }
@@ -481,7 +489,7 @@ impl Node {
         &self,
         peer: PublicKey,
         community: CommunityId,
-        records: Vec<commons_kernel::SignedRecord>,
+        records: Vec<SignedRecord>,
     ) -> Result<(), NodeError> {
         // The same record often arrives from several relays at once: one
         // that another submission appended between the check and the append
@@ -489,12 +497,12 @@ impl Node {
         const ATTEMPTS: usize = 4;
         let mut records = records;
         for attempt in 1..=ATTEMPTS {
-            let mut fresh = Vec::with_capacity(records.len());
-            for record in records {
-                if !self.store().has_record(community, record.id()).await? {
-                    fresh.push(record);
-                }
-            }
+            let ids: Vec<_> = records.iter().map(|record| record.id()).collect();
+            let known = self.store().records_in_log(community, &ids).await?;
+            let fresh: Vec<_> = records
+                .into_iter()
+                .filter(|record| !known.contains(&record.id()))
+                .collect();
             if fresh.is_empty() {
                 return Ok(());
             }

@@ -523,6 +523,17 @@ impl Store {
         row.as_ref().map(summary_row).transpose()
     }
 
+    /// One community's genesis facts and current policy, without the counts
+    /// [`Store::community`] adds: the sync paths ask this for every peer
+    /// request and every tick.
+    pub async fn community_info(
+        &self,
+        community: CommunityId,
+    ) -> Result<Option<CommunityInfo>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        load_info(&mut conn, community).await
+    }
+
     /// Communities named `name` (names are unique per home node only).
     pub async fn communities_named(&self, name: &str) -> Result<Vec<CommunityId>, StoreError> {
         let rows = sqlx::query(

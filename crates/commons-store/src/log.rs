@@ -477,27 +477,40 @@ async fn check_duplicates(
             });
         }
     }
+    let ids: Vec<RecordId> = records.iter().map(SignedRecord::id).collect();
+    let in_log = records_in_log(conn, community, &ids).await?;
+    if let Some(index) = ids.iter().position(|id| in_log.contains(id)) {
+        return Err(AppendError::Duplicate {
+            index,
+            id: ids[index],
+        });
+    }
+    Ok(())
+}
+
+/// Which of `ids` are in a community's log: one statement per few hundred.
+pub(crate) async fn records_in_log(
+    conn: &mut AnyConnection,
+    community: CommunityId,
+    ids: &[RecordId],
+) -> Result<HashSet<RecordId>, StoreError> {
     let params = bulk::Params::of(conn);
-    for (chunk_idx, chunk) in records.chunks(bulk::ROWS_PER_STATEMENT).enumerate() {
+    let mut found = HashSet::new();
+    for chunk in ids.chunks(bulk::ROWS_PER_STATEMENT) {
         let sql = format!(
             "SELECT record_id FROM log_entries WHERE community_id = {} AND record_id IN ({})",
             params.list(1, 1),
             params.list(2, chunk.len())
         );
         let mut query = sqlx::query(&sql).bind(community.to_hex());
-        for signed in chunk {
-            query = query.bind(signed.id().to_hex());
+        for id in chunk {
+            query = query.bind(id.to_hex());
         }
-        if let Some(row) = query.fetch_optional(&mut *conn).await? {
-            let id: RecordId = parse_col(&row, "record_id")?;
-            let offset = chunk.iter().position(|r| r.id() == id).unwrap_or(0);
-            return Err(AppendError::Duplicate {
-                index: chunk_idx * bulk::ROWS_PER_STATEMENT + offset,
-                id,
-            });
+        for row in query.fetch_all(&mut *conn).await? {
+            found.insert(parse_col(&row, "record_id")?);
         }
     }
-    Ok(())
+    Ok(found)
 }
 
 pub(crate) async fn insert_entries(
@@ -633,7 +646,7 @@ pub fn raw_entry(row: &LogRow) -> Result<RawEntry, StoreError> {
 }
 
 /// A signature from its 128 hex digits (either case), or `None`.
-fn signature_from_hex(text: &str) -> Option<Signature> {
+pub(crate) fn signature_from_hex(text: &str) -> Option<Signature> {
     fn nibble(digit: u8) -> Option<u8> {
         match digit {
             b'0'..=b'9' => Some(digit - b'0'),
