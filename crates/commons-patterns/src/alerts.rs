@@ -47,21 +47,20 @@ pub struct Notification {
 
 /// Registers a scan root (an absolute path); registering twice is harmless.
 pub async fn add_root(store: &Store, path: &str, ts: i64) -> Result<(), StoreError> {
-    sqlx::query(
+    store.execute_write(sqlx::query(
         "INSERT INTO pattern_scan_roots (path, added_ts) VALUES ($1, $2) ON CONFLICT (path) DO NOTHING",
     )
     .bind(path)
     .bind(ts)
-    .execute(store.pool())
+    )
     .await?;
     Ok(())
 }
 
 /// Forgets a scan root; whether it was registered.
 pub async fn remove_root(store: &Store, path: &str) -> Result<bool, StoreError> {
-    let done = sqlx::query("DELETE FROM pattern_scan_roots WHERE path = $1")
-        .bind(path)
-        .execute(store.pool())
+    let done = store
+        .execute_write(sqlx::query("DELETE FROM pattern_scan_roots WHERE path = $1").bind(path))
         .await?;
     Ok(done.rows_affected() > 0)
 }
@@ -103,7 +102,7 @@ pub async fn accepted_security_since(
 /// Records an alert; a second alert for the same pattern is ignored.
 pub async fn raise(store: &Store, notification: &Notification) -> Result<(), StoreError> {
     let places = serde_json::to_string(&notification.places).expect("places serialize");
-    sqlx::query(
+    store.execute_write(sqlx::query(
         "INSERT INTO pattern_notifications (ts, community_id, pattern_id, title, severity, places) \
          VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (community_id, pattern_id) DO NOTHING",
     )
@@ -113,7 +112,7 @@ pub async fn raise(store: &Store, notification: &Notification) -> Result<(), Sto
     .bind(&notification.title)
     .bind(notification.severity.as_str())
     .bind(places)
-    .execute(store.pool())
+    )
     .await?;
     Ok(())
 }

@@ -442,14 +442,14 @@ pub async fn set_anonymous_author(
     pattern: &str,
     user: &str,
 ) -> Result<(), StoreError> {
-    sqlx::query(
+    store.execute_write(sqlx::query(
         "INSERT INTO pattern_anonymous_authors (community_id, pattern_id, user_name) VALUES ($1, $2, $3) \
          ON CONFLICT (community_id, pattern_id) DO UPDATE SET user_name = excluded.user_name",
     )
     .bind(community.to_hex())
     .bind(pattern)
     .bind(user)
-    .execute(store.pool())
+    )
     .await?;
     Ok(())
 }

@@ -28,18 +28,19 @@ pub struct AuditRow {
 impl Store {
     /// Appends an audit row; `row.id` is ignored.
     pub async fn audit(&self, row: &AuditRow) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO audit (ts, actor, action, target, address, outcome, request_id) \
+        self.execute_write(
+            sqlx::query(
+                "INSERT INTO audit (ts, actor, action, target, address, outcome, request_id) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(row.ts)
+            .bind(&row.actor)
+            .bind(&row.action)
+            .bind(&row.target)
+            .bind(&row.address)
+            .bind(&row.outcome)
+            .bind(&row.request_id),
         )
-        .bind(row.ts)
-        .bind(&row.actor)
-        .bind(&row.action)
-        .bind(&row.target)
-        .bind(&row.address)
-        .bind(&row.outcome)
-        .bind(&row.request_id)
-        .execute(&self.pool)
         .await?;
         Ok(())
     }

@@ -9,9 +9,11 @@ impl Store {
     /// Forgets a community's encrypted secret key (this node is no longer
     /// its home). Returns whether there was one.
     pub async fn drop_community_secret(&self, community: CommunityId) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM community_secrets WHERE community_id = $1")
-            .bind(community.to_hex())
-            .execute(&self.pool)
+        let done = self
+            .execute_write(
+                sqlx::query("DELETE FROM community_secrets WHERE community_id = $1")
+                    .bind(community.to_hex()),
+            )
             .await?;
         Ok(done.rows_affected() > 0)
     }
@@ -22,11 +24,12 @@ impl Store {
         community: CommunityId,
         id: RecordId,
     ) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sync_outbox WHERE community_id = $1 AND record_id = $2")
-            .bind(community.to_hex())
-            .bind(id.to_hex())
-            .execute(&self.pool)
-            .await?;
+        self.execute_write(
+            sqlx::query("DELETE FROM sync_outbox WHERE community_id = $1 AND record_id = $2")
+                .bind(community.to_hex())
+                .bind(id.to_hex()),
+        )
+        .await?;
         Ok(())
     }
 

@@ -199,6 +199,26 @@ impl Store {
         })
     }
 
+    /// Runs one writing statement on its own (SQLite commits it at once),
+    /// queued behind other writers like [`Store::write`]. On SQLite a write
+    /// that slipped in between the reads and the first write of another
+    /// transaction made that transaction fail (`SQLITE_BUSY_SNAPSHOT`);
+    /// every write goes through the lock so none can.
+    pub async fn execute_write(
+        &self,
+        query: bulk::AnyQuery<'_>,
+    ) -> Result<sqlx::any::AnyQueryResult, StoreError> {
+        let _guard = match self.backend {
+            Backend::Sqlite => Some(self.write_lock.lock().await),
+            Backend::Postgres => None,
+        };
+        let done = query.execute(&self.pool).await?;
+        if let Some(checkpoint) = &self.checkpoint {
+            checkpoint.wake.notify_one();
+        }
+        Ok(done)
+    }
+
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

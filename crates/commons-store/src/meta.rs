@@ -18,10 +18,10 @@ impl Store {
 
     /// Sets a metadata value.
     pub async fn set_meta(&self, key: &str, value: &str) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO node_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2")
+        self.execute_write(sqlx::query("INSERT INTO node_meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = $2")
             .bind(key)
             .bind(value)
-            .execute(&self.pool)
+            )
             .await?;
         Ok(())
     }
@@ -32,11 +32,12 @@ impl Store {
         community: CommunityId,
         secret_enc: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO community_secrets (community_id, secret_enc) VALUES ($1, $2)")
-            .bind(community.to_hex())
-            .bind(secret_enc)
-            .execute(&self.pool)
-            .await?;
+        self.execute_write(
+            sqlx::query("INSERT INTO community_secrets (community_id, secret_enc) VALUES ($1, $2)")
+                .bind(community.to_hex())
+                .bind(secret_enc),
+        )
+        .await?;
         Ok(())
     }
 
@@ -54,10 +55,10 @@ impl Store {
 
     /// Records that this node follows a public community. Idempotent.
     pub async fn follow(&self, community: CommunityId, now_ms: i64) -> Result<(), StoreError> {
-        sqlx::query("INSERT INTO follows (community_id, since_ts) VALUES ($1, $2) ON CONFLICT (community_id) DO NOTHING")
+        self.execute_write(sqlx::query("INSERT INTO follows (community_id, since_ts) VALUES ($1, $2) ON CONFLICT (community_id) DO NOTHING")
             .bind(community.to_hex())
             .bind(now_ms)
-            .execute(&self.pool)
+            )
             .await?;
         Ok(())
     }

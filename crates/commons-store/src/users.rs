@@ -115,6 +115,7 @@ fn token_row(row: &AnyRow) -> Result<TokenRow, StoreError> {
 impl Store {
     /// Creates an account; `Ok(None)` when the name is taken.
     pub async fn insert_user(&self, user: &NewUser<'_>) -> Result<Option<i64>, StoreError> {
+        let mut tx = self.write().await?;
         let row = sqlx::query(
             "INSERT INTO users (name, password_hash, is_admin, disabled, public_key, secret_enc, setup_hash, created_ts) \
              VALUES ($1, $2, $3, 0, $4, $5, $6, $7) ON CONFLICT (name) DO NOTHING RETURNING user_id",
@@ -126,8 +127,9 @@ impl Store {
         .bind(user.secret_enc)
         .bind(user.setup_hash)
         .bind(user.created_ts)
-        .fetch_optional(&self.pool)
+        .fetch_optional(tx.conn())
         .await?;
+        tx.commit().await?;
         Ok(row.map(|row| row.try_get("user_id")).transpose()?)
     }
 
@@ -186,21 +188,25 @@ impl Store {
 
     /// Sets the password and consumes any setup token.
     pub async fn set_password(&self, user_id: i64, password_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET password_hash = $2, setup_hash = NULL WHERE user_id = $1")
+        self.execute_write(
+            sqlx::query(
+                "UPDATE users SET password_hash = $2, setup_hash = NULL WHERE user_id = $1",
+            )
             .bind(user_id)
-            .bind(password_hash)
-            .execute(&self.pool)
-            .await?;
+            .bind(password_hash),
+        )
+        .await?;
         Ok(())
     }
 
     /// Replaces the one-time setup token.
     pub async fn set_setup_hash(&self, user_id: i64, setup_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET setup_hash = $2 WHERE user_id = $1")
-            .bind(user_id)
-            .bind(setup_hash)
-            .execute(&self.pool)
-            .await?;
+        self.execute_write(
+            sqlx::query("UPDATE users SET setup_hash = $2 WHERE user_id = $1")
+                .bind(user_id)
+                .bind(setup_hash),
+        )
+        .await?;
         Ok(())
     }
 
@@ -211,27 +217,28 @@ impl Store {
         public_key: PublicKey,
         secret_enc: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET public_key = $2, secret_enc = $3 WHERE user_id = $1")
-            .bind(user_id)
-            .bind(public_key.to_hex())
-            .bind(secret_enc)
-            .execute(&self.pool)
-            .await?;
+        self.execute_write(
+            sqlx::query("UPDATE users SET public_key = $2, secret_enc = $3 WHERE user_id = $1")
+                .bind(user_id)
+                .bind(public_key.to_hex())
+                .bind(secret_enc),
+        )
+        .await?;
         Ok(())
     }
 
     /// Disables or re-enables an account; disabling ends its sessions.
     pub async fn set_disabled(&self, user_id: i64, disabled: bool) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.write().await?;
         sqlx::query("UPDATE users SET disabled = $2 WHERE user_id = $1")
             .bind(user_id)
             .bind(i64::from(disabled))
-            .execute(&mut *tx)
+            .execute(tx.conn())
             .await?;
         if disabled {
             sqlx::query("DELETE FROM sessions WHERE user_id = $1")
                 .bind(user_id)
-                .execute(&mut *tx)
+                .execute(tx.conn())
                 .await?;
         }
         tx.commit().await?;
@@ -240,11 +247,12 @@ impl Store {
 
     /// Sets the preferred UI language.
     pub async fn set_locale(&self, user_id: i64, locale: Option<&str>) -> Result<(), StoreError> {
-        sqlx::query("UPDATE users SET locale = $2 WHERE user_id = $1")
-            .bind(user_id)
-            .bind(locale)
-            .execute(&self.pool)
-            .await?;
+        self.execute_write(
+            sqlx::query("UPDATE users SET locale = $2 WHERE user_id = $1")
+                .bind(user_id)
+                .bind(locale),
+        )
+        .await?;
         Ok(())
     }
 
@@ -257,7 +265,7 @@ impl Store {
         now: i64,
         expires: i64,
     ) -> Result<(), StoreError> {
-        sqlx::query(
+        self.execute_write(sqlx::query(
             "INSERT INTO sessions (session_hash, user_id, csrf, created_ts, expires_ts) VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(session_hash)
@@ -265,7 +273,7 @@ impl Store {
         .bind(csrf)
         .bind(now)
         .bind(expires)
-        .execute(&self.pool)
+        )
         .await?;
         Ok(())
     }
@@ -293,10 +301,10 @@ impl Store {
 
     /// Ends a session.
     pub async fn delete_session(&self, session_hash: &str) -> Result<(), StoreError> {
-        sqlx::query("DELETE FROM sessions WHERE session_hash = $1")
-            .bind(session_hash)
-            .execute(&self.pool)
-            .await?;
+        self.execute_write(
+            sqlx::query("DELETE FROM sessions WHERE session_hash = $1").bind(session_hash),
+        )
+        .await?;
         Ok(())
     }
 
@@ -309,6 +317,7 @@ impl Store {
         scopes: &str,
         now: i64,
     ) -> Result<i64, StoreError> {
+        let mut tx = self.write().await?;
         let row = sqlx::query(
             "INSERT INTO api_tokens (user_id, name, token_hash, scopes, created_ts) VALUES ($1, $2, $3, $4, $5) \
              RETURNING token_id",
@@ -318,8 +327,9 @@ impl Store {
         .bind(token_hash)
         .bind(scopes)
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(tx.conn())
         .await?;
+        tx.commit().await?;
         Ok(row.try_get("token_id")?)
     }
 
@@ -329,14 +339,16 @@ impl Store {
         token_hash: &str,
         now: i64,
     ) -> Result<Option<TokenRow>, StoreError> {
+        let mut tx = self.write().await?;
         let row = sqlx::query(
             "UPDATE api_tokens SET last_used_ts = $2 WHERE token_hash = $1 AND revoked_ts IS NULL \
              RETURNING token_id, user_id, name, scopes, created_ts, last_used_ts, revoked_ts",
         )
         .bind(token_hash)
         .bind(now)
-        .fetch_optional(&self.pool)
+        .fetch_optional(tx.conn())
         .await?;
+        tx.commit().await?;
         row.as_ref().map(token_row).transpose()
     }
 
@@ -359,13 +371,13 @@ impl Store {
         token_id: i64,
         now: i64,
     ) -> Result<bool, StoreError> {
-        let result = sqlx::query(
+        let result = self.execute_write(sqlx::query(
             "UPDATE api_tokens SET revoked_ts = $3 WHERE token_id = $1 AND user_id = $2 AND revoked_ts IS NULL",
         )
         .bind(token_id)
         .bind(user_id)
         .bind(now)
-        .execute(&self.pool)
+        )
         .await?;
         Ok(result.rows_affected() > 0)
     }
