@@ -17,8 +17,8 @@ use libp2p::identity::Keypair;
 use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent, behaviour::toggle::Toggle};
 use libp2p::{
-    Multiaddr, PeerId, StreamProtocol, Swarm, connection_limits, identify, kad, mdns,
-    memory_connection_limits, noise, ping, tcp, yamux,
+    Multiaddr, PeerId, StreamProtocol, Swarm, allow_block_list, connection_limits, identify, kad,
+    mdns, memory_connection_limits, noise, ping, tcp, yamux,
 };
 use tokio::sync::{broadcast, mpsc, watch};
 
@@ -52,6 +52,9 @@ pub(crate) enum Command {
 
 #[derive(NetworkBehaviour)]
 struct Behaviour {
+    /// Banned peers: first, so their connections are refused before any
+    /// protocol starts, and no dial to them leaves this node.
+    blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
     limits: connection_limits::Behaviour,
     memory: memory_connection_limits::Behaviour,
     identify: identify::Behaviour,
@@ -252,6 +255,7 @@ fn build_swarm(config: &SyncConfig, keypair: Keypair) -> Result<Swarm<Behaviour>
                 request_response::Config::default().with_request_timeout(Duration::from_secs(60)),
             );
             Ok(Behaviour {
+                blocked: allow_block_list::Behaviour::default(),
                 limits: connection_limits::Behaviour::new(
                     connection_limits::ConnectionLimits::default()
                         .with_max_established(Some(max_connections))
@@ -276,6 +280,21 @@ fn build_swarm(config: &SyncConfig, keypair: Keypair) -> Result<Swarm<Behaviour>
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(3600)))
         .build();
     Ok(swarm)
+}
+
+/// Refuses a peer everywhere: its connections (right after the handshake
+/// that reveals its id, before any protocol runs), dials to it, its gossip,
+/// and its place in the routing table, so nothing redials it.
+fn ban(behaviour: &mut Behaviour, peer: PeerId) {
+    behaviour.blocked.block_peer(peer);
+    behaviour.gossipsub.blacklist_peer(&peer);
+    behaviour.kad.remove_peer(&peer);
+}
+
+/// Lifts [`ban`].
+fn unban(behaviour: &mut Behaviour, peer: PeerId) {
+    behaviour.blocked.unblock_peer(peer);
+    behaviour.gossipsub.remove_blacklisted_peer(&peer);
 }
 
 /// Peer scoring: what counts is invalid entries (a heavy topic penalty, on
@@ -529,9 +548,11 @@ impl<R: Replica> Driver<R> {
         self.count(counters::PEERS_PENALIZED, 1);
         self.banned
             .insert(peer, Some(Instant::now() + self.config.ban));
-        let gossipsub = &mut swarm.behaviour_mut().gossipsub;
-        gossipsub.set_application_score(&peer, PENALIZED_SCORE);
-        gossipsub.blacklist_peer(&peer);
+        let behaviour = swarm.behaviour_mut();
+        behaviour
+            .gossipsub
+            .set_application_score(&peer, PENALIZED_SCORE);
+        ban(behaviour, peer);
         let _ = swarm.disconnect_peer_id(peer);
         self.report();
         self.emit(SyncEvent::Penalized { peer, reason });
@@ -558,16 +579,13 @@ impl<R: Replica> Driver<R> {
             }
             Command::Block(peer, done) => {
                 self.banned.insert(peer, None);
-                swarm.behaviour_mut().gossipsub.blacklist_peer(&peer);
+                ban(swarm.behaviour_mut(), peer);
                 let _ = swarm.disconnect_peer_id(peer);
                 let _ = done.send(());
             }
             Command::Unblock(peer, done) => {
                 self.banned.remove(&peer);
-                swarm
-                    .behaviour_mut()
-                    .gossipsub
-                    .remove_blacklisted_peer(&peer);
+                unban(swarm.behaviour_mut(), peer);
                 let _ = done.send(());
             }
             Command::Shutdown => {}
@@ -578,6 +596,17 @@ impl<R: Replica> Driver<R> {
     }
 
     fn on_tick(&mut self, swarm: &mut Swarm<Behaviour>) {
+        let now = Instant::now();
+        let expired: Vec<PeerId> = self
+            .banned
+            .iter()
+            .filter(|(_, until)| until.is_some_and(|until| until <= now))
+            .map(|(peer, _)| *peer)
+            .collect();
+        for peer in expired {
+            self.banned.remove(&peer);
+            unban(swarm.behaviour_mut(), peer);
+        }
         let replica = self.replica.clone();
         let internal = self.internal_tx.clone();
         tokio::spawn(async move {
@@ -847,6 +876,13 @@ impl<R: Replica> Driver<R> {
                 if !self.status.listen.contains(&address) {
                     self.status.listen.push(address);
                 }
+            }
+            SwarmEvent::IncomingConnectionError {
+                error: libp2p::swarm::ListenError::Denied { .. },
+                ..
+            } => {
+                self.count(counters::CONNECTIONS_REFUSED, 1);
+                self.report();
             }
             SwarmEvent::Behaviour(event) => self.on_behaviour(swarm, event),
             _ => {}

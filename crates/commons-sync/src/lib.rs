@@ -75,6 +75,9 @@ pub mod counters {
     pub const APPLY_BATCHES: &str = "apply_batches";
     /// Blob chunks received from peers.
     pub const BLOB_CHUNKS: &str = "blob_chunks_received";
+    /// Incoming connections refused before any protocol ran: banned peers
+    /// (right after the handshake that names them) and connection limits.
+    pub const CONNECTIONS_REFUSED: &str = "connections_refused";
 }
 
 /// How to run the p2p node.

@@ -390,6 +390,55 @@ async fn a_partition_heals_and_every_node_converges() {
     }
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_banned_peer_is_refused_before_any_protocol_runs() {
+    use commons_sync::counters;
+
+    let mut home = node(true).await;
+    let web = home.community("web").await;
+    home.append_joins(web, 5).await;
+    home.start(config(Vec::new())).await;
+    let mut follower = node(false).await;
+    follower.node.follow(&web.to_hex()).await.expect("follow");
+    follower.start(config(Vec::new())).await;
+    let banned = follower.sync().peer_id();
+    home.sync().block(banned).await;
+
+    follower.sync().dial(home.addr());
+    let refused = |status: &commons_sync::SyncStatus| {
+        status
+            .counters
+            .get(counters::CONNECTIONS_REFUSED)
+            .copied()
+            .unwrap_or(0)
+    };
+    let status = tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        home.sync().wait_status(|status| refused(status) >= 1),
+    )
+    .await
+    .expect("the refusal is counted")
+    .expect("home runs");
+    assert!(
+        status
+            .peers
+            .iter()
+            .all(|(peer, _)| *peer != banned.to_string()),
+        "{:?}",
+        status.peers
+    );
+    assert_eq!(
+        follower.log_len(web).await,
+        0,
+        "nothing reached the banned peer"
+    );
+
+    // Lifting the ban lets it in again.
+    home.sync().unblock(banned).await;
+    follower.sync().dial(home.addr());
+    follower.wait_len(web, 6).await;
+}
+
 #[tokio::test]
 async fn gossip_payloads_are_checked_before_the_node_sees_them() {
     use commons_sync::wire::{self, WireEntry, WireError};
