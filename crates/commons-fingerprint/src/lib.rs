@@ -23,7 +23,8 @@
 //! 5. **Match** ([`Library`]): an inverted index from keyed hash to patterns;
 //!    scanning a file costs one lookup per selected gram however many
 //!    patterns the library holds, and reports each pattern whose hashes are
-//!    contained in a region of the file ([`Match`]).
+//!    contained in a region of the file ([`Match`]); a gram of the file
+//!    counts for one match only, the pattern with the most evidence.
 //!
 //! The on-disk and on-wire format is documented in `FORMAT.md` beside this
 //! crate's manifest.
