@@ -13,7 +13,7 @@ use rustc_hash::FxHashMap;
 
 use crate::library::{Library, Match};
 use crate::share::CommunityKey;
-use crate::{Config, FORMAT_VERSION, NORMALIZER_VERSION};
+use crate::{Config, FORMAT_VERSION, MATCHING_VERSION, NORMALIZER_VERSION};
 
 /// The magic bytes that open a serialized cache.
 const MAGIC: &[u8; 8] = b"CFPSCAN1";
@@ -51,6 +51,7 @@ impl ScanCache {
         hasher.update(b"commons-fp-scan-cache\0");
         hasher.update(&FORMAT_VERSION.to_le_bytes());
         hasher.update(&NORMALIZER_VERSION.to_le_bytes());
+        hasher.update(&MATCHING_VERSION.to_le_bytes());
         hasher.update(&library.digest());
         hasher.update(&key.epoch().to_le_bytes());
         hasher.update(&key.keyed(0).to_le_bytes());

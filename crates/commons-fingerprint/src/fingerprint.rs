@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::FingerprintError;
 use crate::language::Language;
-use crate::normalize::{Grammar, Normalized, normalize};
-use crate::winnow::{gram_hashes, winnow};
+use crate::normalize::{Grammar, Normalized, Token, normalize};
+use crate::winnow::{gram_hashes_into, kept, winnow};
 use crate::{Config, FORMAT_VERSION, NORMALIZER_VERSION};
 
 /// Everything two fingerprints must share to be comparable. Fingerprints of
@@ -107,6 +107,13 @@ impl Fingerprint {
     }
 }
 
+thread_local! {
+    /// Every gram hash of the file being fingerprinted (only the winnowed
+    /// ones are returned), kept between files so a scan of a tree allocates
+    /// it once per thread.
+    static HASHES: std::cell::RefCell<Vec<u64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Fingerprints a whole source file.
 pub fn fingerprint(
     language: Language,
@@ -147,21 +154,34 @@ pub fn fingerprint_lines(
 /// Fingerprints a slice of a normalized stream.
 pub(crate) fn from_normalized(
     normalized: &Normalized,
-    range: impl std::slice::SliceIndex<[crate::normalize::Token], Output = [crate::normalize::Token]>,
+    range: impl std::slice::SliceIndex<[Token], Output = [Token]>,
     config: &Config,
 ) -> Fingerprint {
     let tokens = &normalized.tokens[range];
     let grammar = Grammar::of(normalized.language);
     let k = config.k.max(1);
     let window = config.window.max(1);
-    let hashes = gram_hashes(tokens, &grammar.codes, normalized.name_count, k as usize);
-    let grams = winnow(&hashes, window as usize)
-        .into_iter()
-        .map(|start| Gram {
-            hash: hashes[start as usize],
-            start,
-        })
-        .collect();
+    let grams = HASHES.with(|cell| {
+        let mut hashes = cell.borrow_mut();
+        gram_hashes_into(
+            tokens,
+            &grammar.codes,
+            normalized.name_count,
+            k as usize,
+            &mut hashes,
+        );
+        winnow(&hashes, window as usize)
+            .into_iter()
+            .map(|start| Gram {
+                hash: hashes[start as usize],
+                start,
+            })
+            .collect::<Vec<Gram>>()
+    });
+    HASHES.with(|cell| {
+        let mut hashes = cell.borrow_mut();
+        *hashes = kept(std::mem::take(&mut *hashes));
+    });
     Fingerprint {
         scheme: Scheme::new(normalized.language, k, window),
         token_count: tokens.len() as u32,

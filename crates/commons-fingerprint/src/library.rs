@@ -11,8 +11,18 @@
 //! inserted statements stretch it without letting scattered common grams
 //! add up across a whole file; one file may hold several matches of one
 //! pattern.
+//!
+//! Attribution: a gram of the file counts for one match only. Two patterns
+//! of similar code share some hashes, so a copy of one also holds part of
+//! the other; left alone, the other pattern would be reported on the copy
+//! with the share of hashes the two have in common. Candidate matches are
+//! therefore taken in order of evidence (most matched hashes first), each
+//! claims the grams it matched, and a later candidate keeps only the grams
+//! nobody claimed. A pattern is still reported next to a better one when
+//! enough of its own hashes are found, and a region holding copies of both
+//! reports both.
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::Config;
 use crate::error::FingerprintError;
@@ -207,11 +217,18 @@ impl Library {
             }
         }
         hits.sort_unstable();
-        let mut matches = Vec::new();
+        let mut candidates = Vec::new();
         for group in hits.chunk_by(|a, b| a.pattern == b.pattern) {
             let pattern = &self.patterns[group[0].pattern as usize];
-            self.score(pattern, group, file, min_similarity, &mut matches);
+            candidates_of(
+                pattern,
+                group,
+                file.scheme.k,
+                min_similarity,
+                &mut candidates,
+            );
         }
+        let mut matches = self.attribute(candidates, file);
         matches.sort_by(|a, b| {
             (a.first_token, a.end_token)
                 .cmp(&(b.first_token, b.end_token))
@@ -220,33 +237,47 @@ impl Library {
         matches
     }
 
-    /// Finds the regions of `hits` (one pattern's, by position) that match.
-    fn score(
-        &self,
-        pattern: &Pattern,
-        hits: &[Hit],
-        file: &Fingerprint,
-        min_similarity: f64,
-        matches: &mut Vec<Match>,
-    ) {
+    /// Turns candidates into matches: in order of decreasing evidence, each
+    /// candidate counts only the grams no earlier match claimed, is reported
+    /// if what remains still reaches the similarity it needs, and then claims
+    /// its grams.
+    fn attribute(&self, mut candidates: Vec<Candidate>, file: &Fingerprint) -> Vec<Match> {
+        candidates.sort_by(|a, b| {
+            b.distinct
+                .cmp(&a.distinct)
+                .then(a.needed.cmp(&b.needed))
+                .then(a.hits[0].start.cmp(&b.hits[0].start))
+                .then(a.hits[0].pattern.cmp(&b.hits[0].pattern))
+        });
         let k = file.scheme.k;
-        let span = pattern.token_count.saturating_mul(2).saturating_add(k);
-        let needed = (min_similarity * f64::from(pattern.hash_count))
-            .ceil()
-            .max(1.0) as usize;
-        let mut remaining: Vec<Hit> = hits.to_vec();
-        while remaining.len() >= needed {
-            let Some((from, to, distinct)) = best_window(&remaining, span) else {
-                break;
-            };
-            if distinct < needed {
-                break;
+        let mut claimed: FxHashSet<u32> = FxHashSet::default();
+        let mut matches = Vec::new();
+        for candidate in candidates {
+            let mut kept: Vec<Hit> = candidate
+                .hits
+                .iter()
+                .filter(|hit| !claimed.contains(&hit.start))
+                .copied()
+                .collect();
+            if kept.is_empty() {
+                continue;
             }
-            let first = remaining[from].start;
-            let last = remaining[to - 1].start + k - 1;
+            // A hash found twice in the region counts once, at the
+            // occurrence nearest the middle of the evidence: the other may
+            // belong to a neighbouring copy of similar code.
+            let middle = kept[kept.len() / 2].start;
+            kept.sort_unstable_by_key(|hit| (hit.keyed, hit.start.abs_diff(middle)));
+            kept.dedup_by_key(|hit| hit.keyed);
+            if kept.len() < candidate.needed {
+                continue;
+            }
+            claimed.extend(kept.iter().map(|hit| hit.start));
+            let pattern = &self.patterns[candidate.hits[0].pattern as usize];
+            let first = kept.iter().map(|hit| hit.start).min().unwrap_or(0);
+            let last = kept.iter().map(|hit| hit.start).max().unwrap_or(0) + k - 1;
             let (first_line, last_line) =
                 file.lines_of_tokens(first, last.min(file.token_count.saturating_sub(1)));
-            let matched = distinct as u32;
+            let matched = kept.len() as u32;
             matches.push(Match {
                 pattern: pattern.id,
                 first_line,
@@ -257,8 +288,48 @@ impl Library {
                 matched,
                 pattern_hashes: pattern.hash_count,
             });
-            remaining.drain(from..to);
         }
+        matches
+    }
+}
+
+/// A region of the file where one pattern reaches `min_similarity` before
+/// attribution: its hits, by position, and how many distinct hashes they
+/// hold.
+#[derive(Debug)]
+struct Candidate {
+    hits: Vec<Hit>,
+    distinct: usize,
+    /// Distinct hashes the pattern needs to match.
+    needed: usize,
+}
+
+/// Finds the regions of `hits` (one pattern's, by position) that reach
+/// `min_similarity`.
+fn candidates_of(
+    pattern: &Pattern,
+    hits: &[Hit],
+    k: u32,
+    min_similarity: f64,
+    candidates: &mut Vec<Candidate>,
+) {
+    let span = pattern.token_count.saturating_mul(2).saturating_add(k);
+    let needed = (min_similarity * f64::from(pattern.hash_count))
+        .ceil()
+        .max(1.0) as usize;
+    let mut remaining: Vec<Hit> = hits.to_vec();
+    while remaining.len() >= needed {
+        let Some((from, to, distinct)) = best_window(&remaining, span) else {
+            break;
+        };
+        if distinct < needed {
+            break;
+        }
+        candidates.push(Candidate {
+            hits: remaining.drain(from..to).collect(),
+            distinct,
+            needed,
+        });
     }
 }
 

@@ -48,24 +48,82 @@ impl NameCodes {
 /// them, none if there are fewer than `k` tokens). `codes` maps symbols to
 /// token codes; `name_count` bounds the abstract names' numbers.
 pub(crate) fn gram_hashes(tokens: &[Token], codes: &[u64], name_count: u32, k: usize) -> Vec<u64> {
+    let mut hashes = Vec::new();
+    gram_hashes_into(tokens, codes, name_count, k, &mut hashes);
+    hashes
+}
+
+/// Each abstract token's links to the previous and the next use of its
+/// name, as distances (0: none).
+#[derive(Debug, Clone, Copy, Default)]
+struct Link {
+    back: u32,
+    next: u32,
+}
+
+thread_local! {
+    /// The links of the file being hashed, kept between files so a scan of
+    /// a tree allocates them once per thread.
+    static LINKS: std::cell::RefCell<Vec<Link>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// [`gram_hashes`] into `hashes` (cleared first), reusing its allocation.
+pub(crate) fn gram_hashes_into(
+    tokens: &[Token],
+    codes: &[u64],
+    name_count: u32,
+    k: usize,
+    hashes: &mut Vec<u64>,
+) {
+    hashes.clear();
     let n = tokens.len();
     if k == 0 || n < k {
-        return Vec::new();
+        return;
     }
+    LINKS.with(|cell| {
+        let mut links = cell.borrow_mut();
+        links.clear();
+        links.resize(n, Link::default());
+        hash_with_links(tokens, codes, name_count, k, &mut links, hashes);
+        *links = kept(std::mem::take(&mut *links));
+    });
+}
+
+/// Scratch buffers are kept between files up to this many elements, so one
+/// huge file does not pin its buffers for the life of the thread.
+const MAX_KEPT: usize = 1 << 20;
+
+/// `buffer` if it is small enough to keep between files, else an empty one.
+pub(crate) fn kept<T>(buffer: Vec<T>) -> Vec<T> {
+    if buffer.capacity() > MAX_KEPT {
+        Vec::new()
+    } else {
+        buffer
+    }
+}
+
+fn hash_with_links(
+    tokens: &[Token],
+    codes: &[u64],
+    name_count: u32,
+    k: usize,
+    links: &mut [Link],
+    hashes: &mut Vec<u64>,
+) {
+    let n = tokens.len();
     let names = NameCodes::new(k);
-    // For each abstract token, how far back its previous use is (0: none),
-    // and for each, where its next use is (usize::MAX: none).
-    let mut back = vec![0usize; n];
-    let mut next = vec![usize::MAX; n];
+    // Links farther than a gram are never used, so they are stored as 0
+    // ("none"): distances then fit in u32 whatever the file's length.
     let mut last_seen = vec![usize::MAX; name_count as usize];
     for (idx, token) in tokens.iter().enumerate() {
         if token.symbol != ABSTRACT {
             continue;
         }
         if let Some(seen) = last_seen.get_mut(token.name as usize) {
-            if *seen != usize::MAX {
-                back[idx] = idx - *seen;
-                next[*seen] = idx;
+            if *seen != usize::MAX && idx - *seen < k {
+                let distance = (idx - *seen) as u32;
+                links[idx].back = distance;
+                links[*seen].next = distance;
             }
             *seen = idx;
         }
@@ -76,7 +134,7 @@ pub(crate) fn gram_hashes(tokens: &[Token], codes: &[u64], name_count: u32, k: u
         if token.symbol != ABSTRACT {
             return codes.get(token.symbol as usize).copied().unwrap_or(0);
         }
-        let distance = back[j];
+        let distance = links[j].back as usize;
         if distance != 0 && j - distance >= start {
             names.linked[distance]
         } else {
@@ -92,7 +150,7 @@ pub(crate) fn gram_hashes(tokens: &[Token], codes: &[u64], name_count: u32, k: u
     for j in 0..k {
         hash = hash.wrapping_mul(BASE).wrapping_add(value(j, 0));
     }
-    let mut hashes = Vec::with_capacity(n - k + 1);
+    hashes.reserve(n - k + 1);
     hashes.push(mix(hash));
     for start in 0..n - k {
         hash = hash
@@ -100,15 +158,14 @@ pub(crate) fn gram_hashes(tokens: &[Token], codes: &[u64], name_count: u32, k: u
             .wrapping_mul(BASE)
             .wrapping_add(value(start + k, start + 1));
         // The next use of the name that left now opens the gram's chain.
-        let relinked = next[start];
-        if relinked < start + k {
-            let distance = relinked - start;
+        let distance = links[start].next as usize;
+        if distance != 0 {
+            let relinked = start + distance;
             let delta = names.fresh.wrapping_sub(names.linked[distance]);
             hash = hash.wrapping_add(delta.wrapping_mul(powers[start + k - relinked]));
         }
         hashes.push(mix(hash));
     }
-    hashes
 }
 
 /// The murmur3 finalizer: a bijection on u64 that spreads every input bit.

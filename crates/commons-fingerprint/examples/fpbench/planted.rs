@@ -897,13 +897,32 @@ pub fn evaluate(sources: &[Source], plan: &Plan, key: &CommunityKey) -> Outcome 
             // `FPBENCH_VERBOSE=1` lists every report, for tuning.
             if std::env::var_os("FPBENCH_VERBOSE").is_some() {
                 let kind = hit.map(|idx| truth[idx].4.name()).unwrap_or("FALSE");
+                let overlapping: Vec<String> = truth
+                    .iter()
+                    .filter(|(h, first, last, _, _)| {
+                        *h == host && found.first_line <= *last && found.last_line >= *first
+                    })
+                    .map(|(_, _, _, pattern, kind)| {
+                        let mine: BTreeSet<u64> = exported[found.pattern as usize]
+                            .1
+                            .hashes
+                            .iter()
+                            .copied()
+                            .collect();
+                        let theirs = &exported[*pattern as usize].1.hashes;
+                        let common = theirs.iter().filter(|it| mine.contains(it)).count();
+                        format!("{pattern}:{}:{common}/{}", kind.name(), theirs.len())
+                    })
+                    .collect();
                 eprintln!(
-                    "report {kind} sim {:.3} pattern {} of {} hashes lines {}-{}",
+                    "report {kind} sim {:.3} pattern {} of {} hashes lines {}-{} host {host} tokens {} over {:?}",
                     found.similarity,
                     found.pattern,
                     found.pattern_hashes,
                     found.first_line,
-                    found.last_line
+                    found.last_line,
+                    found.end_token - found.first_token,
+                    overlapping
                 );
             }
             reports.push((found.similarity, hit));

@@ -125,6 +125,61 @@ fn two_copies_are_two_matches() {
     assert!(matches[0].last_line < matches[1].first_line);
 }
 
+/// How [`sibling`] goes on after the statements it shares with [`PATTERN`].
+const SIBLING_TAIL: &str = r#"    log.info("loaded %s", profile.owner)
+    with open(store.path(profile.owner), "wb") as out:
+        out.write(raw)
+    return profile
+"#;
+
+/// A function that starts like [`PATTERN`] (up to the `pickle.loads` line),
+/// then goes its own way.
+fn sibling() -> String {
+    let head: String = PATTERN
+        .lines()
+        .take(6)
+        .map(|line| format!("{line}\n"))
+        .collect();
+    format!("{head}{SIBLING_TAIL}")
+}
+
+fn scan_with(patterns: &[(u64, &str)], source: &str) -> Vec<commons_fingerprint::Match> {
+    let mut library = Library::new();
+    for (id, pattern) in patterns {
+        library
+            .insert(*id, &shared(pattern))
+            .expect("a valid pattern");
+    }
+    scan_source(
+        Language::Python,
+        source.as_bytes(),
+        &library,
+        &key(),
+        &Config::default(),
+    )
+    .expect("test sources fingerprint")
+}
+
+#[test]
+fn a_copy_counts_for_the_pattern_it_matches_best() {
+    // Alone, the sibling is found in the copy of the pattern through the
+    // statements they share...
+    let alone = scan_with(&[(7, &sibling())], HOST);
+    assert_eq!(alone.len(), 1, "{alone:?}");
+    // ...but next to the pattern those grams are the pattern's.
+    let both = scan_with(&[(7, &sibling()), (42, PATTERN)], HOST);
+    assert_eq!(both.len(), 1, "{both:?}");
+    assert_eq!((both[0].pattern, both[0].similarity), (42, 1.0));
+}
+
+#[test]
+fn copies_of_two_similar_patterns_are_both_found() {
+    let file = format!("{PATTERN}\n{}", sibling());
+    let matches = scan_with(&[(7, &sibling()), (42, PATTERN)], &file);
+    let found: Vec<u64> = matches.iter().map(|it| it.pattern).collect();
+    assert_eq!(found, [42, 7], "{matches:?}");
+}
+
 #[test]
 fn another_key_or_epoch_or_language_finds_nothing() {
     let library = library_with(&shared(PATTERN));
