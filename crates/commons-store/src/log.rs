@@ -572,7 +572,7 @@ fn trusted_entry(community: CommunityId, row: &AnyRow) -> Result<Entry, StoreErr
     let record = Record::from_slice(text.as_bytes()).map_err(|e| corrupt("record", &e))?;
     let signature = |column: &str| -> Result<Signature, StoreError> {
         let hex: &str = row.try_get(column)?;
-        signature_from_hex(hex).ok_or_else(|| corrupt(column, &"not 64 bytes of hex"))
+        Signature::from_hex(hex).ok_or_else(|| corrupt(column, &"not 64 bytes of hex"))
     };
     let record_id = parse_col(row, "record_id")?;
     let raw = RawEntry {
@@ -616,7 +616,7 @@ pub fn raw_entry(row: &LogRow) -> Result<RawEntry, StoreError> {
     };
     let record = Record::from_slice(row.record.as_bytes()).map_err(|e| corrupt("record", &e))?;
     let signature = |text: &str| -> Result<Signature, StoreError> {
-        signature_from_hex(text).ok_or_else(|| corrupt("signature", &"not 64 bytes of hex"))
+        Signature::from_hex(text).ok_or_else(|| corrupt("signature", &"not 64 bytes of hex"))
     };
     Ok(RawEntry {
         header: EntryHeader {
@@ -630,45 +630,4 @@ pub fn raw_entry(row: &LogRow) -> Result<RawEntry, StoreError> {
         record_signature: signature(&row.record_sig)?,
         signature: signature(&row.entry_sig)?,
     })
-}
-
-/// A signature from its 128 hex digits (either case), or `None`.
-fn signature_from_hex(text: &str) -> Option<Signature> {
-    fn nibble(digit: u8) -> Option<u8> {
-        match digit {
-            b'0'..=b'9' => Some(digit - b'0'),
-            b'a'..=b'f' => Some(digit - b'a' + 10),
-            b'A'..=b'F' => Some(digit - b'A' + 10),
-            _ => None,
-        }
-    }
-    let digits = text.as_bytes();
-    if digits.len() != 128 {
-        return None;
-    }
-    let mut bytes = [0u8; 64];
-    for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
-        *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
-    }
-    Some(Signature::from_bytes(bytes))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::signature_from_hex;
-
-    #[test]
-    fn signatures_parse_from_hex_and_reject_bad_text() {
-        let hex = "0f".repeat(64);
-        let signature = signature_from_hex(&hex).expect("128 hex digits");
-        assert_eq!(signature.as_bytes(), &[0x0f; 64]);
-        assert_eq!(signature.to_hex(), hex);
-        assert_eq!(
-            signature_from_hex(&"AB".repeat(64)).map(|s| *s.as_bytes()),
-            Some([0xab; 64])
-        );
-        assert!(signature_from_hex(&"0f".repeat(63)).is_none());
-        assert!(signature_from_hex(&format!("{}zz", "0f".repeat(63))).is_none());
-        assert!(signature_from_hex("").is_none());
-    }
 }
