@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use commons_kernel::log::{ChainError, ChainVerifier, RawEntry};
 use commons_kernel::record::Record;
 use commons_kernel::{
-    CommunityId, Entry, EntryHash, EntryHeader, Findings, Kind, PublicKey, RecordId, SecretKey,
-    Signature, SignedRecord, Timestamp,
+    CommunityId, Entry, EntryHash, EntryHeader, Findings, Kind, PublicKey, RecordId, Sealing,
+    SecretKey, Signature, SignedRecord, Timestamp,
 };
 use futures::TryStreamExt;
 use sqlx::any::AnyRow;
@@ -179,6 +179,16 @@ impl Store {
         {
             return Err(AppendError::UnknownCommunity(community_id));
         }
+        // The community signatures are most of an append's CPU and need only
+        // the chained headers: they are made on the thread pool while this
+        // task checks the batch against the database. A batch refused below
+        // drops the receiver and its signatures are thrown away.
+        let sealing = Sealing::chain(first_seq, prev, now, &records);
+        let (send_seals, seals) = tokio::sync::oneshot::channel();
+        let signing_key = community_key.clone();
+        rayon::spawn(move || {
+            let _ = send_seals.send(sealing.sign(&signing_key));
+        });
         check_duplicates(conn, community_id, &records).await?;
 
         // One read of every key the batch names; each accepted record then
@@ -201,9 +211,10 @@ impl Store {
                 .map_err(invalid)?;
         }
 
-        // Sealing is CPU work spread over every core; it runs on this task
-        // for the few milliseconds a large batch takes.
-        let entries = Entry::seal_all(first_seq, prev, now, records, community_key);
+        let entries = seals
+            .await
+            .expect("the signing job sends its seals unless it panicked")
+            .attach(records);
         insert_entries(conn, &entries).await?;
         match (&before, capabilities.first()) {
             (Some(before), Some(capability)) => {
