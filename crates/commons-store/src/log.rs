@@ -394,55 +394,131 @@ impl Store {
                     .await?;
             }
         }
-        const PAGE: i64 = 5_000;
-        let communities: Vec<String> =
+        let communities: Vec<CommunityId> =
             sqlx::query("SELECT community_id FROM log_heads ORDER BY community_id")
                 .fetch_all(tx.conn())
                 .await?
                 .iter()
-                .map(|row| row.try_get("community_id"))
+                .map(|row| parse_col(row, "community_id"))
                 .collect::<Result<_, _>>()?;
+        let mut mirror = None;
         let mut count = 0u64;
-        // One community at a time, by primary-key ranges, so each page is an
-        // index range scan however long the logs are.
-        for community in communities {
-            let community_id: CommunityId = community
-                .parse()
-                .map_err(|e| StoreError::Corrupt(format!("log head: {e}")))?;
-            let mut from = 0i64;
-            let mut mirror = community::ReplayMirror::default();
-            loop {
-                let rows = sqlx::query(&format!(
-                    "SELECT {REPLAY_COLUMNS} FROM log_entries \
-                     WHERE community_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3"
-                ))
-                .bind(&community)
-                .bind(from)
-                .bind(PAGE)
-                .fetch_all(tx.conn())
-                .await?;
-                if rows.is_empty() {
-                    break;
-                }
-                let entries = parse_entries(community_id, &rows)?;
-                for run in runs(&entries) {
-                    let kind = &run[0].record().record().kind;
-                    let capability = registry.get(kind.capability()).ok_or_else(|| {
-                        StoreError::Corrupt(format!("no capability registered for kind {kind}"))
-                    })?;
-                    if community::is_builtin(capability.as_ref()) {
-                        mirror.reduce(tx.conn(), run).await?;
-                    } else {
-                        capability.reduce(tx.conn(), run).await?;
-                    }
-                }
+        if self.writer.is_some() {
+            // SQLite writes on its own connection, so a pooled one reads and
+            // parses the next page while this task reduces the last. The
+            // store's write lock, held by `tx`, keeps appends out meanwhile.
+            let (send_pages, mut pages) = tokio::sync::mpsc::channel(2);
+            let reader = tokio::spawn(read_pages(self.pool.clone(), communities, send_pages));
+            while let Some(page) = pages.recv().await {
+                let (community, entries) = page?;
+                reduce_page(tx.conn(), registry, &mut mirror, community, &entries).await?;
                 count += entries.len() as u64;
-                from += rows.len() as i64;
+            }
+            // The channel also closes when the reader panics: that must not
+            // commit a partial replay.
+            if let Err(error) = reader.await {
+                std::panic::resume_unwind(error.into_panic());
+            }
+        } else {
+            for community in communities {
+                let mut from = 0u64;
+                loop {
+                    let entries = read_page(tx.conn(), community, from).await?;
+                    if entries.is_empty() {
+                        break;
+                    }
+                    reduce_page(tx.conn(), registry, &mut mirror, community, &entries).await?;
+                    from += entries.len() as u64;
+                    count += entries.len() as u64;
+                }
             }
         }
         tx.commit().await?;
         Ok(count)
     }
+}
+
+/// Entries a replay reads per statement.
+const REPLAY_PAGE: u32 = 2_000;
+
+/// One page of a replay: up to [`REPLAY_PAGE`] entries of `community` from
+/// `from` on, by primary-key range, so each page is an index range scan
+/// however long the log is.
+async fn read_page(
+    conn: &mut AnyConnection,
+    community: CommunityId,
+    from: u64,
+) -> Result<Vec<Entry>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {REPLAY_COLUMNS} FROM log_entries \
+         WHERE community_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3"
+    ))
+    .bind(community.to_hex())
+    .bind(from as i64)
+    .bind(i64::from(REPLAY_PAGE))
+    .fetch_all(&mut *conn)
+    .await?;
+    parse_entries(community, &rows)
+}
+
+/// Reads every page of every community in order into `pages`, ending early
+/// when the receiver is gone and with the error when a read fails.
+async fn read_pages(
+    pool: sqlx::AnyPool,
+    communities: Vec<CommunityId>,
+    pages: tokio::sync::mpsc::Sender<Result<(CommunityId, Vec<Entry>), StoreError>>,
+) {
+    let read = async {
+        let mut conn = pool.acquire().await?;
+        for community in communities {
+            let mut from = 0u64;
+            loop {
+                let entries = read_page(&mut conn, community, from).await?;
+                if entries.is_empty() {
+                    break;
+                }
+                from += entries.len() as u64;
+                if pages.send(Ok((community, entries))).await.is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        Ok::<(), StoreError>(())
+    };
+    if let Err(error) = read.await {
+        let _ = pages.send(Err(error)).await;
+    }
+}
+
+/// Reduces one page of a community's log, each run by its capability; the
+/// built-in community runs go through `mirror`, which follows one log and
+/// starts afresh when the page is another community's.
+async fn reduce_page(
+    conn: &mut AnyConnection,
+    registry: &Registry,
+    mirror: &mut Option<(CommunityId, community::ReplayMirror)>,
+    community: CommunityId,
+    entries: &[Entry],
+) -> Result<(), StoreError> {
+    if mirror
+        .as_ref()
+        .is_none_or(|(followed, _)| *followed != community)
+    {
+        *mirror = Some((community, community::ReplayMirror::default()));
+    }
+    let (_, mirror) = mirror.as_mut().expect("set just above");
+    for run in runs(entries) {
+        let kind = &run[0].record().record().kind;
+        let capability = registry.get(kind.capability()).ok_or_else(|| {
+            StoreError::Corrupt(format!("no capability registered for kind {kind}"))
+        })?;
+        if community::is_builtin(capability.as_ref()) {
+            mirror.reduce(conn, run).await?;
+        } else {
+            capability.reduce(conn, run).await?;
+        }
+    }
+    Ok(())
 }
 
 pub(crate) struct Head {
