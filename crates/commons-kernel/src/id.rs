@@ -15,6 +15,74 @@ pub struct IdError {
     pub reason: &'static str,
 }
 
+/// Which letters a hex decoder accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum HexCase {
+    /// `a-f` only: ids are compared and stored as text, so one id has one spelling.
+    Lower,
+    /// `a-f` and `A-F`.
+    Either,
+}
+
+/// `bytes` as lowercase hex.
+///
+/// Every id bound to a statement or written to JSON passes through here;
+/// `hex::encode` collects an iterator of `char`s, which showed up in store
+/// profiles, so digits are looked up and pushed as bytes instead.
+pub(crate) fn encode_hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut digits = Vec::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        digits.push(DIGITS[usize::from(byte >> 4)]);
+        digits.push(DIGITS[usize::from(byte & 0x0f)]);
+    }
+    String::from_utf8(digits).expect("hex digits are ASCII")
+}
+
+/// Fills `out` from exactly `2 * out.len()` hex digits; `None` when the
+/// length is wrong or a digit is not one `case` accepts.
+pub(crate) fn decode_hex(text: &[u8], out: &mut [u8], case: HexCase) -> Option<()> {
+    if text.len() != out.len() * 2 {
+        return None;
+    }
+    let table = match case {
+        HexCase::Lower => &HEX_LOWER,
+        HexCase::Either => &HEX_EITHER,
+    };
+    for (byte, pair) in out.iter_mut().zip(text.chunks_exact(2)) {
+        let high = table[usize::from(pair[0])];
+        let low = table[usize::from(pair[1])];
+        // Both tables mark a non-digit with the high bit.
+        if (high | low) & 0x80 != 0 {
+            return None;
+        }
+        *byte = high << 4 | low;
+    }
+    Some(())
+}
+
+/// Digit values by byte, `0xff` for bytes that are not digits.
+const HEX_LOWER: [u8; 256] = hex_table(false);
+const HEX_EITHER: [u8; 256] = hex_table(true);
+
+const fn hex_table(upper: bool) -> [u8; 256] {
+    let mut table = [0xff; 256];
+    let mut idx = 0;
+    while idx < 10 {
+        table[b'0' as usize + idx] = idx as u8;
+        idx += 1;
+    }
+    idx = 0;
+    while idx < 6 {
+        table[b'a' as usize + idx] = 10 + idx as u8;
+        if upper {
+            table[b'A' as usize + idx] = 10 + idx as u8;
+        }
+        idx += 1;
+    }
+    table
+}
+
 impl IdError {
     fn new(what: &'static str, value: &str, reason: &'static str) -> IdError {
         let value = value.chars().take(80).collect();
@@ -45,14 +113,14 @@ macro_rules! hex_id {
 
             /// Lowercase hexadecimal form, as used in URLs and JSON.
             pub fn to_hex(&self) -> String {
-                hex::encode(self.0)
+                encode_hex(&self.0)
             }
 
             /// Parses the raw bytes from a slice of the right length.
             pub fn from_slice(bytes: &[u8]) -> Result<$name, IdError> {
                 let bytes: [u8; $len] = bytes
                     .try_into()
-                    .map_err(|_| IdError::new($what, &hex::encode(bytes), "wrong length"))?;
+                    .map_err(|_| IdError::new($what, &encode_hex(bytes), "wrong length"))?;
                 Ok($name(bytes))
             }
         }
@@ -67,8 +135,8 @@ macro_rules! hex_id {
                     return Err(IdError::new($what, text, "hex must be lowercase"));
                 }
                 let mut bytes = [0u8; $len];
-                hex::decode_to_slice(text, &mut bytes)
-                    .map_err(|_| IdError::new($what, text, "not hexadecimal"))?;
+                decode_hex(text.as_bytes(), &mut bytes, HexCase::Lower)
+                    .ok_or_else(|| IdError::new($what, text, "not hexadecimal"))?;
                 Ok($name(bytes))
             }
         }

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use zeroize::Zeroize;
 
-use crate::id::{CommunityId, IdError};
+use crate::id::{CommunityId, HexCase, IdError, decode_hex, encode_hex};
 
 /// An Ed25519 public key.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -43,7 +43,7 @@ impl PublicKey {
 
     /// Lowercase hex form.
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        encode_hex(&self.0)
     }
 
     /// Verifies `signature` over `message` in the strict sense (no malleable
@@ -69,7 +69,7 @@ impl FromStr for PublicKey {
     type Err = IdError;
     fn from_str(text: &str) -> Result<PublicKey, IdError> {
         let mut bytes = [0u8; 32];
-        hex::decode_to_slice(text, &mut bytes).map_err(|_| IdError {
+        decode_hex(text.as_bytes(), &mut bytes, HexCase::Either).ok_or_else(|| IdError {
             what: "public key",
             value: text.chars().take(80).collect(),
             reason: "expected 32 bytes as lowercase hex",
@@ -160,7 +160,7 @@ impl Signature {
     pub fn from_slice(bytes: &[u8]) -> Result<Signature, IdError> {
         let bytes: [u8; 64] = bytes.try_into().map_err(|_| IdError {
             what: "signature",
-            value: hex::encode(bytes),
+            value: encode_hex(bytes),
             reason: "expected 64 bytes",
         })?;
         Ok(Signature(bytes))
@@ -173,7 +173,14 @@ impl Signature {
 
     /// Lowercase hex form.
     pub fn to_hex(&self) -> String {
-        hex::encode(self.0)
+        encode_hex(&self.0)
+    }
+
+    /// A signature from its 128 hex digits (either case), or `None`.
+    pub fn from_hex(text: &str) -> Option<Signature> {
+        let mut bytes = [0u8; 64];
+        decode_hex(text.as_bytes(), &mut bytes, HexCase::Either)?;
+        Some(Signature(bytes))
     }
 }
 

@@ -25,7 +25,7 @@ pub use capability::{Finding, Findings, KindSpec, Validator};
 pub use community::{CommunityInfo, JoinRule, MemberStatus, Membership, Policy, Role, Visibility};
 pub use id::{CommunityId, EntryHash, Handle, Kind, RecordId};
 pub use keys::{PublicKey, SecretKey, Signature};
-pub use log::{Entry, EntryHeader};
+pub use log::{Entry, EntryHeader, Sealing, Seals};
 pub use record::{Record, SignedRecord, Timestamp};
 
 #[cfg(test)]

@@ -119,6 +119,23 @@ impl EntryHeader {
     }
 }
 
+/// Entries being sealed: their headers chained in order, not yet signed.
+///
+/// The hash chain is cheap and computed at once; the community signatures
+/// dominate the cost of sealing and need nothing but the headers, so
+/// [`Sealing::sign`] can run on other cores while the caller still checks
+/// the records, which [`Seals::attach`] joins back afterwards.
+#[derive(Debug)]
+pub struct Sealing {
+    headers: Vec<(EntryHeader, Vec<u8>, EntryHash)>,
+}
+
+/// Signed headers waiting for their records.
+#[derive(Debug)]
+pub struct Seals {
+    headers: Vec<(EntryHeader, EntryHash, Signature)>,
+}
+
 impl Entry {
     /// Appends `record` after an entry whose hash is `prev` at position `seq - 1`,
     /// signing with the community key. The caller has validated the record.
@@ -135,9 +152,6 @@ impl Entry {
     }
 
     /// Seals `records` as consecutive entries from `first_seq` after `prev`.
-    /// The hash chain is computed in order (it is cheap); the community
-    /// signatures, which dominate the cost and do not feed the chain, are
-    /// made on every core.
     pub fn seal_all(
         first_seq: u64,
         prev: EntryHash,
@@ -145,44 +159,9 @@ impl Entry {
         records: Vec<SignedRecord>,
         community_key: &SecretKey,
     ) -> Vec<Entry> {
-        use rayon::prelude::*;
-
-        let mut prev = prev;
-        let unsigned: Vec<(EntryHeader, Vec<u8>, EntryHash, SignedRecord)> = records
-            .into_iter()
-            .enumerate()
-            .map(|(idx, record)| {
-                let header = EntryHeader {
-                    community: record.record().community,
-                    seq: first_seq + idx as u64,
-                    prev,
-                    record: record.id(),
-                    ts,
-                };
-                let encoded = header.encode();
-                let hash = EntryHash::from_bytes(*blake3::hash(&encoded).as_bytes());
-                prev = hash;
-                (header, encoded, hash, record)
-            })
-            .collect();
-        let sign =
-            |(header, encoded, hash, record): (EntryHeader, Vec<u8>, EntryHash, SignedRecord)| {
-                Entry {
-                    signature: community_key.sign(&encoded),
-                    header,
-                    hash,
-                    record,
-                }
-            };
-        // Handing a few signatures to the thread pool costs more than it saves.
-        if unsigned.len() < 64 {
-            return unsigned.into_iter().map(sign).collect();
-        }
-        unsigned
-            .into_par_iter()
-            .with_min_len(32)
-            .map(sign)
-            .collect()
+        Sealing::chain(first_seq, prev, ts, &records)
+            .sign(community_key)
+            .attach(records)
     }
 
     /// The header.
@@ -295,6 +274,89 @@ impl ChainVerifier {
             record,
             signature: raw.signature,
         })
+    }
+}
+
+impl Sealing {
+    /// Chains headers for `records` as consecutive entries from `first_seq`
+    /// after `prev`.
+    pub fn chain(
+        first_seq: u64,
+        prev: EntryHash,
+        ts: Timestamp,
+        records: &[SignedRecord],
+    ) -> Sealing {
+        let mut prev = prev;
+        let headers = records
+            .iter()
+            .enumerate()
+            .map(|(idx, record)| {
+                let header = EntryHeader {
+                    community: record.record().community,
+                    seq: first_seq + idx as u64,
+                    prev,
+                    record: record.id(),
+                    ts,
+                };
+                let encoded = header.encode();
+                let hash = EntryHash::from_bytes(*blake3::hash(&encoded).as_bytes());
+                prev = hash;
+                (header, encoded, hash)
+            })
+            .collect();
+        Sealing { headers }
+    }
+
+    /// Signs every header with the community key, on every core.
+    pub fn sign(self, community_key: &SecretKey) -> Seals {
+        use rayon::prelude::*;
+
+        let sign = |(header, encoded, hash): (EntryHeader, Vec<u8>, EntryHash)| {
+            (header, hash, community_key.sign(&encoded))
+        };
+        // Handing a few signatures to the thread pool costs more than it saves.
+        let headers = if self.headers.len() < 64 {
+            self.headers.into_iter().map(sign).collect()
+        } else {
+            self.headers
+                .into_par_iter()
+                .with_min_len(32)
+                .map(sign)
+                .collect()
+        };
+        Seals { headers }
+    }
+}
+
+impl Seals {
+    /// The entries: each signed header with its record.
+    ///
+    /// # Panics
+    /// When `records` are not the records the headers were chained for, in
+    /// the same order: the caller mixed up two batches.
+    pub fn attach(self, records: Vec<SignedRecord>) -> Vec<Entry> {
+        assert_eq!(
+            self.headers.len(),
+            records.len(),
+            "seals attach to the records they were chained for"
+        );
+        self.headers
+            .into_iter()
+            .zip(records)
+            .map(|((header, hash, signature), record)| {
+                assert_eq!(
+                    header.record,
+                    record.id(),
+                    "seals attach to the records they were chained for"
+                );
+                Entry {
+                    header,
+                    hash,
+                    record,
+                    signature,
+                }
+            })
+            .collect()
     }
 }
 

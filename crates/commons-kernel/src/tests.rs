@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 
 use crate::canonical;
 use crate::id::{EntryHash, Kind, RecordId};
-use crate::keys::SecretKey;
+use crate::keys::{PublicKey, SecretKey, Signature};
 use crate::log::{ChainFault, ChainVerifier, Entry, EntryHeader, RawEntry};
 use crate::record::{Record, SignedRecord, Timestamp};
 
@@ -209,7 +209,7 @@ proptest! {
         let mut raws: Vec<RawEntry> = entries.iter().map(raw).collect();
         let mut bytes = raws[idx].signature.as_bytes().to_owned();
         bytes[(flip as usize) % 64] ^= flip;
-        raws[idx].signature = crate::keys::Signature::from_bytes(bytes);
+        raws[idx].signature = Signature::from_bytes(bytes);
         let mut failed_at = None;
         for entry in raws {
             if let Err(error) = verifier.check(entry, None) {
@@ -323,5 +323,42 @@ fn deep_bodies_are_refused_at_the_same_depth() {
         let content = record(&author, &community, body.clone());
         let general = canonical::to_vec(&json!({"body": body}));
         assert_eq!(content.encode().is_ok(), general.is_ok(), "depth {depth}");
+    }
+}
+
+#[test]
+fn signatures_parse_from_hex_and_reject_bad_text() {
+    let hex = "0f".repeat(64);
+    let signature = Signature::from_hex(&hex).expect("128 hex digits");
+    assert_eq!(signature.as_bytes(), &[0x0f; 64]);
+    assert_eq!(signature.to_hex(), hex);
+    assert_eq!(
+        Signature::from_hex(&"AB".repeat(64)).map(|s| *s.as_bytes()),
+        Some([0xab; 64])
+    );
+    assert!(Signature::from_hex(&"0f".repeat(63)).is_none());
+    assert!(Signature::from_hex(&format!("{}zz", "0f".repeat(63))).is_none());
+    assert!(Signature::from_hex("").is_none());
+}
+
+#[test]
+fn ids_refuse_uppercase_and_keys_accept_it() {
+    let hex = "ab".repeat(32);
+    assert!(hex.parse::<RecordId>().is_ok());
+    assert!(hex.to_uppercase().parse::<RecordId>().is_err());
+    assert!(format!("{}g", &hex[..63]).parse::<EntryHash>().is_err());
+    let key: PublicKey = hex.to_uppercase().parse().expect("either case");
+    assert_eq!(key.to_hex(), hex);
+    assert!("ab".repeat(31).parse::<PublicKey>().is_err());
+}
+
+proptest! {
+    #[test]
+    fn hex_forms_match_the_hex_crate(bytes in any::<[u8; 32]>()) {
+        let id = RecordId::from_bytes(bytes);
+        prop_assert_eq!(id.to_hex(), hex::encode(bytes));
+        prop_assert_eq!(id.to_hex().parse::<RecordId>().expect("own form"), id);
+        let key = PublicKey::from_bytes(bytes);
+        prop_assert_eq!(key.to_hex().parse::<PublicKey>().expect("own form"), key);
     }
 }

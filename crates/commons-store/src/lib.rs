@@ -48,6 +48,12 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// SQLite: the one connection write transactions run on. SQLite drops a
+    /// connection's page cache whenever another connection changed the
+    /// database, so writes spread over the pool each began cold and re-read
+    /// every page they touched; on one connection the pages a batch reads
+    /// (index leaves, projection rows) are still cached from the last one.
+    writer: Option<AnyPool>,
     /// SQLite allows one writer; taking this lock before a write transaction
     /// turns would-be `SQLITE_BUSY` upgrades into an orderly queue.
     write_lock: Arc<tokio::sync::Mutex<()>>,
@@ -113,42 +119,27 @@ impl Store {
         };
         let options: AnyConnectOptions = config.url.parse()?;
         let options = options.log_statements(tracing::log::LevelFilter::Trace);
-        let pool = AnyPoolOptions::new()
+        let pool = pool_options(backend, READER_CACHE_KIB)
             .max_connections(config.max_connections)
-            .acquire_timeout(Duration::from_secs(30))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    if backend == Backend::Sqlite {
-                        // `temp_store = MEMORY`: a multi-row statement inside a
-                        // transaction keeps a statement journal so it can undo
-                        // itself alone; on disk that journal's writes were a
-                        // fifth of a replay's CPU time.
-                        conn.execute(
-                            format!(
-                                "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
-                                 PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; \
-                                 PRAGMA wal_autocheckpoint = {WAL_BACKSTOP_PAGES}; \
-                                 PRAGMA temp_store = MEMORY;"
-                            )
-                            .as_str(),
-                        )
-                        .await?;
-                    } else {
-                        // Multi-row statements bind hundreds of parameters
-                        // (`key IN ($2, …)`); a cached generic plan cannot see
-                        // the values and falls back to scanning the table.
-                        conn.execute("SET plan_cache_mode = force_custom_plan")
-                            .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
+            .connect_with(options.clone())
             .await?;
+        let writer = match backend {
+            // Never closed for idleness or age: its page cache is the point.
+            Backend::Sqlite => Some(
+                pool_options(backend, WRITER_CACHE_KIB)
+                    .max_connections(1)
+                    .idle_timeout(None)
+                    .max_lifetime(None)
+                    .connect_with(options)
+                    .await?,
+            ),
+            Backend::Postgres => None,
+        };
         let checkpoint = (backend == Backend::Sqlite).then(|| Checkpointer::spawn(pool.clone()));
         let store = Store {
             pool,
             backend,
+            writer,
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
             checkpoint,
         };
@@ -191,7 +182,8 @@ impl Store {
             Backend::Sqlite => Some(self.write_lock.lock().await),
             Backend::Postgres => None,
         };
-        let tx = self.pool.begin().await?;
+        let pool = self.writer.as_ref().unwrap_or(&self.pool);
+        let tx = pool.begin().await?;
         Ok(WriteTx {
             tx,
             _guard: guard,
@@ -212,7 +204,9 @@ impl Store {
             Backend::Sqlite => Some(self.write_lock.lock().await),
             Backend::Postgres => None,
         };
-        let done = query.execute(&self.pool).await?;
+        let done = query
+            .execute(self.writer.as_ref().unwrap_or(&self.pool))
+            .await?;
         if let Some(checkpoint) = &self.checkpoint {
             checkpoint.wake.notify_one();
         }
@@ -241,13 +235,60 @@ impl Store {
         Ok(())
     }
 
-    /// Closes the pool, waiting for connections to finish.
+    /// Closes the pools, waiting for connections to finish.
     pub async fn close(&self) {
         if let Some(checkpoint) = &self.checkpoint {
             checkpoint.stop();
         }
+        if let Some(writer) = &self.writer {
+            writer.close().await;
+        }
         self.pool.close().await;
     }
+}
+
+/// SQLite page cache of a pooled (reading) connection, in KiB: SQLite's default.
+const READER_CACHE_KIB: u32 = 2_000;
+
+/// SQLite page cache of the writing connection, in KiB. A batch of random
+/// keys (record ids, member keys) touches a leaf page per row in each of
+/// their indexes; a cache smaller than those indexes evicts the pages the
+/// next batch needs, and a replay that streams the log through it spills
+/// dirty projection pages to the WAL in the middle of its transaction.
+const WRITER_CACHE_KIB: u32 = 65_536;
+
+/// Pool options shared by the reading pool and the SQLite writer: the
+/// per-connection settings of each backend.
+fn pool_options(backend: Backend, cache_kib: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .acquire_timeout(Duration::from_secs(30))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                if backend == Backend::Sqlite {
+                    // `temp_store = MEMORY`: a multi-row statement inside a
+                    // transaction keeps a statement journal so it can undo
+                    // itself alone; on disk that journal's writes were a
+                    // fifth of a replay's CPU time.
+                    conn.execute(
+                        format!(
+                            "PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; \
+                             PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL; \
+                             PRAGMA wal_autocheckpoint = {WAL_BACKSTOP_PAGES}; \
+                             PRAGMA temp_store = MEMORY; PRAGMA cache_size = -{cache_kib};"
+                        )
+                        .as_str(),
+                    )
+                    .await?;
+                } else {
+                    // Multi-row statements bind hundreds of parameters
+                    // (`key IN ($2, …)`); a cached generic plan cannot see
+                    // the values and falls back to scanning the table.
+                    conn.execute("SET plan_cache_mode = force_custom_plan")
+                        .await?;
+                }
+                Ok(())
+            })
+        })
 }
 
 /// A write transaction; dropping it without [`WriteTx::commit`] rolls back.

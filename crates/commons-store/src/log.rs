@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use commons_kernel::log::{ChainError, ChainVerifier, RawEntry};
 use commons_kernel::record::Record;
 use commons_kernel::{
-    CommunityId, Entry, EntryHash, EntryHeader, Findings, Kind, PublicKey, RecordId, SecretKey,
-    Signature, SignedRecord, Timestamp,
+    CommunityId, Entry, EntryHash, EntryHeader, Findings, Kind, PublicKey, RecordId, Sealing,
+    SecretKey, Signature, SignedRecord, Timestamp,
 };
 use futures::TryStreamExt;
 use sqlx::any::AnyRow;
@@ -179,6 +179,16 @@ impl Store {
         {
             return Err(AppendError::UnknownCommunity(community_id));
         }
+        // The community signatures are most of an append's CPU and need only
+        // the chained headers: they are made on the thread pool while this
+        // task checks the batch against the database. A batch refused below
+        // drops the receiver and its signatures are thrown away.
+        let sealing = Sealing::chain(first_seq, prev, now, &records);
+        let (send_seals, seals) = tokio::sync::oneshot::channel();
+        let signing_key = community_key.clone();
+        rayon::spawn(move || {
+            let _ = send_seals.send(sealing.sign(&signing_key));
+        });
         check_duplicates(conn, community_id, &records).await?;
 
         // One read of every key the batch names; each accepted record then
@@ -201,9 +211,10 @@ impl Store {
                 .map_err(invalid)?;
         }
 
-        // Sealing is CPU work spread over every core; it runs on this task
-        // for the few milliseconds a large batch takes.
-        let entries = Entry::seal_all(first_seq, prev, now, records, community_key);
+        let entries = seals
+            .await
+            .expect("the signing job sends its seals unless it panicked")
+            .attach(records);
         insert_entries(conn, &entries).await?;
         match (&before, capabilities.first()) {
             (Some(before), Some(capability)) => {
@@ -383,55 +394,131 @@ impl Store {
                     .await?;
             }
         }
-        const PAGE: i64 = 5_000;
-        let communities: Vec<String> =
+        let communities: Vec<CommunityId> =
             sqlx::query("SELECT community_id FROM log_heads ORDER BY community_id")
                 .fetch_all(tx.conn())
                 .await?
                 .iter()
-                .map(|row| row.try_get("community_id"))
+                .map(|row| parse_col(row, "community_id"))
                 .collect::<Result<_, _>>()?;
+        let mut mirror = None;
         let mut count = 0u64;
-        // One community at a time, by primary-key ranges, so each page is an
-        // index range scan however long the logs are.
-        for community in communities {
-            let community_id: CommunityId = community
-                .parse()
-                .map_err(|e| StoreError::Corrupt(format!("log head: {e}")))?;
-            let mut from = 0i64;
-            let mut mirror = community::ReplayMirror::default();
-            loop {
-                let rows = sqlx::query(&format!(
-                    "SELECT {REPLAY_COLUMNS} FROM log_entries \
-                     WHERE community_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3"
-                ))
-                .bind(&community)
-                .bind(from)
-                .bind(PAGE)
-                .fetch_all(tx.conn())
-                .await?;
-                if rows.is_empty() {
-                    break;
-                }
-                let entries = parse_entries(community_id, &rows)?;
-                for run in runs(&entries) {
-                    let kind = &run[0].record().record().kind;
-                    let capability = registry.get(kind.capability()).ok_or_else(|| {
-                        StoreError::Corrupt(format!("no capability registered for kind {kind}"))
-                    })?;
-                    if community::is_builtin(capability.as_ref()) {
-                        mirror.reduce(tx.conn(), run).await?;
-                    } else {
-                        capability.reduce(tx.conn(), run).await?;
-                    }
-                }
+        if self.writer.is_some() {
+            // SQLite writes on its own connection, so a pooled one reads and
+            // parses the next page while this task reduces the last. The
+            // store's write lock, held by `tx`, keeps appends out meanwhile.
+            let (send_pages, mut pages) = tokio::sync::mpsc::channel(2);
+            let reader = tokio::spawn(read_pages(self.pool.clone(), communities, send_pages));
+            while let Some(page) = pages.recv().await {
+                let (community, entries) = page?;
+                reduce_page(tx.conn(), registry, &mut mirror, community, &entries).await?;
                 count += entries.len() as u64;
-                from += rows.len() as i64;
+            }
+            // The channel also closes when the reader panics: that must not
+            // commit a partial replay.
+            if let Err(error) = reader.await {
+                std::panic::resume_unwind(error.into_panic());
+            }
+        } else {
+            for community in communities {
+                let mut from = 0u64;
+                loop {
+                    let entries = read_page(tx.conn(), community, from).await?;
+                    if entries.is_empty() {
+                        break;
+                    }
+                    reduce_page(tx.conn(), registry, &mut mirror, community, &entries).await?;
+                    from += entries.len() as u64;
+                    count += entries.len() as u64;
+                }
             }
         }
         tx.commit().await?;
         Ok(count)
     }
+}
+
+/// Entries a replay reads per statement.
+const REPLAY_PAGE: u32 = 2_000;
+
+/// One page of a replay: up to [`REPLAY_PAGE`] entries of `community` from
+/// `from` on, by primary-key range, so each page is an index range scan
+/// however long the log is.
+async fn read_page(
+    conn: &mut AnyConnection,
+    community: CommunityId,
+    from: u64,
+) -> Result<Vec<Entry>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {REPLAY_COLUMNS} FROM log_entries \
+         WHERE community_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3"
+    ))
+    .bind(community.to_hex())
+    .bind(from as i64)
+    .bind(i64::from(REPLAY_PAGE))
+    .fetch_all(&mut *conn)
+    .await?;
+    parse_entries(community, &rows)
+}
+
+/// Reads every page of every community in order into `pages`, ending early
+/// when the receiver is gone and with the error when a read fails.
+async fn read_pages(
+    pool: sqlx::AnyPool,
+    communities: Vec<CommunityId>,
+    pages: tokio::sync::mpsc::Sender<Result<(CommunityId, Vec<Entry>), StoreError>>,
+) {
+    let read = async {
+        let mut conn = pool.acquire().await?;
+        for community in communities {
+            let mut from = 0u64;
+            loop {
+                let entries = read_page(&mut conn, community, from).await?;
+                if entries.is_empty() {
+                    break;
+                }
+                from += entries.len() as u64;
+                if pages.send(Ok((community, entries))).await.is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        Ok::<(), StoreError>(())
+    };
+    if let Err(error) = read.await {
+        let _ = pages.send(Err(error)).await;
+    }
+}
+
+/// Reduces one page of a community's log, each run by its capability; the
+/// built-in community runs go through `mirror`, which follows one log and
+/// starts afresh when the page is another community's.
+async fn reduce_page(
+    conn: &mut AnyConnection,
+    registry: &Registry,
+    mirror: &mut Option<(CommunityId, community::ReplayMirror)>,
+    community: CommunityId,
+    entries: &[Entry],
+) -> Result<(), StoreError> {
+    if mirror
+        .as_ref()
+        .is_none_or(|(followed, _)| *followed != community)
+    {
+        *mirror = Some((community, community::ReplayMirror::default()));
+    }
+    let (_, mirror) = mirror.as_mut().expect("set just above");
+    for run in runs(entries) {
+        let kind = &run[0].record().record().kind;
+        let capability = registry.get(kind.capability()).ok_or_else(|| {
+            StoreError::Corrupt(format!("no capability registered for kind {kind}"))
+        })?;
+        if community::is_builtin(capability.as_ref()) {
+            mirror.reduce(conn, run).await?;
+        } else {
+            capability.reduce(conn, run).await?;
+        }
+    }
+    Ok(())
 }
 
 pub(crate) struct Head {
@@ -585,7 +672,7 @@ fn trusted_entry(community: CommunityId, row: &AnyRow) -> Result<Entry, StoreErr
     let record = Record::from_slice(text.as_bytes()).map_err(|e| corrupt("record", &e))?;
     let signature = |column: &str| -> Result<Signature, StoreError> {
         let hex: &str = row.try_get(column)?;
-        signature_from_hex(hex).ok_or_else(|| corrupt(column, &"not 64 bytes of hex"))
+        Signature::from_hex(hex).ok_or_else(|| corrupt(column, &"not 64 bytes of hex"))
     };
     let record_id = parse_col(row, "record_id")?;
     let raw = RawEntry {
@@ -629,7 +716,7 @@ pub fn raw_entry(row: &LogRow) -> Result<RawEntry, StoreError> {
     };
     let record = Record::from_slice(row.record.as_bytes()).map_err(|e| corrupt("record", &e))?;
     let signature = |text: &str| -> Result<Signature, StoreError> {
-        signature_from_hex(text).ok_or_else(|| corrupt("signature", &"not 64 bytes of hex"))
+        Signature::from_hex(text).ok_or_else(|| corrupt("signature", &"not 64 bytes of hex"))
     };
     Ok(RawEntry {
         header: EntryHeader {
@@ -643,45 +730,4 @@ pub fn raw_entry(row: &LogRow) -> Result<RawEntry, StoreError> {
         record_signature: signature(&row.record_sig)?,
         signature: signature(&row.entry_sig)?,
     })
-}
-
-/// A signature from its 128 hex digits (either case), or `None`.
-pub(crate) fn signature_from_hex(text: &str) -> Option<Signature> {
-    fn nibble(digit: u8) -> Option<u8> {
-        match digit {
-            b'0'..=b'9' => Some(digit - b'0'),
-            b'a'..=b'f' => Some(digit - b'a' + 10),
-            b'A'..=b'F' => Some(digit - b'A' + 10),
-            _ => None,
-        }
-    }
-    let digits = text.as_bytes();
-    if digits.len() != 128 {
-        return None;
-    }
-    let mut bytes = [0u8; 64];
-    for (byte, pair) in bytes.iter_mut().zip(digits.chunks_exact(2)) {
-        *byte = nibble(pair[0])? << 4 | nibble(pair[1])?;
-    }
-    Some(Signature::from_bytes(bytes))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::signature_from_hex;
-
-    #[test]
-    fn signatures_parse_from_hex_and_reject_bad_text() {
-        let hex = "0f".repeat(64);
-        let signature = signature_from_hex(&hex).expect("128 hex digits");
-        assert_eq!(signature.as_bytes(), &[0x0f; 64]);
-        assert_eq!(signature.to_hex(), hex);
-        assert_eq!(
-            signature_from_hex(&"AB".repeat(64)).map(|s| *s.as_bytes()),
-            Some([0xab; 64])
-        );
-        assert!(signature_from_hex(&"0f".repeat(63)).is_none());
-        assert!(signature_from_hex(&format!("{}zz", "0f".repeat(63))).is_none());
-        assert!(signature_from_hex("").is_none());
-    }
 }

@@ -5,11 +5,11 @@
 use std::collections::HashSet;
 
 use commons_kernel::record::Record;
-use commons_kernel::{CommunityId, Findings, RecordId, SignedRecord, Timestamp};
+use commons_kernel::{CommunityId, Findings, RecordId, Signature, SignedRecord, Timestamp};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::log::{AppendError, MAX_CLOCK_SKEW_MS, signature_from_hex};
+use crate::log::{AppendError, MAX_CLOCK_SKEW_MS};
 use crate::{Registry, Store, StoreError, parse_col};
 
 /// A record waiting in the outbox.
@@ -244,7 +244,7 @@ fn pending_row(row: &AnyRow) -> Result<Pending, StoreError> {
     let text: &str = row.try_get("record")?;
     let record = Record::from_slice(text.as_bytes()).map_err(|e| corrupt(&e))?;
     let signature: &str = row.try_get("record_sig")?;
-    let signature = signature_from_hex(signature).ok_or_else(|| corrupt(&"bad signature hex"))?;
+    let signature = Signature::from_hex(signature).ok_or_else(|| corrupt(&"bad signature hex"))?;
     Ok(Pending {
         community: parse_col(row, "community_id")?,
         record: SignedRecord::trusted(
