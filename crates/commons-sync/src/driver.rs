@@ -167,6 +167,7 @@ pub(crate) async fn start<R: Replica>(
         apply_tx,
         replicas: HashMap::new(),
         in_flight: HashMap::new(),
+        applying: HashSet::new(),
         requests: HashMap::new(),
         banned: HashMap::new(),
         connected: BTreeMap::new(),
@@ -349,6 +350,9 @@ struct Driver<R: Replica> {
     replicas: HashMap<CommunityId, ReplicaState>,
     /// One range request at a time per community.
     in_flight: HashMap<CommunityId, OutboundRequestId>,
+    /// Communities whose fetched range is being applied: asking again
+    /// before it is stored would fetch (and check) the same entries twice.
+    applying: HashSet<CommunityId>,
     /// Outstanding requests and what they were for.
     requests: HashMap<OutboundRequestId, Option<CommunityId>>,
     /// Peers refused until the instant (or for good, operator blocks).
@@ -529,12 +533,16 @@ impl<R: Replica> Driver<R> {
     }
 
     fn fetch(&mut self, swarm: &mut Swarm<Behaviour>, peer: PeerId, community: CommunityId) {
-        if self.in_flight.contains_key(&community) || !self.connected.contains_key(&peer) {
+        if self.in_flight.contains_key(&community)
+            || self.applying.contains(&community)
+            || !self.connected.contains_key(&peer)
+        {
             return;
         }
         let Some(state) = self.replicas.get(&community) else {
             return;
         };
+        tracing::debug!(%community, %peer, from = state.next_seq, "fetching a range");
         let request = Request::Range {
             community,
             from: state.next_seq,
@@ -795,6 +803,7 @@ impl<R: Replica> Driver<R> {
                 let _ = swarm.behaviour_mut().sync.send_response(channel, response);
             }
             apply::Source::Range { peer_head } => {
+                self.applying.remove(&community);
                 let best = self.status.best_seq.entry(community).or_default();
                 *best = (*best).max(peer_head);
             }
@@ -1197,6 +1206,7 @@ impl<R: Replica> Driver<R> {
                 }
                 let bytes: usize = entries.iter().map(WireEntry::content_len).sum();
                 self.count(counters::RANGE_BYTES, bytes as u64);
+                self.applying.insert(community);
                 let job = apply::Job {
                     peer,
                     community,
