@@ -1,10 +1,12 @@
-//! `intel-bench [--objects N] [--load-batch N]`: the TAXII figures of issue 4
-//! measured in process, through the node facade the TAXII handlers call
-//! (no HTTP, no Python), on SQLite in a temporary directory:
+//! `intel-bench [--objects N] [--load-batch N] [--ids random|sequential]`:
+//! the TAXII figures of issue 4 measured in process, through the node
+//! facade the TAXII handlers call (no HTTP, no Python), on SQLite in a
+//! temporary directory:
 //!
 //! - adds: objects per second through `intel_add` (what `POST …/objects/`
 //!   runs: per-object validation and status, records signed and appended)
-//!   in envelopes of 1,000, target 20,000/s;
+//!   in envelopes of 1,000, target 20,000/s — into the empty collection,
+//!   and again once it holds N objects, which should cost the same;
 //! - load: the rest of the collection through `intel_publish` in large
 //!   batches (the bulk path), so a million objects load in minutes;
 //! - paging: `limit=1000` pages through the whole collection (target
@@ -14,6 +16,10 @@
 //! Run it in release mode:
 //! `cargo run --release -p commons-intel --example intel-bench -- --objects 1000000`.
 //! `commons-bench taxii` measures the same through HTTP with taxii2-client.
+//!
+//! Ids are random-looking by default, as TAXII clients make them (uuid4),
+//! so every index keyed by id is written at random places; `--ids
+//! sequential` numbers them in order instead.
 
 use std::time::{Duration, Instant};
 
@@ -24,11 +30,37 @@ use serde_json::{Value, json};
 /// Objects added through `intel_add`, in envelopes of 1,000.
 const ADDED: usize = 20_000;
 
-fn object(n: usize) -> Value {
+/// How object ids are made.
+#[derive(Clone, Copy)]
+enum Ids {
+    /// A uuid4-shaped hash of the object's number.
+    Random,
+    /// The object's number as the uuid's last group.
+    Sequential,
+}
+
+fn id_of(n: usize, ids: Ids) -> String {
+    match ids {
+        Ids::Sequential => format!("indicator--00000000-0000-4000-8000-{n:012}"),
+        Ids::Random => {
+            let hex = blake3::hash(&(n as u64).to_le_bytes()).to_hex();
+            format!(
+                "indicator--{}-{}-4{}-8{}-{}",
+                &hex[0..8],
+                &hex[8..12],
+                &hex[13..16],
+                &hex[17..20],
+                &hex[20..32]
+            )
+        }
+    }
+}
+
+fn object(n: usize, ids: Ids) -> Value {
     json!({
         "type": "indicator",
         "spec_version": "2.1",
-        "id": format!("indicator--00000000-0000-4000-8000-{n:012}"),
+        "id": id_of(n, ids),
         "created": "2026-01-01T00:00:00.000Z",
         "modified": "2026-01-01T00:00:00.000Z",
         "name": format!("bench {n}"),
@@ -64,6 +96,14 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let total = option(&args, "--objects", 100_000).max(ADDED);
     let load_batch = option(&args, "--load-batch", 10_000);
+    let ids = match args.iter().position(|arg| arg == "--ids") {
+        None => Ids::Random,
+        Some(at) => match args.get(at + 1).map(String::as_str) {
+            Some("random") => Ids::Random,
+            Some("sequential") => Ids::Sequential,
+            _ => panic!("--ids takes random or sequential"),
+        },
+    };
     if cfg!(debug_assertions) {
         println!("warning: a debug build; figures mean nothing, use --release");
     }
@@ -79,43 +119,67 @@ async fn main() {
     let admin = node.user("admin").await.expect("admin");
     let community = node.resolve_community("security").await.expect("security");
 
-    let started = Instant::now();
-    for start in (0..ADDED).step_by(1000) {
-        let envelope: Vec<Value> = (start..start + 1000).map(object).collect();
-        let outcome = node
-            .intel_add(&admin, community, envelope)
-            .await
-            .expect("add");
-        assert_eq!(outcome.added.len(), 1000, "{:?}", outcome.failures.first());
-    }
-    let add = started.elapsed();
+    let add = |numbers: std::ops::Range<usize>| {
+        let (node, admin) = (&node, &admin);
+        async move {
+            let started = Instant::now();
+            for start in numbers.clone().step_by(1000) {
+                let end = (start + 1000).min(numbers.end);
+                let envelope: Vec<Value> = (start..end).map(|n| object(n, ids)).collect();
+                let outcome = node
+                    .intel_add(admin, community, envelope)
+                    .await
+                    .expect("add");
+                assert_eq!(
+                    outcome.added.len(),
+                    end - start,
+                    "{:?}",
+                    outcome.failures.first()
+                );
+            }
+            numbers.len() as f64 / started.elapsed().as_secs_f64()
+        }
+    };
     report(
         "adds through intel_add (envelopes of 1000)",
-        ADDED as f64 / add.as_secs_f64(),
+        add(0..ADDED).await,
         "objects/s",
         20_000.0,
         true,
     );
 
     let started = Instant::now();
+    let loaded = total - ADDED;
     let mut next = ADDED;
-    while next < total {
-        let end = (next + load_batch).min(total);
-        node.intel_publish(&admin, "security", (next..end).map(object).collect())
-            .await
-            .expect("load");
+    while next < loaded {
+        let end = (next + load_batch).min(loaded);
+        node.intel_publish(
+            &admin,
+            "security",
+            (next..end).map(|n| object(n, ids)).collect(),
+        )
+        .await
+        .expect("load");
         next = end;
     }
-    if total > ADDED {
+    if loaded > ADDED {
         let load = started.elapsed();
         println!(
             "{:<44} {:>12.1} objects/s  ({} objects in {:.1} s)",
             format!("load through intel_publish (batches of {load_batch})"),
-            (total - ADDED) as f64 / load.as_secs_f64(),
-            total - ADDED,
+            (loaded - ADDED) as f64 / load.as_secs_f64(),
+            loaded - ADDED,
             load.as_secs_f64()
         );
     }
+    report(
+        &format!("adds at {loaded}..{total} objects"),
+        add(loaded.max(ADDED)..total.max(2 * ADDED)).await,
+        "objects/s",
+        20_000.0,
+        true,
+    );
+    let total = total.max(2 * ADDED);
 
     let mut after = None;
     let mut seen = 0usize;

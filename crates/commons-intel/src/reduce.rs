@@ -371,9 +371,12 @@ async fn refresh_indicators(
 ) -> Result<(), StoreError> {
     let params = bulk::Params::of(conn);
     for chunk in ids.chunks(bulk::ROWS_PER_STATEMENT) {
+        // `+is_latest`: the flag must not pick the index, which would
+        // read every latest row of the community (as SQLite's planner
+        // chose without it); the ids are what narrow the search.
         let sql = format!(
             "SELECT object_id, author, added_us, object FROM intel_objects \
-             WHERE community_id = {} AND is_latest = 1 AND object_id IN ({})",
+             WHERE community_id = {} AND +is_latest = 1 AND object_id IN ({})",
             params.list(1, 1),
             params.list(2, chunk.len())
         );
@@ -554,7 +557,7 @@ async fn revoke(
         return Ok(());
     }
     let row = sqlx::query(
-        "SELECT author, object FROM intel_objects WHERE community_id = $1 AND object_id = $2 AND is_latest = 1",
+        "SELECT author, object FROM intel_objects WHERE community_id = $1 AND object_id = $2 AND +is_latest = 1",
     )
     .bind(&community)
     .bind(&body.object_id)

@@ -350,9 +350,10 @@ pub async fn latest(
     community: &str,
     object_id: &str,
 ) -> Result<Option<ObjectRow>, StoreError> {
+    // `+is_latest` keeps the planner on the id index (see `reduce::refresh_indicators`).
     let row = sqlx::query(&format!(
         "SELECT {OBJECT_COLUMNS} FROM intel_objects \
-         WHERE community_id = $1 AND object_id = $2 AND is_latest = 1"
+         WHERE community_id = $1 AND object_id = $2 AND +is_latest = 1"
     ))
     .bind(community)
     .bind(object_id)
@@ -537,7 +538,7 @@ pub async fn indicator(
     let model = load_model(&mut conn, community).await?;
     let row = sqlx::query(&format!(
         "SELECT o.object, i.author, {FACT_COLUMNS} FROM intel_indicators i \
-         JOIN intel_objects o ON o.community_id = i.community_id AND o.object_id = i.object_id AND o.is_latest = 1 \
+         JOIN intel_objects o ON o.community_id = i.community_id AND o.object_id = i.object_id AND +o.is_latest = 1 \
          LEFT JOIN members m ON m.community_id = i.community_id AND m.member_key = i.author \
          WHERE i.community_id = $1 AND i.object_id = $2"
     ))

@@ -119,8 +119,9 @@ impl Node {
         if limit <= crate::snapshots::SNAPSHOT_ENTRIES
             && let Some(snapshot) = self.snapshot(view.id).await?
         {
-            return Ok(snapshot
-                .recent
+            return Ok(self
+                .recent_of(&snapshot)
+                .await?
                 .iter()
                 .take(limit as usize)
                 .cloned()

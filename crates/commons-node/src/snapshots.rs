@@ -1,5 +1,9 @@
 //! Snapshots of what community pages read (the summary, the members, the
 //! newest entries), shared by every request until the node next appends.
+//! The newest entries are read only when a page asks for them: a feed's
+//! records can carry thousands of objects each, and every request that only
+//! checks membership (a TAXII add, for one) would read them all again after
+//! each append.
 //!
 //! Projections change only through appends, and every append on this node
 //! goes through [`Node::append`], which bumps the generation after its
@@ -27,8 +31,8 @@ pub struct Snapshot {
     pub summary: CommunitySummary,
     /// Members and pending requests, admins first.
     pub members: Vec<MemberRow>,
-    /// The newest entries, newest first.
-    pub recent: Vec<LogRow>,
+    /// The newest entries, newest first, read on first use ([`Node::recent_of`]).
+    recent: tokio::sync::OnceCell<Vec<LogRow>>,
 }
 
 #[derive(Debug, Default)]
@@ -84,9 +88,22 @@ impl Node {
             generation,
             summary,
             members: self.store().members(id).await?,
-            recent: self.store().recent_entries(id, SNAPSHOT_ENTRIES).await?,
+            recent: tokio::sync::OnceCell::new(),
         });
         snapshots.put(id, Arc::clone(&snapshot));
         Ok(Some(snapshot))
+    }
+
+    /// The newest [`SNAPSHOT_ENTRIES`] entries of the snapshot's community,
+    /// newest first; the first caller reads them, the others share them.
+    pub async fn recent_of<'s>(&self, snapshot: &'s Snapshot) -> Result<&'s [LogRow], NodeError> {
+        let recent = snapshot
+            .recent
+            .get_or_try_init(|| {
+                self.store()
+                    .recent_entries(snapshot.summary.info.id, SNAPSHOT_ENTRIES)
+            })
+            .await?;
+        Ok(recent)
     }
 }
