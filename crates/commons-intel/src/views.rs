@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use commons_kernel::Role;
 use commons_stix::Timestamp;
 use commons_stix::confidence::{ConfidenceModel, IndicatorKind, Status};
-use commons_store::{StoreError, bulk};
+use commons_store::{Store, StoreError, bulk};
 use serde::Serialize;
 use serde_json::Value;
 use sqlx::any::AnyRow;
@@ -666,21 +666,23 @@ pub fn history(
 
 /// Stores a TAXII status resource (local, never in a log).
 pub async fn save_status(
-    pool: &AnyPool,
+    store: &Store,
     status_id: &str,
     community: &str,
     created_ms: i64,
     status: &Value,
 ) -> Result<(), StoreError> {
-    sqlx::query(
-        "INSERT INTO intel_taxii_status (status_id, community_id, created_ms, status) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(status_id)
-    .bind(community)
-    .bind(created_ms)
-    .bind(status.to_string())
-    .execute(pool)
-    .await?;
+    store
+        .execute_write(
+            sqlx::query(
+                "INSERT INTO intel_taxii_status (status_id, community_id, created_ms, status) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(status_id)
+            .bind(community)
+            .bind(created_ms)
+            .bind(status.to_string()),
+        )
+        .await?;
     Ok(())
 }
 

@@ -491,7 +491,7 @@ impl Node {
         status: &Value,
     ) -> Result<(), NodeError> {
         Ok(views::save_status(
-            self.store().pool(),
+            self.store(),
             status_id,
             &community.to_hex(),
             now().0,
