@@ -865,7 +865,7 @@ impl<R: Replica> Driver<R> {
                     self.peers_changed = true;
                     self.emit(SyncEvent::Connected(peer_id));
                     self.ask_heads(swarm, peer_id);
-                    self.relays.resend_to_home();
+                    self.relays.connected(peer_id, Instant::now());
                     self.forward_outbox();
                     self.report();
                 }
@@ -876,6 +876,7 @@ impl<R: Replica> Driver<R> {
                 ..
             } => {
                 self.connected.remove(&peer_id);
+                self.relays.disconnected(&peer_id);
                 self.peers_changed = true;
                 self.emit(SyncEvent::Disconnected(peer_id));
                 self.report();

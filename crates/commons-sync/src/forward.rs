@@ -10,9 +10,11 @@
 //!
 //! The home node gets a record again only [`RESEND_AFTER`] after it was
 //! last sent there (it normally comes back as an entry well before), or at
-//! once when a connection is established: after a partition heals, every
-//! node of the far side would otherwise send its whole outbox each tick
-//! while the home node works through the first copies.
+//! once over a new connection to the home node itself (what went over the
+//! old one may be lost): after a partition heals, every node of the far
+//! side would otherwise send its whole outbox each tick while the home node
+//! works through the first copies — and a new connection to any other peer
+//! says nothing about the home node, so it does not count.
 //!
 //! Only peers that answered a heads request with the community count as
 //! holders, and a node answers that only to peers that may receive the
@@ -37,6 +39,8 @@ pub(crate) struct Relays {
     sent: HashMap<RecordId, Vec<PeerId>>,
     /// When each record was last sent to the home node.
     to_home: HashMap<RecordId, Instant>,
+    /// When each peer's latest connection was established.
+    connected_at: HashMap<PeerId, Instant>,
 }
 
 impl Relays {
@@ -50,12 +54,14 @@ impl Relays {
         now: Instant,
     ) -> Vec<(PeerId, Vec<SignedRecord>)> {
         if connected.contains_key(&home) {
+            let reconnected = self.connected_at.get(&home).copied();
             let due: Vec<SignedRecord> = records
                 .iter()
                 .filter(|record| {
-                    self.to_home
-                        .get(&record.id())
-                        .is_none_or(|at| now.saturating_duration_since(*at) >= RESEND_AFTER)
+                    self.to_home.get(&record.id()).is_none_or(|at| {
+                        now.saturating_duration_since(*at) >= RESEND_AFTER
+                            || reconnected.is_some_and(|since| since > *at)
+                    })
                 })
                 .cloned()
                 .collect();
@@ -95,10 +101,16 @@ impl Relays {
         self.to_home.retain(|id, _| queued.contains(id));
     }
 
-    /// Lets every record go to the home node at the next plan (a new
-    /// connection: what was sent over an old one may have been lost).
-    pub(crate) fn resend_to_home(&mut self) {
-        self.to_home.clear();
+    /// Notes a new connection to `peer`: if it is a home node, every record
+    /// for it goes again at the next plan (what was sent over an old
+    /// connection may have been lost).
+    pub(crate) fn connected(&mut self, peer: PeerId, now: Instant) {
+        self.connected_at.insert(peer, now);
+    }
+
+    /// Forgets a peer that disconnected.
+    pub(crate) fn disconnected(&mut self, peer: &PeerId) {
+        self.connected_at.remove(peer);
     }
 }
 
@@ -183,10 +195,29 @@ mod tests {
                 .len(),
             2
         );
-        relays.resend_to_home();
+        // A new connection to another peer changes nothing; one to the
+        // home node sends everything again.
+        let after = due + Duration::from_millis(1);
+        relays.connected(PeerId::random(), after);
+        assert!(relays.plan(home, &connected, None, &more, after).is_empty());
+        let reconnect = after + Duration::from_millis(1);
+        relays.connected(home, reconnect);
         assert_eq!(
-            relays.plan(home, &connected, None, &more, due)[0].1.len(),
+            relays.plan(home, &connected, None, &more, reconnect)[0]
+                .1
+                .len(),
             3
+        );
+        assert!(
+            relays
+                .plan(
+                    home,
+                    &connected,
+                    None,
+                    &more,
+                    reconnect + Duration::from_millis(1)
+                )
+                .is_empty()
         );
     }
 }
