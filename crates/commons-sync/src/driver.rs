@@ -860,6 +860,7 @@ impl<R: Replica> Driver<R> {
                     return;
                 }
                 if num_established.get() == 1 {
+                    tracing::debug!(peer = %peer_id, address = %endpoint.get_remote_address(), "connected");
                     self.connected
                         .insert(peer_id, endpoint.get_remote_address().clone());
                     self.peers_changed = true;
