@@ -298,6 +298,9 @@ fn unban(behaviour: &mut Behaviour, peer: PeerId) {
     behaviour.gossipsub.remove_blacklisted_peer(&peer);
 }
 
+/// How long one step of the sync task may take before it is logged.
+const SLOW_ARM: Duration = Duration::from_millis(100);
+
 /// Peer scoring: what counts is invalid entries (a heavy topic penalty, on
 /// top of the ban) and the application score the driver sets for a peer it
 /// penalized. Nodes often share an address (several on one host, or behind
@@ -403,30 +406,58 @@ impl<R: Replica> Driver<R> {
         let mut tick = tokio::time::interval(self.config.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            tokio::select! {
-                event = swarm.select_next_some() => self.on_swarm(&mut swarm, event),
-                command = commands.recv() => match command {
-                    Some(Command::Shutdown) | None => break,
-                    Some(command) => self.on_command(&mut swarm, command),
-                },
+            // Every arm runs on this one task: one that takes long holds up
+            // every connection and request of the node, so it is logged.
+            let (arm, started) = tokio::select! {
+                event = swarm.select_next_some() => {
+                    let started = Instant::now();
+                    self.on_swarm(&mut swarm, event);
+                    ("swarm event", started)
+                }
+                command = commands.recv() => {
+                    let started = Instant::now();
+                    match command {
+                        Some(Command::Shutdown) | None => break,
+                        Some(command) => self.on_command(&mut swarm, command),
+                    }
+                    ("command", started)
+                }
                 message = internal.recv() => {
+                    let started = Instant::now();
                     if let Some(message) = message {
                         self.on_internal(&mut swarm, message);
                     }
+                    ("internal message", started)
                 }
-                Some(done) = done.recv() => self.on_done(&mut swarm, done),
-                appended = self.appended.recv() => match appended {
-                    Ok(entries) => self.publish(&mut swarm, entries).await,
-                    Err(broadcast::error::RecvError::Lagged(missed)) => {
-                        // Peers fetch what was not published on their next
-                        // heads exchange.
-                        tracing::warn!(missed, "publishing fell behind local appends");
+                Some(done) = done.recv() => {
+                    let started = Instant::now();
+                    self.on_done(&mut swarm, done);
+                    ("applied batch", started)
+                }
+                appended = self.appended.recv() => {
+                    let started = Instant::now();
+                    match appended {
+                        Ok(entries) => self.publish(&mut swarm, entries).await,
+                        Err(broadcast::error::RecvError::Lagged(missed)) => {
+                            // Peers fetch what was not published on their next
+                            // heads exchange.
+                            tracing::warn!(missed, "publishing fell behind local appends");
+                        }
+                        Err(broadcast::error::RecvError::Closed) => {
+                            self.appended = broadcast::channel(1).1;
+                        }
                     }
-                    Err(broadcast::error::RecvError::Closed) => {
-                        self.appended = broadcast::channel(1).1;
-                    }
-                },
-                _ = tick.tick() => self.on_tick(&mut swarm),
+                    ("publish", started)
+                }
+                _ = tick.tick() => {
+                    let started = Instant::now();
+                    self.on_tick(&mut swarm);
+                    ("tick", started)
+                }
+            };
+            let took = started.elapsed();
+            if took >= SLOW_ARM {
+                tracing::debug!(arm, ms = took.as_millis() as u64, "the sync task was busy");
             }
         }
         self.report();
@@ -894,6 +925,12 @@ impl<R: Replica> Driver<R> {
             } => {
                 self.count(counters::CONNECTIONS_REFUSED, 1);
                 self.report();
+            }
+            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                tracing::debug!(peer = ?peer_id, %error, "dial failed");
+            }
+            SwarmEvent::IncomingConnectionError { error, .. } => {
+                tracing::debug!(%error, "incoming connection failed");
             }
             SwarmEvent::Behaviour(event) => self.on_behaviour(swarm, event),
             _ => {}
