@@ -65,6 +65,33 @@ struct Behaviour {
     mdns: Toggle<mdns::tokio::Behaviour>,
 }
 
+/// One thing the sync task handles.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one value on the stack per loop turn; boxing would allocate per swarm event"
+)]
+enum Step {
+    Swarm(SwarmEvent<BehaviourEvent>),
+    Command(Command),
+    Internal(Internal),
+    Done(apply::Done),
+    Appended(Result<Vec<Entry>, broadcast::error::RecvError>),
+    Tick,
+}
+
+impl Step {
+    fn name(&self) -> &'static str {
+        match self {
+            Step::Swarm(_) => "swarm event",
+            Step::Command(_) => "command",
+            Step::Internal(_) => "internal message",
+            Step::Done(_) => "applied batch",
+            Step::Appended(_) => "publish",
+            Step::Tick => "tick",
+        }
+    }
+}
+
 /// Results of work done off the swarm task.
 enum Internal {
     Respond {
@@ -299,7 +326,7 @@ fn unban(behaviour: &mut Behaviour, peer: PeerId) {
 }
 
 /// How long one step of the sync task may take before it is logged.
-const SLOW_ARM: Duration = Duration::from_millis(100);
+const SLOW_STEP: Duration = Duration::from_millis(100);
 
 /// Peer scoring: what counts is invalid entries (a heavy topic penalty, on
 /// top of the ban) and the application score the driver sets for a peer it
@@ -358,7 +385,8 @@ struct Driver<R: Replica> {
     applying: HashSet<CommunityId>,
     /// Outstanding requests and what they were for.
     requests: HashMap<OutboundRequestId, Option<CommunityId>>,
-    /// Peers refused until the instant (or for good, operator blocks).
+    /// Peers refused until the instant (or for good, operator blocks); the
+    /// block list enforces it, the tick lifts expired bans.
     banned: HashMap<PeerId, Option<Instant>>,
     /// Connected peers and the address of the first connection.
     connected: BTreeMap<PeerId, Multiaddr>,
@@ -406,58 +434,44 @@ impl<R: Replica> Driver<R> {
         let mut tick = tokio::time::interval(self.config.tick);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
-            // Every arm runs on this one task: one that takes long holds up
-            // every connection and request of the node, so it is logged.
-            let (arm, started) = tokio::select! {
-                event = swarm.select_next_some() => {
-                    let started = Instant::now();
-                    self.on_swarm(&mut swarm, event);
-                    ("swarm event", started)
-                }
-                command = commands.recv() => {
-                    let started = Instant::now();
-                    match command {
-                        Some(Command::Shutdown) | None => break,
-                        Some(command) => self.on_command(&mut swarm, command),
-                    }
-                    ("command", started)
-                }
-                message = internal.recv() => {
-                    let started = Instant::now();
-                    if let Some(message) = message {
-                        self.on_internal(&mut swarm, message);
-                    }
-                    ("internal message", started)
-                }
-                Some(done) = done.recv() => {
-                    let started = Instant::now();
-                    self.on_done(&mut swarm, done);
-                    ("applied batch", started)
-                }
-                appended = self.appended.recv() => {
-                    let started = Instant::now();
-                    match appended {
-                        Ok(entries) => self.publish(&mut swarm, entries).await,
-                        Err(broadcast::error::RecvError::Lagged(missed)) => {
-                            // Peers fetch what was not published on their next
-                            // heads exchange.
-                            tracing::warn!(missed, "publishing fell behind local appends");
-                        }
-                        Err(broadcast::error::RecvError::Closed) => {
-                            self.appended = broadcast::channel(1).1;
-                        }
-                    }
-                    ("publish", started)
-                }
-                _ = tick.tick() => {
-                    let started = Instant::now();
-                    self.on_tick(&mut swarm);
-                    ("tick", started)
-                }
+            let step = tokio::select! {
+                event = swarm.select_next_some() => Step::Swarm(event),
+                command = commands.recv() => match command {
+                    Some(Command::Shutdown) | None => break,
+                    Some(command) => Step::Command(command),
+                },
+                Some(message) = internal.recv() => Step::Internal(message),
+                Some(done) = done.recv() => Step::Done(done),
+                appended = self.appended.recv() => Step::Appended(appended),
+                _ = tick.tick() => Step::Tick,
             };
+            // Every step runs on this one task: one that takes long holds up
+            // every connection and request of the node, so it is logged.
+            let started = Instant::now();
+            let name = step.name();
+            match step {
+                Step::Swarm(event) => self.on_swarm(&mut swarm, event),
+                Step::Command(command) => self.on_command(&mut swarm, command),
+                Step::Internal(message) => self.on_internal(&mut swarm, message),
+                Step::Done(done) => self.on_done(&mut swarm, done),
+                Step::Appended(Ok(entries)) => self.publish(&mut swarm, entries).await,
+                Step::Appended(Err(broadcast::error::RecvError::Lagged(missed))) => {
+                    // Peers fetch what was not published on their next heads
+                    // exchange.
+                    tracing::warn!(missed, "publishing fell behind local appends");
+                }
+                Step::Appended(Err(broadcast::error::RecvError::Closed)) => {
+                    self.appended = broadcast::channel(1).1;
+                }
+                Step::Tick => self.on_tick(&mut swarm),
+            }
             let took = started.elapsed();
-            if took >= SLOW_ARM {
-                tracing::debug!(arm, ms = took.as_millis() as u64, "the sync task was busy");
+            if took >= SLOW_STEP {
+                tracing::debug!(
+                    step = name,
+                    ms = took.as_millis() as u64,
+                    "the sync task was busy"
+                );
             }
         }
         self.report();
@@ -595,18 +609,6 @@ impl<R: Replica> Driver<R> {
         let _ = swarm.disconnect_peer_id(peer);
         self.report();
         self.emit(SyncEvent::Penalized { peer, reason });
-    }
-
-    fn is_banned(&mut self, peer: &PeerId) -> bool {
-        match self.banned.get(peer) {
-            None => false,
-            Some(None) => true,
-            Some(Some(until)) if *until > Instant::now() => true,
-            Some(Some(_)) => {
-                self.banned.remove(peer);
-                false
-            }
-        }
     }
 
     fn on_command(&mut self, swarm: &mut Swarm<Behaviour>, command: Command) {
@@ -885,22 +887,16 @@ impl<R: Replica> Driver<R> {
                 endpoint,
                 num_established,
                 ..
-            } => {
-                if self.is_banned(&peer_id) {
-                    let _ = swarm.disconnect_peer_id(peer_id);
-                    return;
-                }
-                if num_established.get() == 1 {
-                    tracing::debug!(peer = %peer_id, address = %endpoint.get_remote_address(), "connected");
-                    self.connected
-                        .insert(peer_id, endpoint.get_remote_address().clone());
-                    self.peers_changed = true;
-                    self.emit(SyncEvent::Connected(peer_id));
-                    self.ask_heads(swarm, peer_id);
-                    self.relays.connected(peer_id, Instant::now());
-                    self.forward_outbox();
-                    self.report();
-                }
+            } if num_established.get() == 1 => {
+                tracing::debug!(peer = %peer_id, address = %endpoint.get_remote_address(), "connected");
+                self.connected
+                    .insert(peer_id, endpoint.get_remote_address().clone());
+                self.peers_changed = true;
+                self.emit(SyncEvent::Connected(peer_id));
+                self.ask_heads(swarm, peer_id);
+                self.relays.connected(peer_id, Instant::now());
+                self.forward_outbox();
+                self.report();
             }
             SwarmEvent::ConnectionClosed {
                 peer_id,
@@ -946,7 +942,7 @@ impl<R: Replica> Driver<R> {
             }
             BehaviourEvent::Mdns(mdns::Event::Discovered(found)) => {
                 for (peer, addr) in found {
-                    if !self.connected.contains_key(&peer) && !self.is_banned(&peer) {
+                    if !self.connected.contains_key(&peer) && !self.banned.contains_key(&peer) {
                         let _ = swarm.dial(addr);
                     }
                 }
