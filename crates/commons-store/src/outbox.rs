@@ -68,31 +68,20 @@ impl Store {
     /// `community`, whatever the log's length, and writes only when some
     /// came back.
     pub async fn settle_outbox(&self, community: CommunityId) -> Result<u64, StoreError> {
-        let settled = sqlx::query(
-            "SELECT o.record_id FROM sync_outbox o WHERE o.community_id = $1 AND EXISTS \
-             (SELECT 1 FROM log_entries l \
-              WHERE l.community_id = o.community_id AND l.record_id = o.record_id)",
-        )
-        .bind(community.to_hex())
-        .fetch_all(&self.pool)
-        .await?;
-        if settled.is_empty() {
+        const CAME_BACK: &str = "FROM sync_outbox WHERE community_id = $1 AND EXISTS \
+             (SELECT 1 FROM log_entries l WHERE l.community_id = sync_outbox.community_id \
+              AND l.record_id = sync_outbox.record_id)";
+        let any = sqlx::query(&format!("SELECT 1 AS one {CAME_BACK} LIMIT 1"))
+            .bind(community.to_hex())
+            .fetch_optional(&self.pool)
+            .await?;
+        if any.is_none() {
             return Ok(0);
         }
-        let mut tx = self.write().await?;
-        let mut done = 0;
-        for row in &settled {
-            let record_id: String = row.try_get("record_id")?;
-            done +=
-                sqlx::query("DELETE FROM sync_outbox WHERE community_id = $1 AND record_id = $2")
-                    .bind(community.to_hex())
-                    .bind(record_id)
-                    .execute(tx.conn())
-                    .await?
-                    .rows_affected();
-        }
-        tx.commit().await?;
-        Ok(done)
+        let done = self
+            .execute_write(sqlx::query(&format!("DELETE {CAME_BACK}")).bind(community.to_hex()))
+            .await?;
+        Ok(done.rows_affected())
     }
 
     /// Whether a record is in a community's log.
