@@ -2,7 +2,9 @@
 //! entries back, verifying whole chains and replaying them into projections.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
+use commons_kernel::capability::ValidationContext;
 use commons_kernel::log::{ChainError, ChainVerifier, RawEntry};
 use commons_kernel::record::Record;
 use commons_kernel::{
@@ -13,7 +15,7 @@ use futures::TryStreamExt;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
-use crate::capability::Registry;
+use crate::capability::{Capability, Registry};
 use crate::{Backend, Store, StoreError, bulk, community, parse_col};
 
 /// How far into the future a record's timestamp may be, in milliseconds.
@@ -194,12 +196,7 @@ impl Store {
         // One read of every key the batch names; each accepted record then
         // updates the context, so later records see the earlier ones.
         let mut ctx = community::load_context(conn, community_id, &keys).await?;
-        // A batch of one capability is one reducer run whose keys are the
-        // ones just loaded: its reducer may take both states from here.
-        let single_run = capabilities
-            .windows(2)
-            .all(|pair| pair[0].capability() == pair[1].capability());
-        let before = single_run.then(|| ctx.clone());
+        let before = one_run(&capabilities).then(|| ctx.clone());
         for (index, (signed, capability)) in records.iter().zip(&capabilities).enumerate() {
             ctx.seq = first_seq + index as u64;
             let invalid = |findings| AppendError::Invalid { index, findings };
@@ -216,21 +213,7 @@ impl Store {
             .expect("the signing job sends its seals unless it panicked")
             .attach(records);
         insert_entries(conn, &entries).await?;
-        match (&before, capabilities.first()) {
-            (Some(before), Some(capability)) => {
-                capability
-                    .reduce_applied(conn, &entries, before, &ctx)
-                    .await?;
-            }
-            _ => {
-                for run in runs(&entries) {
-                    let capability = registry
-                        .get(run[0].record().record().kind.capability())
-                        .expect("every kind was resolved above");
-                    capability.reduce(conn, run).await?;
-                }
-            }
-        }
+        reduce_batch(conn, registry, &entries, before.as_ref(), &ctx).await?;
         let bytes: i64 = entries
             .iter()
             .map(|entry| entry.record().encoded().len() as i64)
@@ -632,6 +615,47 @@ pub(crate) async fn insert_entries(
     )
     .await?;
     Ok(())
+}
+
+/// Whether a batch whose records belong to `capabilities` (in order) is one
+/// reducer run. Its reducer reads the keys the batch's context was loaded
+/// for, so it may take the states before and after the batch from the
+/// caller instead of loading them again.
+pub(crate) fn one_run(capabilities: &[&Arc<dyn Capability>]) -> bool {
+    capabilities
+        .windows(2)
+        .all(|pair| pair[0].capability() == pair[1].capability())
+}
+
+/// Runs the reducers over the batch's stored `entries`: with `before` (the
+/// context before the batch, given when [`one_run`] holds) and `after`, the
+/// one run's reducer only persists the difference; otherwise each run's
+/// reducer loads what it reads.
+pub(crate) async fn reduce_batch(
+    conn: &mut AnyConnection,
+    registry: &Registry,
+    entries: &[Entry],
+    before: Option<&ValidationContext>,
+    after: &ValidationContext,
+) -> Result<(), StoreError> {
+    let capability_of = |entry: &Entry| {
+        registry
+            .get(entry.record().record().kind.capability())
+            .expect("every kind was resolved before the batch was checked")
+    };
+    match (before, entries.first()) {
+        (Some(before), Some(first)) => {
+            capability_of(first)
+                .reduce_applied(conn, entries, before, after)
+                .await
+        }
+        _ => {
+            for run in runs(entries) {
+                capability_of(&run[0]).reduce(conn, run).await?;
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Splits entries into maximal runs of one community and one capability,

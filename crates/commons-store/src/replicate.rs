@@ -12,7 +12,7 @@ use commons_kernel::{CommunityId, EntryHash, Findings, PublicKey};
 use sqlx::Row;
 
 use crate::capability::Registry;
-use crate::log::{insert_entries, load_head, runs};
+use crate::log::{insert_entries, load_head, one_run, reduce_batch};
 use crate::{Backend, Store, StoreError, community, parse_col};
 
 /// What storing a batch from a peer did.
@@ -196,6 +196,7 @@ impl Store {
             capabilities.push(capability);
         }
         let mut ctx = community::load_context(conn, community, &keys).await?;
+        let before = one_run(&capabilities).then(|| ctx.clone());
         for (entry, capability) in entries.iter().zip(&capabilities) {
             ctx.seq = entry.seq();
             let invalid = |findings| ReplicateError::Invalid {
@@ -208,12 +209,7 @@ impl Store {
         }
 
         insert_entries(conn, &entries).await?;
-        for run in runs(&entries) {
-            let capability = registry
-                .get(run[0].record().record().kind.capability())
-                .expect("every kind was resolved above");
-            capability.reduce(conn, run).await?;
-        }
+        reduce_batch(conn, registry, &entries, before.as_ref(), &ctx).await?;
         let bytes: i64 = entries
             .iter()
             .map(|entry| entry.record().encoded().len() as i64)
