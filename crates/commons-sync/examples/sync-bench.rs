@@ -45,7 +45,7 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let wants = |name: &str| args.is_empty() || args.iter().any(|a| a == name);
     if wants("propagation") {
-        propagation(50, 100).await;
+        propagation(50, env_or("SYNC_BENCH_RECORDS", 100)).await;
     }
     if wants("catchup") {
         let base = std::env::var("SYNC_BENCH_BASE")
@@ -87,10 +87,15 @@ impl Lcg {
     }
 }
 
+/// What a node runs by default, but with `tick` and dialling `peers`. (The
+/// tests' configuration beats gossip more often, which costs every node CPU
+/// all the time.)
 fn bench_config(peers: Vec<Multiaddr>, tick: Duration) -> SyncConfig {
-    let mut config = support::config(peers);
-    config.tick = tick;
-    config
+    SyncConfig {
+        heartbeat: SyncConfig::default().heartbeat,
+        tick,
+        ..support::config(peers)
+    }
 }
 
 /// A home node and `n - 1` followers of its `web` community, each new node
@@ -175,8 +180,7 @@ async fn propagate(
     web: commons_kernel::CommunityId,
     records: usize,
 ) -> Vec<Duration> {
-    // Let the gossip meshes form (a few heartbeats).
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    settle(home, nodes).await;
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     for (idx, follower) in nodes.iter().enumerate() {
         let mut events = follower.sync().events();
@@ -191,6 +195,7 @@ async fn propagate(
     }
     let admin = home.node.user("admin").await.expect("admin");
     let mut latencies = Vec::with_capacity(records);
+    eprintln!("-- propagation starts");
     let cpu_before = cpu_seconds();
     for record in 0..records {
         let policy = Policy {
@@ -213,6 +218,7 @@ async fn propagate(
             println!("  record size {size} B");
         }
         let mut reached = HashSet::new();
+        let mut arrivals = Vec::new();
         let mut last = started;
         while reached.len() < nodes.len() {
             let (idx, next_seq, at) = tokio::time::timeout(Duration::from_secs(30), rx.recv())
@@ -221,7 +227,15 @@ async fn propagate(
                 .expect("collectors run");
             if next_seq > seq && reached.insert(idx) {
                 last = last.max(at);
+                arrivals.push((ms(at - started), idx));
             }
+        }
+        if std::env::var_os("SYNC_BENCH_TRACE").is_some() {
+            let shown: Vec<String> = arrivals
+                .iter()
+                .map(|(ms, idx)| format!("{idx}@{ms:.0}"))
+                .collect();
+            eprintln!("record {record}: {}", shown.join(" "));
         }
         latencies.push(last - started);
         tokio::time::sleep(Duration::from_millis(20)).await;
@@ -234,6 +248,37 @@ async fn propagate(
     );
     latencies.sort();
     latencies
+}
+
+/// Waits until the network has formed: Kademlia's bootstrap queries dial
+/// peers for a while after the last node starts, and every new connection
+/// costs handshakes on both sides. The figures are for a formed network, so
+/// this waits until no node has gained or lost a peer for three seconds
+/// (at most two minutes), and then a few gossip heartbeats more.
+async fn settle(home: &TestNode, nodes: &[TestNode]) {
+    let started = Instant::now();
+    let links = || {
+        std::iter::once(home)
+            .chain(nodes)
+            .map(|node| node.sync().status().peers.len())
+            .sum::<usize>()
+    };
+    let mut last = links();
+    let mut since = Instant::now();
+    while since.elapsed() < Duration::from_secs(3) && started.elapsed() < Duration::from_secs(120) {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        let now = links();
+        if now != last {
+            (last, since) = (now, Instant::now());
+        }
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    println!(
+        "  network formed after {:.1} s: {} peer links ({:.1} per node)",
+        started.elapsed().as_secs_f64(),
+        last,
+        last as f64 / (nodes.len() + 1) as f64
+    );
 }
 
 /// CPU time this process used so far (user + system), in seconds.
