@@ -226,7 +226,9 @@ fn apply_run(ctx: &mut ValidationContext, entries: &[Entry]) -> Result<(), Store
     Ok(())
 }
 
-/// Writes the difference between two states of one community.
+/// Writes the difference between two states of one community. `before`
+/// holds every row of the keys the records touch, so a key it lacks has no
+/// row yet.
 async fn persist(
     conn: &mut AnyConnection,
     community: CommunityId,
@@ -234,8 +236,37 @@ async fn persist(
     after: &ValidationContext,
     created_ts: i64,
 ) -> Result<(), StoreError> {
+    write_community(
+        conn,
+        community,
+        before.community.as_ref(),
+        after.community.as_ref(),
+        created_ts,
+    )
+    .await?;
+    let (upserts, deletes) = changed(&before.memberships, &after.memberships);
+    let stored = |key: &PublicKey| before.memberships.contains_key(key);
+    MEMBERS
+        .write(conn, community, &deletes, upserts, stored, bind_membership)
+        .await?;
+    let (upserts, deletes) = changed(&before.invites, &after.invites);
+    let stored = |key: &PublicKey| before.invites.contains_key(key);
+    INVITES
+        .write(conn, community, &deletes, upserts, stored, bind_invite)
+        .await
+}
+
+/// Writes the `communities` row when `new` differs from `old`, what the
+/// table holds.
+async fn write_community(
+    conn: &mut AnyConnection,
+    community: CommunityId,
+    old: Option<&CommunityInfo>,
+    new: Option<&CommunityInfo>,
+    created_ts: i64,
+) -> Result<(), StoreError> {
     let id = community.to_hex();
-    match (&before.community, &after.community) {
+    match (old, new) {
         (None, Some(info)) => {
             let policy = serde_json::to_string(&info.policy).expect("policy serializes");
             sqlx::query(
@@ -265,47 +296,94 @@ async fn persist(
         }
         _ => {}
     }
-
-    let (upserts, deletes) = changed(&before.memberships, &after.memberships);
-    delete_keys(conn, "members", "member_key", &id, &deletes).await?;
-    bulk::insert_rows(
-        conn,
-        "INSERT INTO members (community_id, member_key, name, role, status, since_seq)",
-        "ON CONFLICT (community_id, member_key) DO UPDATE SET name = excluded.name, \
-         role = excluded.role, status = excluded.status, since_seq = excluded.since_seq",
-        6,
-        &upserts,
-        |query, (key, m)| {
-            query
-                .bind(community.to_hex())
-                .bind(key.to_hex())
-                .bind(m.name.as_str())
-                .bind(m.role.to_string())
-                .bind(status_text(m.status))
-                .bind(m.since_seq as i64)
-        },
-    )
-    .await?;
-
-    let (upserts, deletes) = changed(&before.invites, &after.invites);
-    delete_keys(conn, "invites", "invitee_key", &id, &deletes).await?;
-    bulk::insert_rows(
-        conn,
-        "INSERT INTO invites (community_id, invitee_key, inviter_key, seq)",
-        "ON CONFLICT (community_id, invitee_key) DO UPDATE SET inviter_key = excluded.inviter_key, \
-         seq = excluded.seq",
-        4,
-        &upserts,
-        |query, (key, invite)| {
-            query
-                .bind(community.to_hex())
-                .bind(key.to_hex())
-                .bind(invite.inviter.to_hex())
-                .bind(invite.seq as i64)
-        },
-    )
-    .await?;
     Ok(())
+}
+
+/// The `members` projection.
+const MEMBERS: KeyedTable = KeyedTable {
+    table: "members",
+    key: "member_key",
+    columns: "name, role, status, since_seq",
+    conflict: "DO UPDATE SET name = excluded.name, role = excluded.role, \
+               status = excluded.status, since_seq = excluded.since_seq",
+    width: 6,
+};
+
+/// The `invites` projection.
+const INVITES: KeyedTable = KeyedTable {
+    table: "invites",
+    key: "invitee_key",
+    columns: "inviter_key, seq",
+    conflict: "DO UPDATE SET inviter_key = excluded.inviter_key, seq = excluded.seq",
+    width: 4,
+};
+
+fn bind_membership<'q>(query: bulk::AnyQuery<'q>, m: &'q Membership) -> bulk::AnyQuery<'q> {
+    query
+        .bind(m.name.as_str())
+        .bind(m.role.to_string())
+        .bind(status_text(m.status))
+        .bind(m.since_seq as i64)
+}
+
+fn bind_invite<'q>(query: bulk::AnyQuery<'q>, invite: &'q Invite) -> bulk::AnyQuery<'q> {
+    query.bind(invite.inviter.to_hex()).bind(invite.seq as i64)
+}
+
+/// A projection table keyed by (community_id, key).
+struct KeyedTable {
+    table: &'static str,
+    /// The key column.
+    key: &'static str,
+    /// The columns after the two key columns.
+    columns: &'static str,
+    /// What an upsert does on a key the table holds.
+    conflict: &'static str,
+    /// Parameters per row, key columns included.
+    width: usize,
+}
+
+impl KeyedTable {
+    /// Deletes the rows of `deletes` and writes `rows`, new or changed
+    /// values of one community's keys: keys without a row (`stored` says
+    /// which have one) with a plain insert, the others with an upsert. On
+    /// SQLite the plain insert needs no statement journal (see
+    /// [`bulk::insert_into`]); an upsert of several rows always keeps one.
+    /// Rows go in key order, so each statement touches neighbouring pages.
+    async fn write<V>(
+        &self,
+        conn: &mut AnyConnection,
+        community: CommunityId,
+        deletes: &[PublicKey],
+        mut rows: Vec<(PublicKey, &V)>,
+        stored: impl Fn(&PublicKey) -> bool,
+        bind: impl for<'q> Fn(bulk::AnyQuery<'q>, &'q V) -> bulk::AnyQuery<'q>,
+    ) -> Result<(), StoreError> {
+        let id = community.to_hex();
+        delete_keys(conn, self.table, self.key, &id, deletes).await?;
+        rows.sort_unstable_by_key(|(key, _)| *key);
+        let (updates, inserts): (Vec<_>, Vec<_>) =
+            rows.into_iter().partition(|(key, _)| stored(key));
+        let (table, key, columns) = (self.table, self.key, self.columns);
+        let upsert = format!("ON CONFLICT (community_id, {key}) {}", self.conflict);
+        let statements = [
+            (bulk::insert_into(conn), "", inserts),
+            ("INSERT INTO", upsert.as_str(), updates),
+        ];
+        for (verb, tail, rows) in statements {
+            let head = format!("{verb} {table} (community_id, {key}, {columns})");
+            bulk::insert_rows(
+                conn,
+                &head,
+                tail,
+                self.width,
+                &rows,
+                |query, (key, value)| bind(query.bind(id.clone()).bind(key.to_hex()), *value),
+            )
+            .await?;
+        }
+        Ok(())
+    }
 }
 
 /// Keys whose value is new or different, and keys that were removed.

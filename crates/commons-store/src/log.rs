@@ -604,32 +604,26 @@ pub(crate) async fn insert_entries(
     conn: &mut AnyConnection,
     entries: &[Entry],
 ) -> Result<(), StoreError> {
-    bulk::insert_rows(
-        conn,
-        &format!("INSERT INTO log_entries ({ENTRY_COLUMNS})"),
-        "",
-        12,
-        entries,
-        |query, entry| {
-            let header = entry.header();
-            let record = entry.record().record();
-            let encoded = std::str::from_utf8(entry.record().encoded())
-                .expect("canonical encodings are written from Rust strings");
-            query
-                .bind(header.community.to_hex())
-                .bind(header.seq as i64)
-                .bind(entry.hash().to_hex())
-                .bind(header.prev.to_hex())
-                .bind(header.record.to_hex())
-                .bind(record.kind.as_str())
-                .bind(record.author.to_hex())
-                .bind(record.ts.0)
-                .bind(header.ts.0)
-                .bind(encoded)
-                .bind(entry.record().signature().to_hex())
-                .bind(entry.signature().to_hex())
-        },
-    )
+    let head = format!("{} log_entries ({ENTRY_COLUMNS})", bulk::insert_into(conn));
+    bulk::insert_rows(conn, &head, "", 12, entries, |query, entry| {
+        let header = entry.header();
+        let record = entry.record().record();
+        let encoded = std::str::from_utf8(entry.record().encoded())
+            .expect("canonical encodings are written from Rust strings");
+        query
+            .bind(header.community.to_hex())
+            .bind(header.seq as i64)
+            .bind(entry.hash().to_hex())
+            .bind(header.prev.to_hex())
+            .bind(header.record.to_hex())
+            .bind(record.kind.as_str())
+            .bind(record.author.to_hex())
+            .bind(record.ts.0)
+            .bind(header.ts.0)
+            .bind(encoded)
+            .bind(entry.record().signature().to_hex())
+            .bind(entry.signature().to_hex())
+    })
     .await?;
     Ok(())
 }
