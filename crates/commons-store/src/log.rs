@@ -638,9 +638,22 @@ pub(crate) fn runs(entries: &[Entry]) -> impl Iterator<Item = &[Entry]> {
 }
 
 /// The columns replay reads: what an entry is rebuilt from. The community
-/// is the page's; kind, author and record time are inside the record.
-const REPLAY_COLUMNS: &str =
-    "seq, entry_hash, prev_hash, record_id, appended_ts, record, record_sig, entry_sig";
+/// is the page's; kind, author and record time are inside the record. The
+/// five fixed-width hex columns come back as one text (`ids`, see
+/// [`REPLAY_IDS`]): the drivers copy every value of a row once or twice
+/// (SQLite's `sqlite3_value_dup`, then the `Any` row) and each copy is an
+/// allocation, so four values a row cost less than eight.
+const REPLAY_COLUMNS: &str = "seq, appended_ts, record, \
+     entry_hash || prev_hash || record_id || record_sig || entry_sig AS ids";
+
+/// The hex columns in `ids`, each with its width in characters, in order.
+const REPLAY_IDS: [(&str, usize); 5] = [
+    ("entry_hash", 64),
+    ("prev_hash", 64),
+    ("record_id", 64),
+    ("record_sig", 128),
+    ("entry_sig", 128),
+];
 
 /// Rebuilds stored entries without re-checking signatures (replay trusts
 /// what `verify` checks separately), decoding rows straight from the
@@ -664,25 +677,46 @@ fn trusted_entry(community: CommunityId, row: &AnyRow) -> Result<Entry, StoreErr
     };
     let text: &str = row.try_get("record")?;
     let record = Record::from_slice(text.as_bytes()).map_err(|e| corrupt("record", &e))?;
-    let signature = |column: &str| -> Result<Signature, StoreError> {
-        let hex: &str = row.try_get(column)?;
+    let ids: &str = row.try_get("ids")?;
+    let mut hex = [""; 5];
+    let mut at = 0;
+    for (slot, (column, width)) in hex.iter_mut().zip(REPLAY_IDS) {
+        *slot = ids
+            .get(at..at + width)
+            .ok_or_else(|| corrupt(column, &format!("not {width} hex digits")))?;
+        at += width;
+    }
+    if at != ids.len() {
+        return Err(corrupt("ids", &"longer than its columns"));
+    }
+    let [entry_hash, prev_hash, record_id, record_sig, entry_sig] = hex;
+    let signature = |column: &str, hex: &str| -> Result<Signature, StoreError> {
         Signature::from_hex(hex).ok_or_else(|| corrupt(column, &"not 64 bytes of hex"))
     };
-    let record_id = parse_col(row, "record_id")?;
+    let record_id: RecordId = parse_id(seq, "record_id", record_id)?;
     let raw = RawEntry {
         header: EntryHeader {
             community,
             seq,
-            prev: parse_col(row, "prev_hash")?,
+            prev: parse_id(seq, "prev_hash", prev_hash)?,
             record: record_id,
             ts: Timestamp(row.try_get("appended_ts")?),
         },
         record,
-        record_signature: signature("record_sig")?,
-        signature: signature("entry_sig")?,
+        record_signature: signature("record_sig", record_sig)?,
+        signature: signature("entry_sig", entry_sig)?,
     };
-    let hash = parse_col(row, "entry_hash")?;
+    let hash = parse_id(seq, "entry_hash", entry_hash)?;
     Ok(raw.into_trusted(hash, record_id, text.as_bytes().to_vec()))
+}
+
+/// One id of entry `seq` from its hex digits.
+fn parse_id<T: std::str::FromStr>(seq: u64, column: &str, hex: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    hex.parse()
+        .map_err(|e: T::Err| StoreError::Corrupt(format!("entry {seq}: {column}: {e}")))
 }
 
 fn log_row(row: &AnyRow) -> Result<LogRow, StoreError> {
