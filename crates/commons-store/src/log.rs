@@ -433,6 +433,7 @@ impl Store {
                 }
             }
         }
+        flush_mirror(tx.conn(), &mut mirror).await?;
         tx.commit().await?;
         Ok(count)
     }
@@ -492,7 +493,8 @@ async fn read_pages(
 
 /// Reduces one page of a community's log, each run by its capability; the
 /// built-in community runs go through `mirror`, which follows one log and
-/// starts afresh when the page is another community's.
+/// starts afresh when the page is another community's. The mirror's writes
+/// are flushed before any other reducer runs, since it may read them.
 async fn reduce_page(
     conn: &mut AnyConnection,
     registry: &Registry,
@@ -504,6 +506,7 @@ async fn reduce_page(
         .as_ref()
         .is_none_or(|(followed, _)| *followed != community)
     {
+        flush_mirror(conn, mirror).await?;
         *mirror = Some((community, community::ReplayMirror::default()));
     }
     let (_, mirror) = mirror.as_mut().expect("set just above");
@@ -513,12 +516,24 @@ async fn reduce_page(
             StoreError::Corrupt(format!("no capability registered for kind {kind}"))
         })?;
         if community::is_builtin(capability.as_ref()) {
-            mirror.reduce(conn, run).await?;
+            mirror.reduce(run)?;
         } else {
+            mirror.flush(conn, community).await?;
             capability.reduce(conn, run).await?;
         }
     }
     Ok(())
+}
+
+/// Writes what the replay mirror still holds, at the end of its log.
+async fn flush_mirror(
+    conn: &mut AnyConnection,
+    mirror: &mut Option<(CommunityId, community::ReplayMirror)>,
+) -> Result<(), StoreError> {
+    match mirror {
+        Some((community, mirror)) => mirror.flush(conn, *community).await,
+        None => Ok(()),
+    }
 }
 
 pub(crate) struct Head {
