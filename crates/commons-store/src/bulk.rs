@@ -64,6 +64,21 @@ impl Params {
     }
 }
 
+/// `INSERT INTO`, or on SQLite `INSERT OR FAIL INTO`, for a multi-row
+/// statement without an `ON CONFLICT` clause. SQLite keeps a statement
+/// journal for a multi-row `INSERT` that may abort halfway (any `NOT NULL`
+/// or key constraint may), copying every page the statement touches so it
+/// can undo itself alone; `OR FAIL` stops at the failing row instead and
+/// needs none. Every caller abandons the transaction on an error, so the
+/// rows before the failure are never committed. PostgreSQL has no such
+/// clause and no such journal.
+pub fn insert_into(conn: &AnyConnection) -> &'static str {
+    match Params::of(conn) {
+        Params::Anonymous => "INSERT OR FAIL INTO",
+        Params::Numbered => "INSERT INTO",
+    }
+}
+
 /// Runs `head VALUES (…), (…) tail` for `rows` in chunks, binding `columns`
 /// values per row with `bind`, which must bind exactly that many.
 ///

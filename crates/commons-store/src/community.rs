@@ -2,7 +2,7 @@
 //! `communities`, `members` and `invites` projections, and reads them back.
 
 use commons_kernel::capability::{Findings, KindSpec, ValidationContext, Validator};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use commons_kernel::community::{
     CommunityInfo, CommunityValidator, Invite, MemberStatus, Membership,
@@ -139,16 +139,82 @@ pub(crate) fn is_builtin(capability: &dyn Capability) -> bool {
 }
 
 /// The `community` reducer for a replay of one log: replay starts from
-/// emptied tables and this mirror applies every run it persists, so the
-/// state [`reduce`] would read back with [`load_context`] is already here.
-/// Each run still loads, applies and persists exactly as `reduce` does; only
-/// the reads come from memory.
+/// emptied tables and this mirror applies every run, so the state [`reduce`]
+/// would read back with [`load_context`] is already here. Each run loads and
+/// applies exactly as `reduce` does; only the reads come from memory, and
+/// the writes wait in the mirror until [`ReplayMirror::flush`]: the replay
+/// flushes before any other capability's run (whose reducer may read these
+/// tables) and at the end of the log. A log's invitations and joins then
+/// reach the tables once each, in key order, instead of a few per page in
+/// random order (B-tree splits all over the table).
 #[derive(Debug, Default)]
 pub(crate) struct ReplayMirror {
     community: Option<CommunityInfo>,
-    memberships: HashMap<PublicKey, Membership>,
-    invites: HashMap<PublicKey, Invite>,
+    memberships: MirroredRows<Membership>,
+    invites: MirroredRows<Invite>,
     admin_count: u64,
+    /// The genesis record's time, once a run held it.
+    created_ts: i64,
+    /// The `communities` row as last flushed.
+    stored_community: Option<CommunityInfo>,
+}
+
+/// One table's rows of the log a [`ReplayMirror`] follows, and what of
+/// them is still to be written.
+#[derive(Debug)]
+struct MirroredRows<V> {
+    rows: HashMap<PublicKey, V>,
+    /// Keys whose row changed since the last flush.
+    dirty: HashSet<PublicKey>,
+    /// Keys with a row in the table.
+    stored: HashSet<PublicKey>,
+}
+
+impl<V> Default for MirroredRows<V> {
+    fn default() -> MirroredRows<V> {
+        MirroredRows {
+            rows: HashMap::new(),
+            dirty: HashSet::new(),
+            stored: HashSet::new(),
+        }
+    }
+}
+
+impl<V: Clone + PartialEq> MirroredRows<V> {
+    /// Applies what a run changed, from the state `before` it to `after`.
+    fn update(&mut self, before: &HashMap<PublicKey, V>, after: &HashMap<PublicKey, V>) {
+        let (upserts, deletes) = changed(before, after);
+        for key in deletes {
+            self.rows.remove(&key);
+            self.dirty.insert(key);
+        }
+        for (key, value) in upserts {
+            self.rows.insert(key, value.clone());
+            self.dirty.insert(key);
+        }
+    }
+
+    /// Empties the dirty set into the rows to write and the keys to
+    /// delete (only keys with a row), and the keys among those rows that
+    /// already have one; the table is taken to hold them all afterwards.
+    fn take(&mut self) -> (Vec<(PublicKey, &V)>, Vec<PublicKey>, HashSet<PublicKey>) {
+        let mut rows = Vec::new();
+        let mut deletes = Vec::new();
+        let mut updates = HashSet::new();
+        for key in self.dirty.drain() {
+            match self.rows.get(&key) {
+                Some(value) => {
+                    if !self.stored.insert(key) {
+                        updates.insert(key);
+                    }
+                    rows.push((key, value));
+                }
+                None if self.stored.remove(&key) => deletes.push(key),
+                None => {}
+            }
+        }
+        (rows, deletes, updates)
+    }
 }
 
 impl ReplayMirror {
@@ -160,47 +226,59 @@ impl ReplayMirror {
             ..ValidationContext::default()
         };
         for key in keys {
-            if let Some(membership) = self.memberships.get(key) {
+            if let Some(membership) = self.memberships.rows.get(key) {
                 ctx.memberships.insert(*key, membership.clone());
             }
-            if let Some(invite) = self.invites.get(key) {
+            if let Some(invite) = self.invites.rows.get(key) {
                 ctx.invites.insert(*key, *invite);
             }
         }
         ctx
     }
 
-    /// Reduces one run of the log this mirror follows.
-    pub(crate) async fn reduce(
-        &mut self,
-        conn: &mut AnyConnection,
-        entries: &[Entry],
-    ) -> Result<(), StoreError> {
-        let Some(first) = entries.first() else {
-            return Ok(());
-        };
-        let community = first.record().record().community;
+    /// Applies one run of the log this mirror follows; its rows are written
+    /// by the next [`ReplayMirror::flush`].
+    pub(crate) fn reduce(&mut self, entries: &[Entry]) -> Result<(), StoreError> {
         let before = self.context(&run_keys(entries));
         let mut ctx = before.clone();
         apply_run(&mut ctx, entries)?;
-        persist(conn, community, &before, &ctx, created_ts(entries)).await?;
-        let (upserts, deletes) = changed(&before.memberships, &ctx.memberships);
-        for key in deletes {
-            self.memberships.remove(&key);
+        if before.community.is_none() && ctx.community.is_some() {
+            self.created_ts = created_ts(entries);
         }
-        for (key, membership) in upserts {
-            self.memberships.insert(key, membership.clone());
-        }
-        let (upserts, deletes) = changed(&before.invites, &ctx.invites);
-        for key in deletes {
-            self.invites.remove(&key);
-        }
-        for (key, invite) in upserts {
-            self.invites.insert(key, *invite);
-        }
+        self.memberships
+            .update(&before.memberships, &ctx.memberships);
+        self.invites.update(&before.invites, &ctx.invites);
         self.community = ctx.community;
         self.admin_count = ctx.admin_count;
         Ok(())
+    }
+
+    /// Writes what changed since the last flush to the tables of
+    /// `community`, the log this mirror follows.
+    pub(crate) async fn flush(
+        &mut self,
+        conn: &mut AnyConnection,
+        community: CommunityId,
+    ) -> Result<(), StoreError> {
+        write_community(
+            conn,
+            community,
+            self.stored_community.as_ref(),
+            self.community.as_ref(),
+            self.created_ts,
+        )
+        .await?;
+        self.stored_community.clone_from(&self.community);
+        let (rows, deletes, updates) = self.memberships.take();
+        let stored = |key: &PublicKey| updates.contains(key);
+        MEMBERS
+            .write(conn, community, &deletes, rows, stored, bind_membership)
+            .await?;
+        let (rows, deletes, updates) = self.invites.take();
+        let stored = |key: &PublicKey| updates.contains(key);
+        INVITES
+            .write(conn, community, &deletes, rows, stored, bind_invite)
+            .await
     }
 }
 
@@ -226,7 +304,9 @@ fn apply_run(ctx: &mut ValidationContext, entries: &[Entry]) -> Result<(), Store
     Ok(())
 }
 
-/// Writes the difference between two states of one community.
+/// Writes the difference between two states of one community. `before`
+/// holds every row of the keys the records touch, so a key it lacks has no
+/// row yet.
 async fn persist(
     conn: &mut AnyConnection,
     community: CommunityId,
@@ -234,8 +314,37 @@ async fn persist(
     after: &ValidationContext,
     created_ts: i64,
 ) -> Result<(), StoreError> {
+    write_community(
+        conn,
+        community,
+        before.community.as_ref(),
+        after.community.as_ref(),
+        created_ts,
+    )
+    .await?;
+    let (upserts, deletes) = changed(&before.memberships, &after.memberships);
+    let stored = |key: &PublicKey| before.memberships.contains_key(key);
+    MEMBERS
+        .write(conn, community, &deletes, upserts, stored, bind_membership)
+        .await?;
+    let (upserts, deletes) = changed(&before.invites, &after.invites);
+    let stored = |key: &PublicKey| before.invites.contains_key(key);
+    INVITES
+        .write(conn, community, &deletes, upserts, stored, bind_invite)
+        .await
+}
+
+/// Writes the `communities` row when `new` differs from `old`, what the
+/// table holds.
+async fn write_community(
+    conn: &mut AnyConnection,
+    community: CommunityId,
+    old: Option<&CommunityInfo>,
+    new: Option<&CommunityInfo>,
+    created_ts: i64,
+) -> Result<(), StoreError> {
     let id = community.to_hex();
-    match (&before.community, &after.community) {
+    match (old, new) {
         (None, Some(info)) => {
             let policy = serde_json::to_string(&info.policy).expect("policy serializes");
             sqlx::query(
@@ -265,47 +374,94 @@ async fn persist(
         }
         _ => {}
     }
-
-    let (upserts, deletes) = changed(&before.memberships, &after.memberships);
-    delete_keys(conn, "members", "member_key", &id, &deletes).await?;
-    bulk::insert_rows(
-        conn,
-        "INSERT INTO members (community_id, member_key, name, role, status, since_seq)",
-        "ON CONFLICT (community_id, member_key) DO UPDATE SET name = excluded.name, \
-         role = excluded.role, status = excluded.status, since_seq = excluded.since_seq",
-        6,
-        &upserts,
-        |query, (key, m)| {
-            query
-                .bind(community.to_hex())
-                .bind(key.to_hex())
-                .bind(m.name.as_str())
-                .bind(m.role.to_string())
-                .bind(status_text(m.status))
-                .bind(m.since_seq as i64)
-        },
-    )
-    .await?;
-
-    let (upserts, deletes) = changed(&before.invites, &after.invites);
-    delete_keys(conn, "invites", "invitee_key", &id, &deletes).await?;
-    bulk::insert_rows(
-        conn,
-        "INSERT INTO invites (community_id, invitee_key, inviter_key, seq)",
-        "ON CONFLICT (community_id, invitee_key) DO UPDATE SET inviter_key = excluded.inviter_key, \
-         seq = excluded.seq",
-        4,
-        &upserts,
-        |query, (key, invite)| {
-            query
-                .bind(community.to_hex())
-                .bind(key.to_hex())
-                .bind(invite.inviter.to_hex())
-                .bind(invite.seq as i64)
-        },
-    )
-    .await?;
     Ok(())
+}
+
+/// The `members` projection.
+const MEMBERS: KeyedTable = KeyedTable {
+    table: "members",
+    key: "member_key",
+    columns: "name, role, status, since_seq",
+    conflict: "DO UPDATE SET name = excluded.name, role = excluded.role, \
+               status = excluded.status, since_seq = excluded.since_seq",
+    width: 6,
+};
+
+/// The `invites` projection.
+const INVITES: KeyedTable = KeyedTable {
+    table: "invites",
+    key: "invitee_key",
+    columns: "inviter_key, seq",
+    conflict: "DO UPDATE SET inviter_key = excluded.inviter_key, seq = excluded.seq",
+    width: 4,
+};
+
+fn bind_membership<'q>(query: bulk::AnyQuery<'q>, m: &'q Membership) -> bulk::AnyQuery<'q> {
+    query
+        .bind(m.name.as_str())
+        .bind(m.role.to_string())
+        .bind(status_text(m.status))
+        .bind(m.since_seq as i64)
+}
+
+fn bind_invite<'q>(query: bulk::AnyQuery<'q>, invite: &'q Invite) -> bulk::AnyQuery<'q> {
+    query.bind(invite.inviter.to_hex()).bind(invite.seq as i64)
+}
+
+/// A projection table keyed by (community_id, key).
+struct KeyedTable {
+    table: &'static str,
+    /// The key column.
+    key: &'static str,
+    /// The columns after the two key columns.
+    columns: &'static str,
+    /// What an upsert does on a key the table holds.
+    conflict: &'static str,
+    /// Parameters per row, key columns included.
+    width: usize,
+}
+
+impl KeyedTable {
+    /// Deletes the rows of `deletes` and writes `rows`, new or changed
+    /// values of one community's keys: keys without a row (`stored` says
+    /// which have one) with a plain insert, the others with an upsert. On
+    /// SQLite the plain insert needs no statement journal (see
+    /// [`bulk::insert_into`]); an upsert of several rows always keeps one.
+    /// Rows go in key order, so each statement touches neighbouring pages.
+    async fn write<V>(
+        &self,
+        conn: &mut AnyConnection,
+        community: CommunityId,
+        deletes: &[PublicKey],
+        mut rows: Vec<(PublicKey, &V)>,
+        stored: impl Fn(&PublicKey) -> bool,
+        bind: impl for<'q> Fn(bulk::AnyQuery<'q>, &'q V) -> bulk::AnyQuery<'q>,
+    ) -> Result<(), StoreError> {
+        let id = community.to_hex();
+        delete_keys(conn, self.table, self.key, &id, deletes).await?;
+        rows.sort_unstable_by_key(|(key, _)| *key);
+        let (updates, inserts): (Vec<_>, Vec<_>) =
+            rows.into_iter().partition(|(key, _)| stored(key));
+        let (table, key, columns) = (self.table, self.key, self.columns);
+        let upsert = format!("ON CONFLICT (community_id, {key}) {}", self.conflict);
+        let statements = [
+            (bulk::insert_into(conn), "", inserts),
+            ("INSERT INTO", upsert.as_str(), updates),
+        ];
+        for (verb, tail, rows) in statements {
+            let head = format!("{verb} {table} (community_id, {key}, {columns})");
+            bulk::insert_rows(
+                conn,
+                &head,
+                tail,
+                self.width,
+                &rows,
+                |query, (key, value)| bind(query.bind(id.clone()).bind(key.to_hex()), *value),
+            )
+            .await?;
+        }
+        Ok(())
+    }
 }
 
 /// Keys whose value is new or different, and keys that were removed.

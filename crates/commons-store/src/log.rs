@@ -416,6 +416,7 @@ impl Store {
                 }
             }
         }
+        flush_mirror(tx.conn(), &mut mirror).await?;
         tx.commit().await?;
         Ok(count)
     }
@@ -475,7 +476,8 @@ async fn read_pages(
 
 /// Reduces one page of a community's log, each run by its capability; the
 /// built-in community runs go through `mirror`, which follows one log and
-/// starts afresh when the page is another community's.
+/// starts afresh when the page is another community's. The mirror's writes
+/// are flushed before any other reducer runs, since it may read them.
 async fn reduce_page(
     conn: &mut AnyConnection,
     registry: &Registry,
@@ -487,6 +489,7 @@ async fn reduce_page(
         .as_ref()
         .is_none_or(|(followed, _)| *followed != community)
     {
+        flush_mirror(conn, mirror).await?;
         *mirror = Some((community, community::ReplayMirror::default()));
     }
     let (_, mirror) = mirror.as_mut().expect("set just above");
@@ -496,12 +499,24 @@ async fn reduce_page(
             StoreError::Corrupt(format!("no capability registered for kind {kind}"))
         })?;
         if community::is_builtin(capability.as_ref()) {
-            mirror.reduce(conn, run).await?;
+            mirror.reduce(run)?;
         } else {
+            mirror.flush(conn, community).await?;
             capability.reduce(conn, run).await?;
         }
     }
     Ok(())
+}
+
+/// Writes what the replay mirror still holds, at the end of its log.
+async fn flush_mirror(
+    conn: &mut AnyConnection,
+    mirror: &mut Option<(CommunityId, community::ReplayMirror)>,
+) -> Result<(), StoreError> {
+    match mirror {
+        Some((community, mirror)) => mirror.flush(conn, *community).await,
+        None => Ok(()),
+    }
 }
 
 pub(crate) struct Head {
@@ -587,32 +602,26 @@ pub(crate) async fn insert_entries(
     conn: &mut AnyConnection,
     entries: &[Entry],
 ) -> Result<(), StoreError> {
-    bulk::insert_rows(
-        conn,
-        &format!("INSERT INTO log_entries ({ENTRY_COLUMNS})"),
-        "",
-        12,
-        entries,
-        |query, entry| {
-            let header = entry.header();
-            let record = entry.record().record();
-            let encoded = std::str::from_utf8(entry.record().encoded())
-                .expect("canonical encodings are written from Rust strings");
-            query
-                .bind(header.community.to_hex())
-                .bind(header.seq as i64)
-                .bind(entry.hash().to_hex())
-                .bind(header.prev.to_hex())
-                .bind(header.record.to_hex())
-                .bind(record.kind.as_str())
-                .bind(record.author.to_hex())
-                .bind(record.ts.0)
-                .bind(header.ts.0)
-                .bind(encoded)
-                .bind(entry.record().signature().to_hex())
-                .bind(entry.signature().to_hex())
-        },
-    )
+    let head = format!("{} log_entries ({ENTRY_COLUMNS})", bulk::insert_into(conn));
+    bulk::insert_rows(conn, &head, "", 12, entries, |query, entry| {
+        let header = entry.header();
+        let record = entry.record().record();
+        let encoded = std::str::from_utf8(entry.record().encoded())
+            .expect("canonical encodings are written from Rust strings");
+        query
+            .bind(header.community.to_hex())
+            .bind(header.seq as i64)
+            .bind(entry.hash().to_hex())
+            .bind(header.prev.to_hex())
+            .bind(header.record.to_hex())
+            .bind(record.kind.as_str())
+            .bind(record.author.to_hex())
+            .bind(record.ts.0)
+            .bind(header.ts.0)
+            .bind(encoded)
+            .bind(entry.record().signature().to_hex())
+            .bind(entry.signature().to_hex())
+    })
     .await?;
     Ok(())
 }
@@ -668,9 +677,22 @@ pub(crate) fn runs(entries: &[Entry]) -> impl Iterator<Item = &[Entry]> {
 }
 
 /// The columns replay reads: what an entry is rebuilt from. The community
-/// is the page's; kind, author and record time are inside the record.
-const REPLAY_COLUMNS: &str =
-    "seq, entry_hash, prev_hash, record_id, appended_ts, record, record_sig, entry_sig";
+/// is the page's; kind, author and record time are inside the record. The
+/// five fixed-width hex columns come back as one text (`ids`, see
+/// [`REPLAY_IDS`]): the drivers copy every value of a row once or twice
+/// (SQLite's `sqlite3_value_dup`, then the `Any` row) and each copy is an
+/// allocation, so four values a row cost less than eight.
+const REPLAY_COLUMNS: &str = "seq, appended_ts, record, \
+     entry_hash || prev_hash || record_id || record_sig || entry_sig AS ids";
+
+/// The hex columns in `ids`, each with its width in characters, in order.
+const REPLAY_IDS: [(&str, usize); 5] = [
+    ("entry_hash", 64),
+    ("prev_hash", 64),
+    ("record_id", 64),
+    ("record_sig", 128),
+    ("entry_sig", 128),
+];
 
 /// Rebuilds stored entries without re-checking signatures (replay trusts
 /// what `verify` checks separately), decoding rows straight from the
@@ -694,25 +716,46 @@ fn trusted_entry(community: CommunityId, row: &AnyRow) -> Result<Entry, StoreErr
     };
     let text: &str = row.try_get("record")?;
     let record = Record::from_slice(text.as_bytes()).map_err(|e| corrupt("record", &e))?;
-    let signature = |column: &str| -> Result<Signature, StoreError> {
-        let hex: &str = row.try_get(column)?;
+    let ids: &str = row.try_get("ids")?;
+    let mut hex = [""; 5];
+    let mut at = 0;
+    for (slot, (column, width)) in hex.iter_mut().zip(REPLAY_IDS) {
+        *slot = ids
+            .get(at..at + width)
+            .ok_or_else(|| corrupt(column, &format!("not {width} hex digits")))?;
+        at += width;
+    }
+    if at != ids.len() {
+        return Err(corrupt("ids", &"longer than its columns"));
+    }
+    let [entry_hash, prev_hash, record_id, record_sig, entry_sig] = hex;
+    let signature = |column: &str, hex: &str| -> Result<Signature, StoreError> {
         Signature::from_hex(hex).ok_or_else(|| corrupt(column, &"not 64 bytes of hex"))
     };
-    let record_id = parse_col(row, "record_id")?;
+    let record_id: RecordId = parse_id(seq, "record_id", record_id)?;
     let raw = RawEntry {
         header: EntryHeader {
             community,
             seq,
-            prev: parse_col(row, "prev_hash")?,
+            prev: parse_id(seq, "prev_hash", prev_hash)?,
             record: record_id,
             ts: Timestamp(row.try_get("appended_ts")?),
         },
         record,
-        record_signature: signature("record_sig")?,
-        signature: signature("entry_sig")?,
+        record_signature: signature("record_sig", record_sig)?,
+        signature: signature("entry_sig", entry_sig)?,
     };
-    let hash = parse_col(row, "entry_hash")?;
+    let hash = parse_id(seq, "entry_hash", entry_hash)?;
     Ok(raw.into_trusted(hash, record_id, text.as_bytes().to_vec()))
+}
+
+/// One id of entry `seq` from its hex digits.
+fn parse_id<T: std::str::FromStr>(seq: u64, column: &str, hex: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    hex.parse()
+        .map_err(|e: T::Err| StoreError::Corrupt(format!("entry {seq}: {column}: {e}")))
 }
 
 fn log_row(row: &AnyRow) -> Result<LogRow, StoreError> {

@@ -312,6 +312,45 @@ async fn only_members_publish_and_only_publishers_revoke() {
     }
 }
 
+/// Replay writes memberships before the next record of another capability
+/// is reduced: a revoke by a member made moderator just before must count,
+/// since the intel reducer reads the revoker's role from `members`.
+#[tokio::test]
+async fn a_revoke_by_a_new_moderator_replays_to_the_same_rows() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let (node, admin, _dir) = node(&db).await;
+        let mod_user = node
+            .create_user("mod", "correct horse battery", false)
+            .await
+            .expect("user");
+        node.intel_publish(&admin, "security", vec![ip_indicator(1)])
+            .await
+            .expect("publish");
+        node.join(&mod_user, "security").await.expect("join");
+        node.set_role(&admin, "security", "mod", commons_kernel::Role::Moderator)
+            .await
+            .expect("role");
+        node.intel_revoke(
+            &mod_user,
+            "security",
+            "indicator--00000000-0000-4000-8000-000000000001",
+            None,
+        )
+        .await
+        .expect("revoke");
+        let revoked: i64 = sqlx::query("SELECT revoked FROM intel_indicators")
+            .fetch_one(node.store().pool())
+            .await
+            .expect("indicator row")
+            .get("revoked");
+        assert_eq!(revoked, 1, "the moderator's revoke counts");
+        let live = projections(&node).await;
+        node.replay().await.expect("replay");
+        assert_eq!(projections(&node).await, live, "replay equals live");
+    }
+}
+
 #[tokio::test]
 async fn paging_under_four_writers_loses_and_repeats_nothing_and_tokens_survive_a_restart() {
     for backend in backends() {
