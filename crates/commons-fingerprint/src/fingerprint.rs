@@ -121,7 +121,7 @@ pub fn fingerprint(
     config: &Config,
 ) -> Result<Fingerprint, FingerprintError> {
     let normalized = normalize(language, source, &config.limits)?;
-    Ok(from_normalized(&normalized, .., config))
+    Ok(normalized.fingerprint(config))
 }
 
 /// Fingerprints the code on lines `lines` (1-based, inclusive) of a source
@@ -137,27 +137,43 @@ pub fn fingerprint_lines(
     config: &Config,
 ) -> Result<Fingerprint, FingerprintError> {
     let (first, last) = (*lines.start(), *lines.end());
-    let empty = FingerprintError::EmptyLineRange { first, last };
     if first > last {
-        return Err(empty);
+        return Err(FingerprintError::EmptyLineRange { first, last });
     }
-    let mut normalized = normalize(language, source, &config.limits)?;
-    normalized
-        .tokens
-        .retain(|token| token.line >= first && token.end_line <= last);
-    if normalized.tokens.is_empty() {
-        return Err(empty);
-    }
-    Ok(from_normalized(&normalized, .., config))
+    let normalized = normalize(language, source, &config.limits)?;
+    normalized.fingerprint_lines(lines, config)
 }
 
-/// Fingerprints a slice of a normalized stream.
-pub(crate) fn from_normalized(
-    normalized: &Normalized,
-    range: impl std::slice::SliceIndex<[Token], Output = [Token]>,
-    config: &Config,
-) -> Fingerprint {
-    let tokens = &normalized.tokens[range];
+impl Normalized {
+    /// The fingerprint of the whole stream: what [`fingerprint`] returns.
+    pub fn fingerprint(&self, config: &Config) -> Fingerprint {
+        from_tokens(self, &self.tokens, config)
+    }
+
+    /// The fingerprint of lines `lines` of the stream's source: what
+    /// [`fingerprint_lines`] returns, without parsing the file again, so
+    /// many ranges of one file cost one parse.
+    pub fn fingerprint_lines(
+        &self,
+        lines: RangeInclusive<u32>,
+        config: &Config,
+    ) -> Result<Fingerprint, FingerprintError> {
+        let (first, last) = (*lines.start(), *lines.end());
+        let tokens: Vec<Token> = self
+            .tokens
+            .iter()
+            .filter(|token| token.line >= first && token.end_line <= last)
+            .copied()
+            .collect();
+        if tokens.is_empty() {
+            return Err(FingerprintError::EmptyLineRange { first, last });
+        }
+        Ok(from_tokens(self, &tokens, config))
+    }
+}
+
+/// Fingerprints `tokens`, a part of `normalized`'s stream.
+fn from_tokens(normalized: &Normalized, tokens: &[Token], config: &Config) -> Fingerprint {
     let grammar = Grammar::of(normalized.language);
     let k = config.k.max(1);
     let window = config.window.max(1);

@@ -38,6 +38,9 @@ pub struct Library {
     /// Distinct (scheme without window, key epoch) pairs of the patterns.
     groups: Vec<(Scheme, u32)>,
     index: FxHashMap<u64, Postings>,
+    /// A one-hash Bloom filter over the keys of `index` (see
+    /// [`HashFilter`]).
+    filter: HashFilter,
     ids: FxHashMap<u64, u32>,
     /// A running digest of every inserted pattern, in insertion order.
     digest: [u8; 32],
@@ -94,6 +97,19 @@ struct Pattern {
 enum Postings {
     One(u32),
     Many(Vec<u32>),
+}
+
+/// A one-hash Bloom filter: a bit per slot of the keyed hash's top bits,
+/// with at least 16 slots per hash so about one gram in 16 that no pattern
+/// holds passes it. Almost every gram of a scanned file hits no pattern;
+/// one bit test in a table that stays in cache rejects those without
+/// touching the index, whose size grows with the library (a lookup there
+/// is a cache miss once it holds thousands of patterns).
+#[derive(Debug, Clone, Default)]
+struct HashFilter {
+    bits: Vec<u64>,
+    /// 64 minus log2 of the number of bits.
+    shift: u32,
 }
 
 /// A selected gram of the scanned file that hit a pattern.
@@ -169,7 +185,10 @@ impl Library {
             hasher.update(&hash.to_le_bytes());
         }
         self.digest = *hasher.finalize().as_bytes();
+        self.filter
+            .reserve(self.index.len() + pattern.hashes.len(), &self.index);
         for hash in &pattern.hashes {
+            self.filter.insert(*hash);
             match self.index.get_mut(hash) {
                 None => {
                     self.index.insert(*hash, Postings::One(idx));
@@ -199,6 +218,9 @@ impl Library {
         let mut hits = Vec::new();
         for gram in &file.grams {
             let keyed = key.keyed(gram.hash);
+            if !self.filter.may_contain(keyed) {
+                continue;
+            }
             let Some(postings) = self.index.get(&keyed) else {
                 continue;
             };
@@ -290,6 +312,35 @@ impl Library {
             });
         }
         matches
+    }
+}
+
+impl HashFilter {
+    /// Makes room for `hashes` distinct hashes, re-adding the keys of
+    /// `index` when the table grows.
+    fn reserve(&mut self, hashes: usize, index: &FxHashMap<u64, Postings>) {
+        let wanted = hashes.saturating_mul(16).next_power_of_two().max(64);
+        if self.bits.len() * 64 >= wanted {
+            return;
+        }
+        self.bits = vec![0; wanted / 64];
+        self.shift = 64 - wanted.trailing_zeros();
+        for hash in index.keys() {
+            self.insert(*hash);
+        }
+    }
+
+    fn insert(&mut self, hash: u64) {
+        let slot = (hash >> self.shift) as usize;
+        self.bits[slot / 64] |= 1 << (slot % 64);
+    }
+
+    /// `false` when no inserted hash equals `hash`.
+    fn may_contain(&self, hash: u64) -> bool {
+        let slot = (hash >> self.shift) as usize;
+        self.bits
+            .get(slot / 64)
+            .is_some_and(|word| word & (1 << (slot % 64)) != 0)
     }
 }
 

@@ -38,14 +38,14 @@ use std::fmt::Write as _;
 use std::ops::ControlFlow;
 use std::sync::OnceLock;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use tree_sitter::{Node, ParseOptions, Parser, Tree, TreeCursor};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::Limits;
 use crate::error::FingerprintError;
 use crate::language::Language;
-use crate::vocab::Vocabulary;
+use crate::vocab::{Entry, Vocabulary};
 
 /// A normalized token stream with its local line map.
 ///
@@ -392,9 +392,13 @@ struct Walk<'a> {
     grammar: &'static Grammar,
     source: &'a [u8],
     tokens: Vec<Token>,
-    /// Abstract names by (names a member or argument, text): a member
-    /// `x` in `self.x` is another variable than a local `x`.
-    names: FxHashMap<(bool, &'a [u8]), u32>,
+    /// Every distinct text of a named leaf, by text: one hash lookup per
+    /// leaf finds all the walk knows about its text.
+    texts: FxHashMap<&'a [u8], u32>,
+    /// What is known about each text of `texts`, by its index there.
+    facts: Vec<TextFacts>,
+    /// How many distinct abstract names were numbered.
+    name_count: u32,
     /// Nodes whose subtree is in literal mode (`true`) or back in normal
     /// mode (`false`, an interpolation), by depth.
     modes: Vec<(usize, bool)>,
@@ -404,13 +408,27 @@ struct Walk<'a> {
     path: Vec<u16>,
     /// Depth of the import construct being walked, if any.
     import_at: Option<usize>,
-    /// Member names this file imported.
-    imported: FxHashSet<&'a [u8]>,
-    /// Names the file binds (parameters, assignment and loop targets):
-    /// from there on they are the user's, even when the vocabulary lists
-    /// them (`type`, `id`, `input` as local variables).
-    bound: FxHashSet<&'a [u8]>,
 }
+
+/// What the walk knows about one leaf text of the file.
+#[derive(Debug, Clone, Copy)]
+struct TextFacts {
+    /// Its vocabulary entry, if listed.
+    entry: Option<Entry>,
+    /// A member name this file imported.
+    imported: bool,
+    /// A name the file binds (parameters, assignment and loop targets):
+    /// from there on it is the user's, even when the vocabulary lists it
+    /// (`type`, `id`, `input` as local variables).
+    bound: bool,
+    /// Its abstract name as a plain name and as a member or argument name
+    /// (a member `x` in `self.x` is another variable than a local `x`), or
+    /// [`NO_NAME`] before its first use as such.
+    names: [u32; 2],
+}
+
+/// No abstract name yet.
+const NO_NAME: u32 = u32::MAX;
 
 fn walk(
     language: Language,
@@ -419,26 +437,34 @@ fn walk(
     source: &[u8],
     limits: &Limits,
 ) -> Result<Normalized, FingerprintError> {
+    let root = tree.root_node();
     let mut state = Walk {
         grammar,
         source,
         // About one token per ten bytes of typical code.
         tokens: Vec::with_capacity(source.len() / 8),
-        names: FxHashMap::default(),
+        texts: FxHashMap::default(),
+        facts: Vec::new(),
+        name_count: 0,
         modes: Vec::new(),
-        path: vec![tree.root_node().kind_id()],
+        path: vec![root.kind_id()],
         import_at: None,
-        imported: FxHashSet::default(),
-        bound: FxHashSet::default(),
     };
     let mut cursor: TreeCursor<'_> = tree.walk();
+    // How many visible siblings follow the current node at each depth.
+    // Knowing it, the walk never asks the cursor for a sibling or a child
+    // that is not there: a failed move costs as much as a successful one.
+    let mut remaining: Vec<u32> = vec![0];
     let mut depth = 0usize;
     // The root (module, source_file, program) is skipped: it would tie a
     // fingerprint of a line range to whether the range starts at line 1.
+    let mut children = root.child_count();
     let mut descend = true;
     loop {
-        if descend && cursor.goto_first_child() {
+        if descend && children > 0 && cursor.goto_first_child() {
             depth += 1;
+            remaining.truncate(depth);
+            remaining.push(children - 1);
             if state.path.len() <= depth {
                 state.path.push(NO_KIND);
             } else {
@@ -446,16 +472,18 @@ fn walk(
             }
         } else {
             loop {
-                if cursor.goto_next_sibling() {
-                    break;
+                if remaining[depth] > 0 {
+                    remaining[depth] -= 1;
+                    if cursor.goto_next_sibling() {
+                        break;
+                    }
                 }
-                if !cursor.goto_parent() {
-                    let name_count = state.names.len() as u32;
+                if depth == 0 || !cursor.goto_parent() {
                     return Ok(Normalized {
                         language,
                         tokens: state.tokens,
-                        name_count,
-                        syntax_errors: tree.root_node().has_error(),
+                        name_count: state.name_count,
+                        syntax_errors: root.has_error(),
                     });
                 }
                 depth -= 1;
@@ -466,7 +494,9 @@ fn walk(
                 limit: limits.max_depth,
             });
         }
-        descend = state.visit(cursor.node(), depth);
+        let node = cursor.node();
+        children = node.child_count();
+        descend = state.visit(node, children > 0, depth);
         if state.tokens.len() > limits.max_tokens {
             return Err(FingerprintError::TooManyTokens {
                 limit: limits.max_tokens,
@@ -478,7 +508,7 @@ fn walk(
 impl<'a> Walk<'a> {
     /// Emits the tokens of `node` itself; returns whether to walk its
     /// children.
-    fn visit(&mut self, node: Node<'_>, depth: usize) -> bool {
+    fn visit(&mut self, node: Node<'_>, has_children: bool, depth: usize) -> bool {
         while self.modes.last().is_some_and(|(at, _)| *at >= depth) {
             self.modes.pop();
         }
@@ -495,7 +525,7 @@ impl<'a> Walk<'a> {
                 self.modes.push((depth, false));
                 return true;
             }
-            return node.child_count() > 0;
+            return has_children;
         }
         if info.import && self.import_at.is_none() {
             self.import_at = Some(depth);
@@ -506,7 +536,7 @@ impl<'a> Walk<'a> {
                 self.push_kind(node, kind_id);
                 self.modes.push((depth, true));
                 // Walking a literal's parts only pays when it may hold code.
-                node.child_count() > 0 && self.may_interpolate(node)
+                has_children && self.may_interpolate(node)
             }
             // Anonymous nodes are single tokens even when the grammar gives
             // them parts (Python's `is not`). Tokens the parser invented to
@@ -517,7 +547,7 @@ impl<'a> Walk<'a> {
                 }
                 false
             }
-            _ if node.child_count() > 0 => {
+            _ if has_children => {
                 self.push_kind(node, kind_id);
                 true
             }
@@ -529,15 +559,31 @@ impl<'a> Walk<'a> {
                     let binding = parent.binds_children
                         || (previous == NO_KIND && parent.binds_first)
                         || self.grammar.kind(previous).for_keyword;
+                    let text = self.source.get(node.byte_range()).unwrap_or_default();
+                    let facts = self.facts_of(text);
                     if binding && !member && info.class == Class::Identifier {
-                        let text = self.source.get(node.byte_range()).unwrap_or_default();
-                        self.bound.insert(text);
+                        self.facts[facts].bound = true;
                     }
-                    self.push_leaf(node, kind_id, info.class, member);
+                    self.push_leaf(node, kind_id, info.class, member, facts);
                 }
                 false
             }
         }
+    }
+
+    /// The index in `facts` of `text`, added on its first use.
+    fn facts_of(&mut self, text: &'a [u8]) -> usize {
+        let next = self.facts.len() as u32;
+        let idx = *self.texts.entry(text).or_insert(next);
+        if idx == next {
+            self.facts.push(TextFacts {
+                entry: self.grammar.vocabulary.get(text),
+                imported: false,
+                bound: false,
+                names: [NO_NAME; 2],
+            });
+        }
+        idx as usize
     }
 
     /// Whether a literal's text can contain an interpolation; `false` only
@@ -572,30 +618,32 @@ impl<'a> Walk<'a> {
     }
 
     /// A named leaf: a vocabulary name, an abstract name, or its kind.
-    /// `member` tells whether the leaf names a member or an argument.
-    fn push_leaf(&mut self, node: Node<'_>, kind_id: u16, class: Class, member: bool) {
-        let text = self.source.get(node.byte_range()).unwrap_or_default();
+    /// `member` tells whether the leaf names a member or an argument;
+    /// `facts` indexes what is known about its text.
+    fn push_leaf(
+        &mut self,
+        node: Node<'_>,
+        kind_id: u16,
+        class: Class,
+        member: bool,
+        facts: usize,
+    ) {
         let line = line_of(node);
         let end_line = end_line_of(node);
-        let bound = class == Class::Identifier
-            && !member
-            && self.import_at.is_none()
-            && self.bound.contains(text);
-        let listed = self.grammar.vocabulary.get(text).filter(|entry| {
+        let import = self.import_at.is_some();
+        let text = &mut self.facts[facts];
+        let bound = class == Class::Identifier && !member && !import && text.bound;
+        let listed = text.entry.filter(|entry| {
             if bound {
                 return false;
             }
             // Leaves that are not identifiers (`primitive_type`) only ever
             // hold grammar-fixed text, so any listed name is kept.
-            entry.global
-                || class != Class::Identifier
-                || member
-                || self.import_at.is_some()
-                || self.imported.contains(text)
+            entry.global || class != Class::Identifier || member || import || text.imported
         });
         if let Some(entry) = listed {
-            if self.import_at.is_some() {
-                self.imported.insert(text);
+            if import {
+                text.imported = true;
             }
             self.tokens.push(Token {
                 symbol: self.grammar.kind_count + 1 + entry.idx,
@@ -604,11 +652,14 @@ impl<'a> Walk<'a> {
                 end_line,
             });
         } else if class == Class::Identifier {
-            let next = self.names.len() as u32;
-            let name = *self.names.entry((member, text)).or_insert(next);
+            let name = &mut text.names[usize::from(member)];
+            if *name == NO_NAME {
+                *name = self.name_count;
+                self.name_count += 1;
+            }
             self.tokens.push(Token {
                 symbol: ABSTRACT,
-                name,
+                name: *name,
                 line,
                 end_line,
             });

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run --release -p commons-fingerprint --example fpbench -- speed [CORPUS]
+//! cargo run --release -p commons-fingerprint --example fpbench -- ratios [CORPUS]
 //! cargo run --release -p commons-fingerprint --example fpbench -- planted [python|c] [CORPUS] [PER_TYPE]
 //! cargo run --release -p commons-fingerprint --example fpbench -- privacy [CORPUS]
 //! cargo run --release -p commons-fingerprint --example fpbench -- all
@@ -26,10 +27,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use commons_fingerprint::{
-    CachedScan, CommunityKey, Config, Language, Library, ScanCache, fingerprint, fingerprint_lines,
+    CachedScan, CommunityKey, Config, Language, Library, ScanCache, fingerprint, normalize,
 };
 
-use planted::{Plan, Source};
+use planted::{FunctionPrints, Plan, Source};
 
 const PYENV_STDLIB: &str = "/root/.pyenv/versions/3.11.7/lib/python3.11";
 
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match args.first().map(String::as_str) {
         Some("speed") => speed(args.get(1).map(PathBuf::from)),
+        Some("ratios") => ratios(args.get(1).map(PathBuf::from)),
         Some("planted") => planted_run(&args[1..]),
         Some("memory-probe") => memory_probe(&args[1..]),
         Some("privacy") => privacy(args.get(1).map(PathBuf::from)),
@@ -46,7 +48,7 @@ fn main() -> ExitCode {
             privacy(None)
         }),
         _ => Err(
-            "usage: fpbench speed [CORPUS] | planted [python|c] [CORPUS] [PER_TYPE] | privacy [CORPUS] | all".into(),
+            "usage: fpbench speed [CORPUS] | ratios [CORPUS] | planted [python|c] [CORPUS] [PER_TYPE] | privacy [CORPUS] | all".into(),
         ),
     };
     match result {
@@ -229,18 +231,13 @@ fn library_of(sources: &[Source], count: usize, config: &Config) -> Library {
     let mut rng = planted::Rng::new(7);
     let mut order: Vec<usize> = (0..functions.len()).collect();
     rng.shuffle(&mut order);
+    let mut prints = FunctionPrints::new(Language::Python, sources);
     for idx in order {
         if library.len() >= count {
             break;
         }
         let function = functions[idx];
-        let source = &sources[function.file];
-        let Ok(local) = fingerprint_lines(
-            Language::Python,
-            source.text.as_bytes(),
-            function.first_line..=function.last_line,
-            config,
-        ) else {
+        let Some(local) = prints.get(&function, config) else {
             continue;
         };
         if let Ok((shared, _)) = local.export(&key(), None, config) {
@@ -278,11 +275,114 @@ fn run_threads(
     (start.elapsed(), found.load(Ordering::Relaxed))
 }
 
+/// CPU time of the calling thread, in nanoseconds from
+/// `/proc/thread-self/schedstat` where the kernel has it (the process's
+/// 10 ms ticks otherwise).
+fn thread_cpu_time() -> Duration {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|stat| stat.split_whitespace().next()?.parse::<u64>().ok())
+        .filter(|nanos| *nanos > 0)
+        .map_or_else(cpu_time, Duration::from_nanos)
+}
+
 /// CPU seconds of `work` over every source on this thread.
 fn cpu_of(sources: &[Source], work: &dyn Fn(&Source) -> usize) -> (f64, usize) {
-    let start = cpu_time();
+    let start = thread_cpu_time();
     let found: usize = sources.iter().map(work).sum();
-    ((cpu_time() - start).as_secs_f64(), found)
+    ((thread_cpu_time() - start).as_secs_f64(), found)
+}
+
+/// A measured configuration: its name and the work it does per source.
+type Work<'a> = (&'a str, &'a dyn Fn(&Source) -> usize);
+
+/// The median of `values` (the upper one of an even count).
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    sorted.get(sorted.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+/// Measures parse-only, a full scan with the small library and one with the
+/// large library in `FPBENCH_ROUNDS` rounds (5 by default), interleaved and
+/// in a rotating order, so a burst of load from other processes falls on
+/// one round of each configuration rather than on one configuration. Each
+/// ratio is taken within a round and the median over rounds is reported,
+/// with the ratio of the fastest rounds beside it. Returns the median CPU
+/// seconds of the full scan with the small library.
+fn cpu_ratios(sources: &[Source], small: &Library, large: &Library, config: &Config) -> f64 {
+    let rounds = std::env::var("FPBENCH_ROUNDS")
+        .ok()
+        .and_then(|it| it.parse::<usize>().ok())
+        .unwrap_or(5)
+        .max(1);
+    // Warm up the grammar tables and the caches.
+    let _ = cpu_of(&sources[..sources.len().min(50)], &|s| {
+        full_scan(s, small, config)
+    });
+    // The stages between parsing and a full scan show where its cost goes.
+    let works: [Work<'_>; 5] = [
+        ("parse only", &parse_only),
+        ("full scan, 10 patterns", &|s| full_scan(s, small, config)),
+        ("full scan, 10,000 patterns", &|s| {
+            full_scan(s, large, config)
+        }),
+        ("stage: normalize", &|s| {
+            normalize(Language::Python, s.text.as_bytes(), &config.limits).map_or(0, |it| it.len())
+        }),
+        ("stage: fingerprint", &|s| {
+            fingerprint(Language::Python, s.text.as_bytes(), config).map_or(0, |it| it.grams.len())
+        }),
+    ];
+    let mut seconds = [const { Vec::new() }; 5];
+    let mut counts = [0usize; 5];
+    for round in 0..rounds {
+        for step in 0..works.len() {
+            let idx = (round + step) % works.len();
+            let (cpu, count) = cpu_of(sources, works[idx].1);
+            seconds[idx].push(cpu);
+            counts[idx] = count;
+        }
+    }
+    println!("one thread, {rounds} interleaved rounds, CPU seconds (thread time):");
+    for (idx, (name, _)) in works.iter().enumerate() {
+        let times: Vec<String> = seconds[idx].iter().map(|it| format!("{it:.3}")).collect();
+        println!(
+            "  {name:<28} median {:.3}, rounds [{}] ({} {})",
+            median(&seconds[idx]),
+            times.join(", "),
+            counts[idx],
+            match idx {
+                0 => "files with syntax errors",
+                1 | 2 => "matches",
+                3 => "tokens",
+                _ => "selected grams",
+            }
+        );
+    }
+    for (name, over, under, target) in [
+        ("full scan / parse-only CPU", 1, 0, 1.3),
+        ("10,000-pattern / 10-pattern scan CPU", 2, 1, 1.2),
+    ] {
+        let per_round: Vec<f64> = (0..rounds)
+            .map(|round| seconds[over][round] / seconds[under][round])
+            .collect();
+        let fastest = |idx: usize| seconds[idx].iter().copied().fold(f64::INFINITY, f64::min);
+        report(
+            &format!("{name} (median)"),
+            median(&per_round),
+            "x",
+            target,
+            false,
+        );
+        let ratios: Vec<String> = per_round.iter().map(|it| format!("{it:.3}")).collect();
+        println!(
+            "  per round [{}]; fastest rounds {:.3}",
+            ratios.join(", "),
+            fastest(over) / fastest(under)
+        );
+    }
+    median(&seconds[1])
 }
 
 fn parse_only(source: &Source) -> usize {
@@ -307,7 +407,17 @@ fn full_scan(source: &Source, library: &Library, config: &Config) -> usize {
         .unwrap_or(0)
 }
 
-fn speed(given: Option<PathBuf>) -> Result<(), String> {
+/// The speed corpus and the two libraries scanned against it.
+struct SpeedSetup {
+    root: PathBuf,
+    files: Vec<PathBuf>,
+    sources: Vec<Source>,
+    small: Library,
+    large: Library,
+    config: Config,
+}
+
+fn speed_setup(given: Option<PathBuf>) -> Result<SpeedSetup, String> {
     let root = python_stdlib(given)?;
     let files = list_files(&root, Language::Python, false);
     let sources = read_sources(&files);
@@ -329,32 +439,28 @@ fn speed(given: Option<PathBuf>) -> Result<(), String> {
         small.len(),
         large.len()
     );
-    // Warm up the grammar tables and the page cache.
-    let _ = cpu_of(&sources[..sources.len().min(50)], &|s| {
-        full_scan(s, &small, &config)
-    });
+    Ok(SpeedSetup {
+        root,
+        files,
+        sources,
+        small,
+        large,
+        config,
+    })
+}
 
-    let (parse_cpu, errors) = cpu_of(&sources, &parse_only);
-    let (full_cpu, found) = cpu_of(&sources, &|s| full_scan(s, &small, &config));
-    let (large_cpu, found_large) = cpu_of(&sources, &|s| full_scan(s, &large, &config));
-    println!(
-        "one thread: parse only {parse_cpu:.2} s CPU ({errors} files with syntax errors); full scan {full_cpu:.2} s ({found} matches, 10 patterns); {large_cpu:.2} s ({found_large} matches, {} patterns)",
-        large.len()
-    );
-    report(
-        "full scan / parse-only CPU",
-        full_cpu / parse_cpu,
-        "x",
-        1.3,
-        false,
-    );
-    report(
-        "10,000-pattern / 10-pattern scan CPU",
-        large_cpu / full_cpu,
-        "x",
-        1.2,
-        false,
-    );
+/// Only the one-thread CPU ratios of `speed`.
+fn ratios(given: Option<PathBuf>) -> Result<(), String> {
+    let setup = speed_setup(given)?;
+    cpu_ratios(&setup.sources, &setup.small, &setup.large, &setup.config);
+    Ok(())
+}
+
+fn speed(given: Option<PathBuf>) -> Result<(), String> {
+    let setup = speed_setup(given)?;
+    let full_cpu = cpu_ratios(&setup.sources, &setup.small, &setup.large, &setup.config);
+    let (root, files, sources) = (setup.root, setup.files, setup.sources);
+    let (small, config) = (setup.small, setup.config);
 
     match dolos(&files) {
         Ok((dolos_cpu, dolos_rss)) => {
@@ -516,16 +622,12 @@ fn privacy_with(
     let mut rng = planted::Rng::new(11);
     let mut order: Vec<usize> = (0..functions.len()).collect();
     rng.shuffle(&mut order);
+    let mut prints = FunctionPrints::new(Language::Python, &private);
     let (mut patterns, mut refused, mut over, mut leaked) = (0usize, 0usize, 0usize, 0usize);
     let mut shares: Vec<f64> = Vec::new();
     for idx in order.into_iter().take(2_000) {
         let function = functions[idx];
-        let Ok(local) = fingerprint_lines(
-            Language::Python,
-            private[function.file].text.as_bytes(),
-            function.first_line..=function.last_line,
-            config,
-        ) else {
+        let Some(local) = prints.get(&function, config) else {
             continue;
         };
         let Ok((shared, _)) = local.export(&key(), Some(corpus), config) else {

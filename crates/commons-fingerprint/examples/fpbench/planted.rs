@@ -7,11 +7,12 @@
 //! Shared by the `fpbench` example (whole corpora) and the crate's
 //! integration tests (a small sample), so both measure the same thing.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 use commons_fingerprint::{
-    CommunityKey, Config, Language, Library, ReferenceCorpus, fingerprint, fingerprint_lines,
+    CommunityKey, Config, Fingerprint, Language, Library, Normalized, ReferenceCorpus, fingerprint,
+    normalize,
 };
 use tree_sitter::{Node, Parser, Tree};
 
@@ -306,6 +307,37 @@ pub fn functions(
         }
     }
     out
+}
+
+/// Local fingerprints of functions as
+/// [`commons_fingerprint::fingerprint_lines`] makes them,
+/// each file parsed once however many of its functions are asked for.
+pub struct FunctionPrints<'a> {
+    language: Language,
+    sources: &'a [Source],
+    parsed: HashMap<usize, Option<Normalized>>,
+}
+
+impl<'a> FunctionPrints<'a> {
+    /// Functions of `sources`, in `language`.
+    pub fn new(language: Language, sources: &'a [Source]) -> FunctionPrints<'a> {
+        FunctionPrints {
+            language,
+            sources,
+            parsed: HashMap::new(),
+        }
+    }
+
+    /// The fingerprint of `function`'s lines, if its file can be read.
+    pub fn get(&mut self, function: &Function, config: &Config) -> Option<Fingerprint> {
+        let (language, sources) = (self.language, self.sources);
+        let normalized = self.parsed.entry(function.file).or_insert_with(|| {
+            let text = sources[function.file].text.as_bytes();
+            normalize(language, text, &config.limits).ok()
+        });
+        let lines = function.first_line..=function.last_line;
+        normalized.as_ref()?.fingerprint_lines(lines, config).ok()
+    }
 }
 
 /// The function's text moved to column 0.
@@ -739,17 +771,12 @@ pub fn evaluate(sources: &[Source], plan: &Plan, key: &CommunityKey) -> Outcome 
         &plan.config,
     );
     let mut exported = Vec::new();
+    let mut prints = FunctionPrints::new(language, &donors);
     for function in candidates {
         if exported.len() >= wanted * 3 {
             break;
         }
-        let donor = &donors[function.file];
-        let Ok(local) = fingerprint_lines(
-            language,
-            donor.text.as_bytes(),
-            function.first_line..=function.last_line,
-            &plan.config,
-        ) else {
+        let Some(local) = prints.get(&function, &plan.config) else {
             continue;
         };
         if local.token_count < 60 {

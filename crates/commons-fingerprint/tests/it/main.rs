@@ -6,6 +6,7 @@ mod bad_input;
 mod corpora;
 mod discrimination;
 mod scanning;
+mod stability;
 
 use commons_fingerprint::{CommunityKey, Config, Fingerprint, Language, fingerprint};
 
