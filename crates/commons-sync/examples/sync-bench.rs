@@ -383,6 +383,7 @@ async fn catch_up(base: usize, new: usize) {
 
 async fn partition(side: usize, writes: usize) {
     let (home, nodes, web) = network(2 * side, Duration::from_secs(1), None).await;
+    settle(&home, &nodes).await;
     let mut side_a = vec![home.sync().peer_id()];
     side_a.extend(nodes[..side - 1].iter().map(|n| n.sync().peer_id()));
     let side_b: Vec<_> = nodes[side - 1..]
@@ -442,6 +443,12 @@ async fn partition(side: usize, writes: usize) {
         node.sync().dial(a_addrs[rng.below(a_addrs.len())].clone());
         node.sync().dial(home.addr());
     }
+    home.wait_len_within(web, target, Duration::from_secs(600))
+        .await;
+    println!(
+        "  the home holds every write after {:.1} s",
+        healed.elapsed().as_secs_f64()
+    );
     for (idx, node) in everyone.iter().enumerate() {
         node.wait_len_within(web, target, Duration::from_secs(600))
             .await;

@@ -560,13 +560,14 @@ impl<R: Replica> Driver<R> {
         peer: PeerId,
         request: Request,
         community: Option<CommunityId>,
-    ) {
+    ) -> OutboundRequestId {
         let id = swarm.behaviour_mut().sync.send_request(&peer, request);
         self.requests.insert(id, community);
         if let Some(community) = community {
             self.in_flight.insert(community, id);
             self.count(counters::RANGES_REQUESTED, 1);
         }
+        id
     }
 
     fn ask_heads(&mut self, swarm: &mut Swarm<Behaviour>, peer: PeerId) {
@@ -769,7 +770,10 @@ impl<R: Replica> Driver<R> {
                                 community,
                                 records: chunk.iter().map(wire::WireRecord::from_record).collect(),
                             };
-                            self.request(swarm, peer, request, None);
+                            let id = self.request(swarm, peer, request, None);
+                            if peer == home {
+                                self.relays.sent_home(id, chunk);
+                            }
                         }
                     }
                 }
@@ -1046,6 +1050,7 @@ impl<R: Replica> Driver<R> {
                     {
                         self.in_flight.remove(&community);
                     }
+                    self.relays.answered(&request_id, true);
                     self.on_response(swarm, peer, response);
                 }
             },
@@ -1059,6 +1064,7 @@ impl<R: Replica> Driver<R> {
                     self.on_blob_response(swarm, peer, request_id, None);
                     return;
                 }
+                self.relays.answered(&request_id, false);
                 let community = self.requests.remove(&request_id).flatten();
                 if let Some(community) = community {
                     if self.in_flight.get(&community) == Some(&request_id) {

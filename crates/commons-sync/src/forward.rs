@@ -10,8 +10,10 @@
 //!
 //! The home node gets a record again only [`RESEND_AFTER`] after it was
 //! last sent there (it normally comes back as an entry well before), or at
-//! once over a new connection to the home node itself (what went over the
-//! old one may be lost): after a partition heals, every node of the far
+//! the next plan when the request carrying it failed (the connection closed
+//! or the request timed out before an answer), or at once over a new
+//! connection to the home node itself (what went over the old one may be
+//! lost): after a partition heals, every node of the far
 //! side would otherwise send its whole outbox each tick while the home node
 //! works through the first copies — and a new connection to any other peer
 //! says nothing about the home node, so it does not count.
@@ -26,6 +28,8 @@ use std::time::{Duration, Instant};
 
 use commons_kernel::{RecordId, SignedRecord};
 use libp2p::PeerId;
+use libp2p::request_response::OutboundRequestId;
+use std::hash::Hash;
 
 /// Most relays one node hands a record to.
 pub(crate) const MAX_RELAYS: usize = 2;
@@ -33,17 +37,30 @@ pub(crate) const MAX_RELAYS: usize = 2;
 /// How long a record sent to the home node waits before it is sent again.
 pub(crate) const RESEND_AFTER: Duration = Duration::from_secs(10);
 
-/// The relays each queued record was handed to.
-#[derive(Default)]
-pub(crate) struct Relays {
+/// The relays each queued record was handed to. `R` names a request (the
+/// tests use numbers).
+pub(crate) struct Relays<R = OutboundRequestId> {
     sent: HashMap<RecordId, Vec<PeerId>>,
     /// When each record was last sent to the home node.
     to_home: HashMap<RecordId, Instant>,
     /// When each peer's latest connection was established.
     connected_at: HashMap<PeerId, Instant>,
+    /// The records of each unanswered request to a home node.
+    unanswered: HashMap<R, Vec<RecordId>>,
 }
 
-impl Relays {
+impl<R> Default for Relays<R> {
+    fn default() -> Relays<R> {
+        Relays {
+            sent: HashMap::new(),
+            to_home: HashMap::new(),
+            connected_at: HashMap::new(),
+            unanswered: HashMap::new(),
+        }
+    }
+}
+
+impl<R: Hash + Eq> Relays<R> {
     /// Who gets which of one community's queued records now.
     pub(crate) fn plan<A>(
         &mut self,
@@ -95,6 +112,25 @@ impl Relays {
         plan.into_iter().collect()
     }
 
+    /// Notes that request `id` carries `records` to the home node.
+    pub(crate) fn sent_home(&mut self, id: R, records: &[SignedRecord]) {
+        self.unanswered
+            .insert(id, records.iter().map(SignedRecord::id).collect());
+    }
+
+    /// Request `id` was answered (`delivered`) or failed: the records of a
+    /// failed request to the home node are due again at the next plan.
+    pub(crate) fn answered(&mut self, id: &R, delivered: bool) {
+        let Some(records) = self.unanswered.remove(id) else {
+            return;
+        };
+        if !delivered {
+            for record in records {
+                self.to_home.remove(&record);
+            }
+        }
+    }
+
     /// Forgets records that left the outbox.
     pub(crate) fn retain(&mut self, queued: &HashSet<RecordId>) {
         self.sent.retain(|id, _| queued.contains(id));
@@ -141,7 +177,7 @@ mod tests {
         let mut connected = BTreeMap::from([(a, ()), (b, ()), (c, ())]);
         let records = vec![record(1), record(2)];
         let now = Instant::now();
-        let mut relays = Relays::default();
+        let mut relays = Relays::<u64>::default();
         let mut reached = HashSet::new();
         for _ in 0..5 {
             for (peer, sent) in relays.plan(home, &connected, Some(&holders), &records, now) {
@@ -170,7 +206,7 @@ mod tests {
         let connected = BTreeMap::from([(home, ())]);
         let records = vec![record(1), record(2)];
         let start = Instant::now();
-        let mut relays = Relays::default();
+        let mut relays = Relays::<u64>::default();
         assert_eq!(
             relays.plan(home, &connected, None, &records, start)[0]
                 .1
@@ -217,6 +253,34 @@ mod tests {
                     &more,
                     reconnect + Duration::from_millis(1)
                 )
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn records_of_a_failed_request_to_the_home_node_go_again_at_the_next_plan() {
+        let home = PeerId::random();
+        let connected = BTreeMap::from([(home, ())]);
+        let (lost, kept) = (vec![record(1), record(2)], vec![record(3)]);
+        let start = Instant::now();
+        let mut relays = Relays::<u64>::default();
+        for (id, records) in [(1, &lost), (2, &kept)] {
+            let plan = relays.plan(home, &connected, None, records, start);
+            relays.sent_home(id, &plan[0].1);
+        }
+        relays.answered(&2, true);
+        relays.answered(&1, false);
+        let everything: Vec<_> = lost.iter().chain(&kept).cloned().collect();
+        let next = start + Duration::from_secs(1);
+        let plan = relays.plan(home, &connected, None, &everything, next);
+        let again: Vec<_> = plan[0].1.iter().map(SignedRecord::id).collect();
+        assert_eq!(again, lost.iter().map(SignedRecord::id).collect::<Vec<_>>());
+        // An answer to an unknown or already answered request changes nothing.
+        relays.answered(&1, false);
+        relays.answered(&7, false);
+        assert!(
+            relays
+                .plan(home, &connected, None, &everything, next)
                 .is_empty()
         );
     }
