@@ -85,11 +85,27 @@ pub fn to_wire(object: Value) -> Value {
 
 /// The bytes `object` takes in a record, in its wire form.
 pub fn wire_len(object: &Value) -> usize {
-    let text = object.to_string();
     if commons_kernel::canonical::check(object).is_ok() {
-        text.len()
+        let mut counter = Counter(0);
+        // Writing to a counter cannot fail, and a Value always serializes.
+        let _ = serde_json::to_writer(&mut counter, object);
+        counter.0
     } else {
-        Value::String(text).to_string().len()
+        Value::String(object.to_string()).to_string().len()
+    }
+}
+
+/// Counts the bytes written to it.
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 

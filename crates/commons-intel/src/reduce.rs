@@ -130,7 +130,8 @@ struct NewRow {
 }
 
 fn body_of<T: DeserializeOwned>(record: &Record, seq: i64) -> Result<T, StoreError> {
-    serde_json::from_value(record.body.clone()).map_err(|e| StoreError::Corrupt(format!("entry {seq}: {e}")))
+    // From the borrowed tree, as the validator reads it (no copy of the body).
+    T::deserialize(&record.body).map_err(|e| StoreError::Corrupt(format!("entry {seq}: {e}")))
 }
 
 async fn load_head(conn: &mut AnyConnection, community: &str) -> Result<i64, StoreError> {
