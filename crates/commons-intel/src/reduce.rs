@@ -8,6 +8,7 @@
 //! nothing under concurrent writers — and they depend only on the log, so a
 //! replay hands out the same ones.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use commons_kernel::{Entry, Record};
@@ -19,7 +20,7 @@ use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
 use crate::records::{
-    self, DeleteBody, FalsePositiveBody, PublishBody, RevokeBody, SettingsBody, SightingBody,
+    self, DeleteBody, FalsePositiveBody, PublishShape, RevokeBody, SettingsBody, SightingBody,
 };
 use crate::validate::kind_named;
 use crate::views::{LATEST_ADDED, format_us, load_model, version_ns_of};
@@ -44,12 +45,11 @@ pub(crate) async fn reduce(conn: &mut AnyConnection, entries: &[Entry]) -> Resul
         };
         match record.kind.as_str() {
             records::PUBLISH => {
-                let body: PublishBody = body_of(record, at.seq)?;
+                let _: PublishShape = body_of(record, at.seq)?;
                 // The validator refused any element that is not an object.
-                let objects: Vec<Value> = body
-                    .objects
-                    .into_iter()
-                    .filter_map(|element| records::from_wire(element).ok())
+                let objects: Vec<Cow<'_, Value>> = records::published_objects(&record.body)
+                    .iter()
+                    .filter_map(|element| records::from_wire_ref(element).ok())
                     .collect();
                 publish(conn, &mut state, &at, &objects).await?;
             }
@@ -200,11 +200,11 @@ async fn publish(
     conn: &mut AnyConnection,
     state: &mut RunState,
     at: &At,
-    objects: &[Value],
+    objects: &[Cow<'_, Value>],
 ) -> Result<(), StoreError> {
     let mut rows: Vec<(NewRow, &Value)> = objects
         .iter()
-        .filter_map(|object| Some((new_row(state, at, &at.author, object)?, object)))
+        .filter_map(|object| Some((new_row(state, at, &at.author, object)?, object.as_ref())))
         .collect();
     let known = {
         let ids: BTreeSet<&str> = rows.iter().map(|(row, _)| row.object_id.as_str()).collect();
