@@ -280,6 +280,7 @@ pub(crate) fn lines(input: &[u8]) -> impl Iterator<Item = (u64, &[u8])> {
 // in one pass, which is most of the cost of reading a flow record.
 
 /// Up to 19 decimal digits (so no overflow check is needed).
+#[inline(always)]
 pub(crate) fn lead_u64(bytes: &[u8]) -> Option<(u64, usize)> {
     let mut value: u64 = 0;
     let mut at = 0;
@@ -298,6 +299,7 @@ pub(crate) fn lead_u64(bytes: &[u8]) -> Option<(u64, usize)> {
 }
 
 /// A dotted quad.
+#[inline(always)]
 pub(crate) fn lead_ipv4(bytes: &[u8]) -> Option<(u32, usize)> {
     let mut value: u32 = 0;
     let mut at = 0;
@@ -329,6 +331,7 @@ pub(crate) fn lead_ipv4(bytes: &[u8]) -> Option<(u32, usize)> {
 /// Unsigned `digits[.digits]`: the integer part, the fraction in
 /// nanoseconds (digits past the ninth dropped), whether there was a point,
 /// and the length.
+#[inline(always)]
 pub(crate) fn lead_decimal(bytes: &[u8]) -> Option<(u64, i64, bool, usize)> {
     let (whole, mut at) = lead_u64(bytes)?;
     if bytes.get(at) != Some(&b'.') {
@@ -350,6 +353,7 @@ pub(crate) fn lead_decimal(bytes: &[u8]) -> Option<(u64, i64, bool, usize)> {
 }
 
 /// A time in the plain forms `parse_time` reads (no RFC 3339, no sign).
+#[inline(always)]
 pub(crate) fn lead_time(bytes: &[u8]) -> Option<(i64, usize)> {
     let (whole, nanos, point, len) = lead_decimal(bytes)?;
     let whole = i64::try_from(whole).ok()?;
@@ -363,6 +367,7 @@ pub(crate) fn lead_time(bytes: &[u8]) -> Option<(i64, usize)> {
 
 /// An integer time in seconds, milliseconds, microseconds or nanoseconds
 /// (see `parse_time`), in nanoseconds.
+#[inline(always)]
 pub(crate) fn integer_time(value: i64) -> i64 {
     if value < 100_000_000_000 {
         value * 1_000_000_000

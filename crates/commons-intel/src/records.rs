@@ -3,6 +3,8 @@
 //! A sighting carries only an indicator reference, a count and a time
 //! window: what a member reports back never includes its own addresses.
 
+use std::borrow::Cow;
+
 use commons_kernel::{KindSpec, Role};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -65,6 +67,24 @@ pub struct PublishBody {
     pub objects: Vec<Value>,
 }
 
+/// The shape of an `intel.publish` body, checked without copying its
+/// objects (a record carries up to a thousand); they are then read in place
+/// with [`published_objects`]. Its errors are `PublishBody`'s.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PublishShape {
+    #[allow(dead_code, reason = "read for its shape only")]
+    objects: Vec<serde::de::IgnoredAny>,
+}
+
+/// The elements of a publish body whose shape `PublishShape` accepted.
+pub(crate) fn published_objects(body: &Value) -> &[Value] {
+    body.get("objects")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
 /// The form an object travels in inside an `intel.publish` record.
 ///
 /// Records are signed over the kernel's canonical encoding, which takes
@@ -85,11 +105,27 @@ pub fn to_wire(object: Value) -> Value {
 
 /// The bytes `object` takes in a record, in its wire form.
 pub fn wire_len(object: &Value) -> usize {
-    let text = object.to_string();
     if commons_kernel::canonical::check(object).is_ok() {
-        text.len()
+        let mut counter = Counter(0);
+        // Writing to a counter cannot fail, and a Value always serializes.
+        let _ = serde_json::to_writer(&mut counter, object);
+        counter.0
     } else {
-        Value::String(text).to_string().len()
+        Value::String(object.to_string()).to_string().len()
+    }
+}
+
+/// Counts the bytes written to it.
+struct Counter(usize);
+
+impl std::io::Write for Counter {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }
 
@@ -97,12 +133,20 @@ pub fn wire_len(object: &Value) -> usize {
 /// not hold a JSON object.
 pub fn from_wire(element: Value) -> Result<Value, String> {
     match element {
-        Value::String(text) => match serde_json::from_str::<Value>(&text) {
-            Ok(object @ Value::Object(_)) => Ok(object),
+        Value::String(_) => from_wire_ref(&element).map(Cow::into_owned),
+        object => Ok(object),
+    }
+}
+
+/// [`from_wire`] of a borrowed element: an object stays borrowed.
+pub(crate) fn from_wire_ref(element: &Value) -> Result<Cow<'_, Value>, String> {
+    match element {
+        Value::String(text) => match serde_json::from_str::<Value>(text) {
+            Ok(object @ Value::Object(_)) => Ok(Cow::Owned(object)),
             Ok(_) => Err("a string in objects must hold a JSON object".into()),
             Err(e) => Err(format!("a string in objects must hold a JSON object: {e}")),
         },
-        object => Ok(object),
+        object => Ok(Cow::Borrowed(object)),
     }
 }
 

@@ -8,6 +8,7 @@
 //! nothing under concurrent writers — and they depend only on the log, so a
 //! replay hands out the same ones.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use commons_kernel::{Entry, Record};
@@ -19,10 +20,10 @@ use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
 use crate::records::{
-    self, DeleteBody, FalsePositiveBody, PublishBody, RevokeBody, SettingsBody, SightingBody,
+    self, DeleteBody, FalsePositiveBody, PublishShape, RevokeBody, SettingsBody, SightingBody,
 };
 use crate::validate::kind_named;
-use crate::views::{format_us, load_model, version_ns_of};
+use crate::views::{LATEST_ADDED, format_us, load_model, version_ns_of};
 
 /// Applies a run of intel entries of one community, in order.
 pub(crate) async fn reduce(conn: &mut AnyConnection, entries: &[Entry]) -> Result<(), StoreError> {
@@ -44,12 +45,11 @@ pub(crate) async fn reduce(conn: &mut AnyConnection, entries: &[Entry]) -> Resul
         };
         match record.kind.as_str() {
             records::PUBLISH => {
-                let body: PublishBody = body_of(record, at.seq)?;
+                let _: PublishShape = body_of(record, at.seq)?;
                 // The validator refused any element that is not an object.
-                let objects: Vec<Value> = body
-                    .objects
-                    .into_iter()
-                    .filter_map(|element| records::from_wire(element).ok())
+                let objects: Vec<Cow<'_, Value>> = records::published_objects(&record.body)
+                    .iter()
+                    .filter_map(|element| records::from_wire_ref(element).ok())
                     .collect();
                 publish(conn, &mut state, &at, &objects).await?;
             }
@@ -130,8 +130,8 @@ struct NewRow {
 }
 
 fn body_of<T: DeserializeOwned>(record: &Record, seq: i64) -> Result<T, StoreError> {
-    serde_json::from_value(record.body.clone())
-        .map_err(|e| StoreError::Corrupt(format!("entry {seq}: {e}")))
+    // From the borrowed tree, as the validator reads it (no copy of the body).
+    T::deserialize(&record.body).map_err(|e| StoreError::Corrupt(format!("entry {seq}: {e}")))
 }
 
 async fn load_head(conn: &mut AnyConnection, community: &str) -> Result<i64, StoreError> {
@@ -200,11 +200,11 @@ async fn publish(
     conn: &mut AnyConnection,
     state: &mut RunState,
     at: &At,
-    objects: &[Value],
+    objects: &[Cow<'_, Value>],
 ) -> Result<(), StoreError> {
     let mut rows: Vec<(NewRow, &Value)> = objects
         .iter()
-        .filter_map(|object| Some((new_row(state, at, &at.author, object)?, object)))
+        .filter_map(|object| Some((new_row(state, at, &at.author, object)?, object.as_ref())))
         .collect();
     let known = {
         let ids: BTreeSet<&str> = rows.iter().map(|(row, _)| row.object_id.as_str()).collect();
@@ -250,9 +250,10 @@ async fn publish(
     }
     let rows: Vec<NewRow> = rows.into_iter().map(|(row, _)| row).collect();
     insert_versions(conn, &state.community, at.seq, &rows).await?;
-    upsert_indicators(conn, &state.community, &fresh_indicators).await?;
+    insert_indicators(conn, &state.community, &fresh_indicators).await?;
     let known: BTreeSet<&str> = known.iter().map(String::as_str).collect();
-    refresh(conn, &state.community, &known).await
+    let before = indicators_of(conn, &state.community, &known).await?;
+    refresh(conn, &state.community, &known, before).await
 }
 
 /// Which of `ids` have some version in the collection.
@@ -316,11 +317,13 @@ async fn insert_versions(
 }
 
 /// Recomputes the first/latest flags of `ids` and the indicator facts of
-/// the indicators among them.
+/// the indicators among them; `before` holds their indicator rows as they
+/// were before the change (see `indicators_of`).
 async fn refresh(
     conn: &mut AnyConnection,
     community: &str,
     ids: &BTreeSet<&str>,
+    before: HashMap<String, Counters>,
 ) -> Result<(), StoreError> {
     let ids: Vec<&str> = ids.iter().copied().collect();
     let params = bulk::Params::of(conn);
@@ -347,7 +350,61 @@ async fn refresh(
         .into_iter()
         .filter(|id| id.starts_with("indicator--"))
         .collect();
-    refresh_indicators(conn, community, &indicators).await
+    refresh_indicators(conn, community, &indicators, &before).await
+}
+
+/// An indicator row's key and the counters its next version carries over.
+#[derive(Debug, Clone, Copy, Default)]
+struct Counters {
+    added_us: i64,
+    sightings: i64,
+    false_positives: i64,
+    last_sighting_s: i64,
+}
+
+/// The indicator rows of `ids`, by id. `intel_indicators` is keyed by the
+/// `date_added` of each indicator's latest version (new indicators append
+/// at the end of the key; a random STIX id as key wrote a random leaf per
+/// indicator), so a row is found through its object's versions — which is
+/// why a delete reads them before it deletes versions.
+async fn indicators_of(
+    conn: &mut AnyConnection,
+    community: &str,
+    ids: &BTreeSet<&str>,
+) -> Result<HashMap<String, Counters>, StoreError> {
+    let ids: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|id| id.starts_with("indicator--"))
+        .collect();
+    let params = bulk::Params::of(conn);
+    let mut found = HashMap::new();
+    for chunk in ids.chunks(bulk::ROWS_PER_STATEMENT) {
+        let sql = format!(
+            "SELECT object_id, added_us, sightings, false_positives, last_sighting_s \
+             FROM intel_indicators WHERE community_id = {} AND added_us IN \
+             (SELECT o.added_us FROM intel_objects o WHERE o.community_id = {} AND o.object_id IN ({}))",
+            params.list(1, 1),
+            params.list(2, 1),
+            params.list(3, chunk.len())
+        );
+        let mut query = sqlx::query(&sql).bind(community).bind(community);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            found.insert(
+                row.try_get::<String, _>("object_id")?,
+                Counters {
+                    added_us: row.try_get("added_us")?,
+                    sightings: row.try_get("sightings")?,
+                    false_positives: row.try_get("false_positives")?,
+                    last_sighting_s: row.try_get("last_sighting_s")?,
+                },
+            );
+        }
+    }
+    Ok(found)
 }
 
 /// The indicator facts one version defines (the counters are kept apart).
@@ -362,12 +419,14 @@ struct IndicatorRow {
     valid_until_s: i64,
     revoked: i64,
     added_us: i64,
+    counters: Counters,
 }
 
 async fn refresh_indicators(
     conn: &mut AnyConnection,
     community: &str,
     ids: &[&str],
+    before: &HashMap<String, Counters>,
 ) -> Result<(), StoreError> {
     let params = bulk::Params::of(conn);
     for chunk in ids.chunks(bulk::ROWS_PER_STATEMENT) {
@@ -390,37 +449,46 @@ async fn refresh_indicators(
             let text: String = row.try_get("object")?;
             let object: Value = serde_json::from_str(&text)
                 .map_err(|e| StoreError::Corrupt(format!("object {object_id}: {e}")))?;
-            rows.push(indicator_row(
+            let mut indicator = indicator_row(
                 object_id,
                 row.try_get("author")?,
                 row.try_get("added_us")?,
                 &object,
-            ));
+            );
+            if let Some(counters) = before.get(&indicator.object_id) {
+                indicator.counters = Counters {
+                    added_us: indicator.added_us,
+                    ..*counters
+                };
+            }
+            rows.push(indicator);
         }
-        let gone: Vec<&str> = chunk
+        // Every old row of these ids goes; the latest versions' rows come
+        // back with the counters carried over.
+        let old: Vec<i64> = chunk
             .iter()
-            .copied()
-            .filter(|id| !rows.iter().any(|row| row.object_id == *id))
+            .filter_map(|id| before.get(*id))
+            .map(|counters| counters.added_us)
             .collect();
-        if !gone.is_empty() {
+        if !old.is_empty() {
             let sql = format!(
-                "DELETE FROM intel_indicators WHERE community_id = {} AND object_id IN ({})",
+                "DELETE FROM intel_indicators WHERE community_id = {} AND added_us IN ({})",
                 params.list(1, 1),
-                params.list(2, gone.len())
+                params.list(2, old.len())
             );
             let mut query = sqlx::query(&sql).bind(community);
-            for id in &gone {
-                query = query.bind(*id);
+            for added_us in &old {
+                query = query.bind(*added_us);
             }
             query.execute(&mut *conn).await?;
         }
-        upsert_indicators(conn, community, &rows).await?;
+        insert_indicators(conn, community, &rows).await?;
     }
     Ok(())
 }
 
-/// Writes the indicator facts of `rows` (the counters of an existing row are kept).
-async fn upsert_indicators(
+/// Writes the indicator rows `rows`, none of which exists.
+async fn insert_indicators(
     conn: &mut AnyConnection,
     community: &str,
     rows: &[IndicatorRow],
@@ -430,11 +498,7 @@ async fn upsert_indicators(
         "INSERT INTO intel_indicators (community_id, object_id, author, kind, name, pattern, \
          published_confidence, valid_from_s, valid_until_s, revoked, sightings, false_positives, \
          last_sighting_s, added_us)",
-        "ON CONFLICT (community_id, object_id) DO UPDATE SET author = excluded.author, \
-         kind = excluded.kind, name = excluded.name, pattern = excluded.pattern, \
-         published_confidence = excluded.published_confidence, \
-         valid_from_s = excluded.valid_from_s, valid_until_s = excluded.valid_until_s, \
-         revoked = excluded.revoked, added_us = excluded.added_us",
+        "",
         14,
         rows,
         |query, row| {
@@ -449,9 +513,9 @@ async fn upsert_indicators(
                 .bind(row.valid_from_s)
                 .bind(row.valid_until_s)
                 .bind(row.revoked)
-                .bind(0i64)
-                .bind(0i64)
-                .bind(0i64)
+                .bind(row.counters.sightings)
+                .bind(row.counters.false_positives)
+                .bind(row.counters.last_sighting_s)
                 .bind(row.added_us)
         },
     )
@@ -490,6 +554,7 @@ fn indicator_row(object_id: String, author: String, added_us: i64, object: &Valu
         valid_until_s: seconds("valid_until").unwrap_or(i64::MAX),
         revoked: i64::from(object.get("revoked").and_then(Value::as_bool) == Some(true)),
         added_us,
+        counters: Counters::default(),
     }
 }
 
@@ -609,7 +674,9 @@ async fn revoke(
         body.reason.as_deref().unwrap_or_default(),
     )
     .await?;
-    refresh(conn, &community, &BTreeSet::from([body.object_id.as_str()])).await
+    let ids = BTreeSet::from([body.object_id.as_str()]);
+    let before = indicators_of(conn, &community, &ids).await?;
+    refresh(conn, &community, &ids, before).await
 }
 
 async fn insert_evidence(
@@ -665,11 +732,11 @@ async fn sighting(
         "",
     )
     .await?;
-    sqlx::query(
+    sqlx::query(&format!(
         "UPDATE intel_indicators SET sightings = sightings + $3, \
          last_sighting_s = CASE WHEN last_sighting_s < $4 THEN $4 ELSE last_sighting_s END \
-         WHERE community_id = $1 AND object_id = $2",
-    )
+         WHERE community_id = $1 AND added_us IN ({LATEST_ADDED})"
+    ))
     .bind(&state.community)
     .bind(&body.indicator)
     .bind(count)
@@ -695,10 +762,10 @@ async fn false_positive(
         body.reason.as_deref().unwrap_or_default(),
     )
     .await?;
-    sqlx::query(
+    sqlx::query(&format!(
         "UPDATE intel_indicators SET false_positives = false_positives + 1 \
-         WHERE community_id = $1 AND object_id = $2",
-    )
+         WHERE community_id = $1 AND added_us IN ({LATEST_ADDED})"
+    ))
     .bind(&state.community)
     .bind(&body.indicator)
     .execute(&mut *conn)
@@ -716,6 +783,8 @@ async fn delete(
     if !may_change(conn, community, &body.object_id, &at.author).await? {
         return Ok(());
     }
+    let ids = BTreeSet::from([body.object_id.as_str()]);
+    let before = indicators_of(conn, community, &ids).await?;
     match &body.versions {
         None => {
             sqlx::query("DELETE FROM intel_objects WHERE community_id = $1 AND object_id = $2")
@@ -739,7 +808,7 @@ async fn delete(
             }
         }
     }
-    refresh(conn, community, &BTreeSet::from([body.object_id.as_str()])).await
+    refresh(conn, community, &ids, before).await
 }
 
 async fn settings(

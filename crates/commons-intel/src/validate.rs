@@ -2,6 +2,8 @@
 //! published object (every finding, located under `/body`), sighting
 //! windows and settings ranges.
 
+use std::borrow::Borrow;
+
 use commons_kernel::capability::{ValidationContext, check_author};
 use commons_kernel::{Findings, KindSpec, Record, Validator};
 use commons_stix::confidence::IndicatorKind;
@@ -11,8 +13,8 @@ use serde_json::Value;
 
 use crate::Intel;
 use crate::records::{
-    self, DeleteBody, FalsePositiveBody, KINDS, MAX_OBJECTS, PublishBody, RevokeBody, SettingsBody,
-    SightingBody,
+    self, DeleteBody, FalsePositiveBody, KINDS, MAX_OBJECTS, PublishShape, RevokeBody,
+    SettingsBody, SightingBody,
 };
 
 /// The longest free-text reason accepted.
@@ -39,8 +41,8 @@ impl Validator for Intel {
         let mut findings = Findings::default();
         match spec.kind {
             records::PUBLISH => {
-                if let Some(body) = parse::<PublishBody>(&record.body, &mut findings) {
-                    check_publish(body, &mut findings);
+                if parse::<PublishShape>(&record.body, &mut findings).is_some() {
+                    check_publish(records::published_objects(&record.body), &mut findings);
                 }
             }
             records::REVOKE => {
@@ -88,7 +90,9 @@ impl Validator for Intel {
 /// carrying it, so objects found valid are remembered by a digest of their
 /// JSON (see [`Verified`]) and the second check is a lookup. Validity is a
 /// function of the object alone, so the memory cannot change a verdict.
-pub fn validate_objects(objects: &[Value]) -> Vec<(usize, Vec<commons_stix::Finding>)> {
+pub fn validate_objects<V: Borrow<Value>>(
+    objects: &[V],
+) -> Vec<(usize, Vec<commons_stix::Finding>)> {
     let mut found = Vec::new();
     let mut newly_valid = Vec::new();
     let known = VERIFIED.known(objects);
@@ -96,7 +100,7 @@ pub fn validate_objects(objects: &[Value]) -> Vec<(usize, Vec<commons_stix::Find
         let Err(digest) = digest else {
             continue;
         };
-        let findings = object_findings(object);
+        let findings = object_findings(object.borrow());
         if findings.is_empty() {
             newly_valid.push(digest);
         } else {
@@ -135,8 +139,11 @@ impl Verified {
     }
 
     /// For each object: `Ok(())` when it is known valid, else `Err(digest)`.
-    fn known(&self, objects: &[Value]) -> Vec<Result<(), [u8; 32]>> {
-        let digests: Vec<[u8; 32]> = objects.iter().map(Verified::digest).collect();
+    fn known<V: Borrow<Value>>(&self, objects: &[V]) -> Vec<Result<(), [u8; 32]>> {
+        let digests: Vec<[u8; 32]> = objects
+            .iter()
+            .map(|object| Verified::digest(object.borrow()))
+            .collect();
         let set = self.digests();
         digests
             .into_iter()
@@ -186,7 +193,9 @@ pub fn object_findings(object: &Value) -> Vec<commons_stix::Finding> {
 }
 
 fn parse<T: DeserializeOwned>(body: &Value, findings: &mut Findings) -> Option<T> {
-    match serde_json::from_value(body.clone()) {
+    // From the borrowed tree: a publish body holds up to a thousand objects,
+    // which `from_value(body.clone())` copied twice.
+    match T::deserialize(body) {
         Ok(body) => Some(body),
         Err(e) => {
             findings.push("/body", e.to_string());
@@ -195,24 +204,24 @@ fn parse<T: DeserializeOwned>(body: &Value, findings: &mut Findings) -> Option<T
     }
 }
 
-fn check_publish(body: PublishBody, findings: &mut Findings) {
-    if body.objects.is_empty() {
+fn check_publish(elements: &[Value], findings: &mut Findings) {
+    if elements.is_empty() {
         findings.push("/body/objects", "publish at least one object");
     }
-    if body.objects.len() > MAX_OBJECTS {
+    if elements.len() > MAX_OBJECTS {
         findings.push(
             "/body/objects",
             format!(
                 "{} objects is more than the {MAX_OBJECTS} one record may carry; split them",
-                body.objects.len()
+                elements.len()
             ),
         );
         return;
     }
-    let mut objects = Vec::with_capacity(body.objects.len());
-    let mut positions = Vec::with_capacity(body.objects.len());
-    for (idx, element) in body.objects.into_iter().enumerate() {
-        match records::from_wire(element) {
+    let mut objects = Vec::with_capacity(elements.len());
+    let mut positions = Vec::with_capacity(elements.len());
+    for (idx, element) in elements.iter().enumerate() {
+        match records::from_wire_ref(element) {
             Ok(object) => {
                 objects.push(object);
                 positions.push(idx);

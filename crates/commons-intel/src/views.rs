@@ -362,6 +362,11 @@ pub async fn latest(
     row.as_ref().map(object_row).transpose()
 }
 
+/// The `date_added` of the latest version of the object `$2` in the
+/// community `$1`, which is the key of its `intel_indicators` row.
+pub(crate) const LATEST_ADDED: &str = "SELECT o.added_us FROM intel_objects o \
+     WHERE o.community_id = $1 AND o.object_id = $2 AND +o.is_latest = 1";
+
 const FACT_COLUMNS: &str = "i.kind, i.published_confidence, i.valid_from_s, i.valid_until_s, \
      i.revoked, i.sightings, i.false_positives, i.last_sighting_s, m.role, m.status";
 
@@ -411,7 +416,7 @@ pub async fn feed(
     };
     let mut sql = format!(
         "SELECT o.added_us, o.author, o.object, o.object_type, {FACT_COLUMNS} FROM intel_objects o \
-         LEFT JOIN intel_indicators i ON i.community_id = o.community_id AND i.object_id = o.object_id \
+         LEFT JOIN intel_indicators i ON i.community_id = o.community_id AND i.added_us = o.added_us \
          LEFT JOIN members m ON m.community_id = o.community_id AND m.member_key = o.author \
          WHERE o.community_id = {} AND o.is_latest = 1 AND o.added_us > {}",
         list(1),
@@ -505,7 +510,7 @@ pub async fn active_indicators(
     let model = load_model(&mut conn, community).await?;
     let rows = sqlx::query(&format!(
         "SELECT o.object, {FACT_COLUMNS} FROM intel_indicators i \
-         JOIN intel_objects o ON o.community_id = i.community_id AND o.object_id = i.object_id AND o.is_latest = 1 \
+         JOIN intel_objects o ON o.community_id = i.community_id AND o.added_us = i.added_us AND o.is_latest = 1 \
          LEFT JOIN members m ON m.community_id = i.community_id AND m.member_key = i.author \
          WHERE i.community_id = $1 AND i.revoked = 0 AND i.valid_until_s > $2 ORDER BY i.added_us"
     ))
@@ -538,9 +543,9 @@ pub async fn indicator(
     let model = load_model(&mut conn, community).await?;
     let row = sqlx::query(&format!(
         "SELECT o.object, i.author, {FACT_COLUMNS} FROM intel_indicators i \
-         JOIN intel_objects o ON o.community_id = i.community_id AND o.object_id = i.object_id AND +o.is_latest = 1 \
+         JOIN intel_objects o ON o.community_id = i.community_id AND o.added_us = i.added_us \
          LEFT JOIN members m ON m.community_id = i.community_id AND m.member_key = i.author \
-         WHERE i.community_id = $1 AND i.object_id = $2"
+         WHERE i.community_id = $1 AND i.added_us IN ({LATEST_ADDED})"
     ))
     .bind(community)
     .bind(object_id)

@@ -215,6 +215,88 @@ async fn publish_page_revoke_and_replay() {
     }
 }
 
+/// An indicator's row is keyed by its latest version's date_added, so a new
+/// version and a deleted one move it: its sightings and false positives
+/// must move with it.
+#[tokio::test]
+async fn indicator_counters_follow_new_and_deleted_versions() {
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let (node, admin, _dir) = node(&db).await;
+        node.intel_publish(&admin, "security", (0..3).map(ip_indicator).collect())
+            .await
+            .expect("publish");
+        let id = "indicator--00000000-0000-4000-8000-000000000001";
+        node.intel_sighting(
+            &admin,
+            "security",
+            SightingBody {
+                indicator: id.into(),
+                count: 5,
+                first_seen: "2026-12-02T00:00:00Z".into(),
+                last_seen: "2026-12-03T00:00:00Z".into(),
+            },
+        )
+        .await
+        .expect("sighting");
+        node.intel_false_positive(&admin, "security", id, None)
+            .await
+            .expect("false positive");
+        let counters = |detail: commons_node::intel::IndicatorDetail| {
+            (
+                detail.sightings,
+                detail.false_positives,
+                detail.versions.len(),
+            )
+        };
+        node.intel_revoke(&admin, "security", id, None)
+            .await
+            .expect("revoke");
+        let detail = node
+            .intel_indicator(Some(&admin), "security", id)
+            .await
+            .expect("revoked indicator");
+        assert_eq!(detail.score.status, IndicatorStatus::Revoked);
+        assert_eq!(counters(detail), (5, 1, 2));
+
+        let revoked_version = node
+            .intel_indicator(Some(&admin), "security", id)
+            .await
+            .expect("indicator")
+            .object["modified"]
+            .as_str()
+            .expect("a modified time")
+            .to_owned();
+        node.intel_delete(&admin, "security", id, Some(vec![revoked_version]))
+            .await
+            .expect("delete the revoking version");
+        let detail = node
+            .intel_indicator(Some(&admin), "security", id)
+            .await
+            .expect("indicator again");
+        assert_ne!(detail.score.status, IndicatorStatus::Revoked);
+        assert_eq!(counters(detail), (5, 1, 1));
+
+        node.intel_delete(&admin, "security", id, None)
+            .await
+            .expect("delete");
+        assert!(
+            node.intel_indicator(Some(&admin), "security", id)
+                .await
+                .is_err()
+        );
+        let rows = sqlx::query("SELECT object_id FROM intel_indicators ORDER BY added_us")
+            .fetch_all(node.store().pool())
+            .await
+            .expect("indicator rows");
+        assert_eq!(rows.len(), 2, "one row per remaining indicator");
+
+        let live = projections(&node).await;
+        node.replay().await.expect("replay");
+        assert_eq!(projections(&node).await, live, "replay equals live");
+    }
+}
+
 #[tokio::test]
 async fn invalid_stix_reports_every_finding() {
     for backend in backends() {
