@@ -3,7 +3,7 @@
 
 use commons_kernel::record::parse_wire;
 use commons_kernel::{CommunityId, Entry, Kind, Record, RecordId, SecretKey, SignedRecord};
-use commons_store::{LogRow, VerifyReport};
+use commons_store::{Known, LogRow, VerifyReport};
 use serde_json::Value;
 
 use crate::accounts::User;
@@ -57,6 +57,26 @@ impl Node {
         community: CommunityId,
         records: Vec<SignedRecord>,
     ) -> Result<Vec<Entry>, NodeError> {
+        self.append_records(community, records, Known::Refuse).await
+    }
+
+    /// Like [`Node::append`], but records already in the log are left out
+    /// instead of refusing the batch (see `Store::append_checked`); returns the
+    /// new entries.
+    pub async fn append_new(
+        &self,
+        community: CommunityId,
+        records: Vec<SignedRecord>,
+    ) -> Result<Vec<Entry>, NodeError> {
+        self.append_records(community, records, Known::Skip).await
+    }
+
+    async fn append_records(
+        &self,
+        community: CommunityId,
+        records: Vec<SignedRecord>,
+        known: Known,
+    ) -> Result<Vec<Entry>, NodeError> {
         let key = match self.community_secret(community).await {
             Ok(key) => key,
             Err(NodeError::NotHome(_)) => return Err(self.queue_away(community, records).await),
@@ -64,7 +84,7 @@ impl Node {
         };
         let entries = self
             .store()
-            .append(self.registry(), &key, records, now())
+            .append_checked(self.registry(), &key, records, now(), known)
             .await?;
         self.inner.snapshots.invalidate();
         self.announce(&entries);

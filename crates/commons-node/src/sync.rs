@@ -491,31 +491,26 @@ impl Node {
         community: CommunityId,
         records: Vec<SignedRecord>,
     ) -> Result<(), NodeError> {
-        // The same record often arrives from several relays at once: one
-        // that another submission appended between the check and the append
-        // makes the append refuse the batch, so the rest is checked again.
-        const ATTEMPTS: usize = 4;
-        let mut records = records;
-        for attempt in 1..=ATTEMPTS {
-            let ids: Vec<_> = records.iter().map(|record| record.id()).collect();
-            let known = self.store().records_in_log(community, &ids).await?;
-            let fresh: Vec<_> = records
-                .into_iter()
-                .filter(|record| !known.contains(&record.id()))
-                .collect();
-            if fresh.is_empty() {
-                return Ok(());
-            }
-            tracing::debug!(%peer, %community, n = fresh.len(), "appending forwarded records");
-            match self.append(community, fresh.clone()).await {
-                // Not the home node: relayed, kept in this node's outbox
-                // until the entries come back.
-                Ok(_) | Err(NodeError::Queued { .. }) => return Ok(()),
-                Err(NodeError::Duplicate(_)) if attempt < ATTEMPTS => records = fresh,
-                Err(error) => return Err(error),
-            }
+        // The same record often arrives from several relays at once: the
+        // append leaves out what another submission stored first.
+        let ids: Vec<_> = records.iter().map(|record| record.id()).collect();
+        let known = self.store().records_in_log(community, &ids).await?;
+        let fresh: Vec<_> = records
+            .into_iter()
+            .filter(|record| !known.contains(&record.id()))
+            .collect();
+        if fresh.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        tracing::debug!(%peer, %community, n = fresh.len(), "appending forwarded records");
+        let appended = self.append_new(community, fresh).await;
+        tracing::debug!(%peer, %community, outcome = ?appended.as_ref().map(Vec::len), "forwarded records handled");
+        match appended {
+            // Not the home node: relayed, kept in this node's outbox until
+            // the entries come back.
+            Ok(_) | Err(NodeError::Queued { .. }) => Ok(()),
+            Err(error) => Err(error),
+        }
     }
 
     /// Pending outbox records per community.

@@ -499,3 +499,53 @@ async fn batched_membership_records_replay_to_the_same_rows() {
         node.close().await;
     }
 }
+
+#[tokio::test]
+async fn forwarded_records_already_in_the_log_are_left_out_not_refused() {
+    use commons_kernel::{Kind, Record, SecretKey, SignedRecord};
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let (node, _dir) = node(&db).await;
+        let ml = node.resolve_community("ml").await.expect("ml");
+        let join = |idx: usize| {
+            let key = SecretKey::generate();
+            let record = Record {
+                kind: Kind::parse("community.join").expect("kind"),
+                community: ml,
+                author: key.public_key(),
+                ts: crate::now(),
+                body: json!({ "name": format!("m{idx}") }),
+                refs: Vec::new(),
+            };
+            SignedRecord::sign(record, &key).expect("sign")
+        };
+        let (a, b, c) = (join(1), join(2), join(3));
+        node.append(ml, vec![a.clone(), b.clone()])
+            .await
+            .expect("first two");
+        let length = node.store().entries(ml, 0, 1000).await.expect("log").len();
+        // The plain append refuses a batch holding a stored record.
+        assert!(matches!(
+            node.append(ml, vec![b.clone(), c.clone()]).await,
+            Err(NodeError::Duplicate(_))
+        ));
+        // A repeated forward stores only what is new, once.
+        let entries = node
+            .append_new(ml, vec![b.clone(), c.clone(), c.clone(), a.clone()])
+            .await
+            .expect("new ones");
+        assert_eq!(
+            entries.iter().map(|e| e.record().id()).collect::<Vec<_>>(),
+            vec![c.id()]
+        );
+        assert!(
+            node.append_new(ml, vec![a, b, c])
+                .await
+                .expect("none")
+                .is_empty()
+        );
+        let log = node.store().entries(ml, 0, 1000).await.expect("log");
+        assert_eq!(log.len(), length + 1);
+        node.close().await;
+    }
+}

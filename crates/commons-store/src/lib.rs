@@ -32,7 +32,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{AnyPool, ConnectOptions, Executor};
 
 pub use capability::{Capability, Registry};
-pub use log::{AppendError, LogRow, VerifyReport};
+pub use log::{AppendError, Known, LogRow, VerifyReport};
 
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -127,6 +127,23 @@ impl Store {
         records: Vec<SignedRecord>,
         now: Timestamp,
     ) -> Result<Vec<Entry>, AppendError> {
+        self.append_checked(registry, community_key, records, now, Known::Refuse)
+            .await
+    }
+
+    /// [`Store::append`], with records already in the log (or earlier in
+    /// the batch) refused or, with [`Known::Skip`], left out, decided under
+    /// the write lock: for records that may reach the home node by several
+    /// paths at once, such as forwarded outbox records. Returns the new
+    /// entries only.
+    pub async fn append_checked(
+        &self,
+        registry: &Registry,
+        community_key: &SecretKey,
+        mut records: Vec<SignedRecord>,
+        now: Timestamp,
+        known: Known,
+    ) -> Result<Vec<Entry>, AppendError> {
         let community_id = community_key.public_key().community_id();
         for (index, signed) in records.iter().enumerate() {
             let found = signed.record().community;
@@ -169,6 +186,18 @@ impl Store {
 
         let mut tx = self.write().await?;
         let conn = tx.conn();
+        if known == Known::Skip {
+            let ids: Vec<RecordId> = records.iter().map(SignedRecord::id).collect();
+            let mut skip = records_in_log(conn, community_id, &ids).await?;
+            let keep: Vec<bool> = ids.iter().map(|id| skip.insert(*id)).collect();
+            let mut keeps = keep.iter();
+            capabilities.retain(|_| *keeps.next().expect("one flag a record"));
+            let mut keeps = keep.iter();
+            records.retain(|_| *keeps.next().expect("one flag a record"));
+            if records.is_empty() {
+                return Ok(Vec::new());
+            }
+        }
         let head = load_head(conn, self.backend == Backend::Postgres, community_id).await?;
         let (first_seq, prev) = match head {
             Some(head) => (head.next_seq, head.hash),
@@ -571,6 +600,15 @@ async fn check_duplicates(
         });
     }
     Ok(())
+}
+
+/// What an append does with records already in the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Known {
+    /// Refuses the batch.
+    Refuse,
+    /// Leaves them out.
+    Skip,
 }
 
 /// Which of `ids` are in a community's log: one statement per few hundred.

@@ -436,6 +436,7 @@ async fn partition(side: usize, writes: usize) {
         ms(lifting.elapsed())
     );
     let healed = Instant::now();
+    tracing::info!("healed");
     // Every node of side B reconnects to side A, and (until forwarding
     // through intermediate peers exists) to the home, where its outbox goes.
     let mut rng = Lcg(11);
@@ -445,6 +446,7 @@ async fn partition(side: usize, writes: usize) {
     }
     home.wait_len_within(web, target, Duration::from_secs(600))
         .await;
+    tracing::info!("the home holds every write");
     println!(
         "  the home holds every write after {:.1} s",
         healed.elapsed().as_secs_f64()
