@@ -195,7 +195,6 @@ async fn propagate(
     }
     let admin = home.node.user("admin").await.expect("admin");
     let mut latencies = Vec::with_capacity(records);
-    eprintln!("-- propagation starts");
     let cpu_before = cpu_seconds();
     for record in 0..records {
         let policy = Policy {
