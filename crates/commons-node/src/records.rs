@@ -57,21 +57,13 @@ impl Node {
         community: CommunityId,
         records: Vec<SignedRecord>,
     ) -> Result<Vec<Entry>, NodeError> {
-        self.append_records(community, records, Known::Refuse).await
+        self.append_checked(community, records, Known::Refuse).await
     }
 
-    /// Like [`Node::append`], but records already in the log are left out
-    /// instead of refusing the batch (see `Store::append_checked`); returns the
+    /// [`Node::append`], with records already in the log refused or, with
+    /// [`Known::Skip`], left out (see `Store::append_checked`); returns the
     /// new entries.
-    pub async fn append_new(
-        &self,
-        community: CommunityId,
-        records: Vec<SignedRecord>,
-    ) -> Result<Vec<Entry>, NodeError> {
-        self.append_records(community, records, Known::Skip).await
-    }
-
-    async fn append_records(
+    pub async fn append_checked(
         &self,
         community: CommunityId,
         records: Vec<SignedRecord>,

@@ -14,6 +14,7 @@ use std::sync::Mutex;
 
 use commons_kernel::log::RawEntry;
 use commons_kernel::{CommunityId, Entry, MemberStatus, PublicKey, SignedRecord, Visibility};
+use commons_store::Known;
 use commons_store::replicate::{ReplicateError, Replicated};
 use tokio::sync::broadcast;
 
@@ -503,7 +504,7 @@ impl Node {
             return Ok(());
         }
         tracing::debug!(%peer, %community, n = fresh.len(), "appending forwarded records");
-        let appended = self.append_new(community, fresh).await;
+        let appended = self.append_checked(community, fresh, Known::Skip).await;
         tracing::debug!(%peer, %community, outcome = ?appended.as_ref().map(Vec::len), "forwarded records handled");
         match appended {
             // Not the home node: relayed, kept in this node's outbox until

@@ -503,6 +503,7 @@ async fn batched_membership_records_replay_to_the_same_rows() {
 #[tokio::test]
 async fn forwarded_records_already_in_the_log_are_left_out_not_refused() {
     use commons_kernel::{Kind, Record, SecretKey, SignedRecord};
+    use commons_store::Known;
     for backend in backends() {
         let db = TestDb::new(backend).await;
         let (node, _dir) = node(&db).await;
@@ -531,7 +532,11 @@ async fn forwarded_records_already_in_the_log_are_left_out_not_refused() {
         ));
         // A repeated forward stores only what is new, once.
         let entries = node
-            .append_new(ml, vec![b.clone(), c.clone(), c.clone(), a.clone()])
+            .append_checked(
+                ml,
+                vec![b.clone(), c.clone(), c.clone(), a.clone()],
+                Known::Skip,
+            )
             .await
             .expect("new ones");
         assert_eq!(
@@ -539,7 +544,7 @@ async fn forwarded_records_already_in_the_log_are_left_out_not_refused() {
             vec![c.id()]
         );
         assert!(
-            node.append_new(ml, vec![a, b, c])
+            node.append_checked(ml, vec![a, b, c], Known::Skip)
                 .await
                 .expect("none")
                 .is_empty()

@@ -188,12 +188,12 @@ impl Store {
         let conn = tx.conn();
         if known == Known::Skip {
             let ids: Vec<RecordId> = records.iter().map(SignedRecord::id).collect();
-            let mut skip = records_in_log(conn, community_id, &ids).await?;
-            let keep: Vec<bool> = ids.iter().map(|id| skip.insert(*id)).collect();
-            let mut keeps = keep.iter();
-            capabilities.retain(|_| *keeps.next().expect("one flag a record"));
-            let mut keeps = keep.iter();
-            records.retain(|_| *keeps.next().expect("one flag a record"));
+            let mut seen = records_in_log(conn, community_id, &ids).await?;
+            (records, capabilities) = records
+                .into_iter()
+                .zip(capabilities)
+                .filter(|(record, _)| seen.insert(record.id()))
+                .unzip();
             if records.is_empty() {
                 return Ok(Vec::new());
             }
