@@ -1,5 +1,5 @@
-//! Sync benchmarks on loopback TCP, many nodes in this one process, each a
-//! real node on its own SQLite file:
+//! Sync benchmarks on loopback TCP, many nodes in this one process (`burst`
+//! adds two child processes), each a real node on its own SQLite file:
 //!
 //! - `propagation`: a 1 KiB record to all of 50 nodes, p50/p99 (target p99
 //!   ≤ 100 ms);
@@ -10,7 +10,8 @@
 //!   the home queues them in its outbox), convergence after healing, nothing
 //!   lost or duplicated (target ≤ 10 s);
 //! - `burst`: ten times the publish rate for 60 s, memory growth and drops
-//!   (target < 100 MiB);
+//!   (target < 100 MiB per node; the home and one follower run in processes
+//!   of their own, so their growth is a node's);
 //! - `delay`: propagation to 50 nodes with 50 ms one-way delay on every
 //!   link (target p99 ≤ 1 s). It uses `tc netem` in a network namespace
 //!   when the kernel has it (root and iproute2 needed), and otherwise says
@@ -59,7 +60,7 @@ async fn main() {
         partition(side, env_or("SYNC_BENCH_WRITES", 1_000)).await;
     }
     if wants("burst") {
-        burst(10, Duration::from_secs(60)).await;
+        burst::run(10, Duration::from_secs(60)).await;
     }
     if wants("delay") {
         delay::run(50, 100).await;
@@ -498,64 +499,321 @@ async fn partition(side: usize, writes: usize) {
     shutdown(home, nodes).await;
 }
 
-fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| {
-            rest.trim()
-                .trim_end_matches("kB")
-                .trim()
-                .parse::<u64>()
-                .ok()
-        })
-        .map_or(0, |kb| kb * 1024)
-}
+/// A tenfold publish burst for `duration` through `n` nodes. The home node
+/// (which publishes the burst and serves everyone) and one follower each run
+/// in a process of their own, this bench re-executed, so their memory is a
+/// node's own; the other followers share this process.
+mod burst {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Child, ChildStdin, Command, Stdio};
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
 
-async fn burst(n: usize, duration: Duration) {
-    // The production anti-entropy tick: under a burst gossip drops messages
-    // to slow peers (counted), and a node that missed the last entries has
-    // no later one to reveal the hole; the heads exchange finds it.
-    let tick = SyncConfig::default().tick;
-    let (home, nodes, web) = network(n, tick, None).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    // The normal rate here is 100 entries/s; the burst is ten times that.
-    let per_tick = 100;
-    let before = rss_bytes();
-    let started = Instant::now();
-    let mut appended = 0u64;
-    let mut interval = tokio::time::interval(Duration::from_millis(100));
-    let mut peak = before;
-    while started.elapsed() < duration {
-        interval.tick().await;
-        home.append_joins(web, per_tick).await;
-        appended += per_tick as u64;
-        peak = peak.max(rss_bytes());
+    use commons_kernel::CommunityId;
+    use commons_sync::{Multiaddr, SyncConfig, counters};
+
+    use super::support::{self, TestNode};
+
+    /// Set in a re-executed bench: `home` or `follower`.
+    const ROLE: &str = "SYNC_BENCH_BURST_ROLE";
+    /// The follower's peers (space-separated) and the community it follows.
+    const PEERS: &str = "SYNC_BENCH_BURST_PEERS";
+    const COMMUNITY: &str = "SYNC_BENCH_BURST_COMMUNITY";
+    /// The normal rate is 100 entries/s; the burst is ten times that.
+    const PER_TICK: usize = 100;
+    const EVERY: Duration = Duration::from_millis(100);
+
+    pub async fn run(n: usize, duration: Duration) {
+        match std::env::var(ROLE).as_deref() {
+            Ok("home") => home(duration).await,
+            Ok("follower") => follower().await,
+            _ => measure(n, duration).await,
+        }
     }
-    let target = home.log_len(web).await;
-    for node in &nodes {
-        node.wait_len_within(web, target, Duration::from_secs(600))
-            .await;
+
+    /// The production anti-entropy tick: under a burst gossip drops messages
+    /// to slow peers (counted), and a node that missed the last entries has
+    /// no later one to reveal the hole; the heads exchange finds it.
+    fn config(peers: Vec<Multiaddr>) -> SyncConfig {
+        super::bench_config(peers, SyncConfig::default().tick)
     }
-    let drained = started.elapsed();
-    peak = peak.max(rss_bytes());
-    let status = home.sync().status();
-    let dropped = status
-        .counters
-        .get(counters::PUBLISH_DROPPED)
-        .copied()
-        .unwrap_or(0);
-    let growth = peak.saturating_sub(before) as f64 / (1024.0 * 1024.0);
-    println!(
-        "burst: {appended} entries at 1,000/s (10x) for {:.0} s to {} nodes, all delivered after {:.1} s; peak memory growth {:.1} MiB for the whole process; {dropped} publishes dropped (counted); growth/target(100 MiB) = {:.2}",
-        duration.as_secs_f64(),
-        n,
-        drained.as_secs_f64(),
-        growth,
-        growth / 100.0
-    );
-    shutdown(home, nodes).await;
+
+    async fn measure(n: usize, duration: Duration) {
+        let home = Peer::spawn("home", &[]);
+        let ready = home.line();
+        let mut words = ready.split_whitespace().skip(1);
+        let home_addr: Multiaddr = words.next().and_then(|a| a.parse().ok()).expect("address");
+        let web: CommunityId = words
+            .next()
+            .and_then(|c| c.parse().ok())
+            .expect("community");
+        let follower = Peer::spawn(
+            "follower",
+            &[(PEERS, home_addr.to_string()), (COMMUNITY, web.to_hex())],
+        );
+        let follower_addr: Multiaddr = follower
+            .line()
+            .split_whitespace()
+            .nth(1)
+            .and_then(|a| a.parse().ok())
+            .expect("address");
+        let mut addrs = vec![home_addr, follower_addr];
+        let mut rng = super::Lcg(7);
+        let mut nodes = Vec::new();
+        for _ in 2..n {
+            let mut node = support::node(false).await;
+            node.node.follow(&web.to_hex()).await.expect("follow");
+            let mut peers = Vec::new();
+            for _ in 0..3 {
+                let addr = addrs[rng.below(addrs.len())].clone();
+                if !peers.contains(&addr) {
+                    peers.push(addr);
+                }
+            }
+            node.start(config(peers)).await;
+            addrs.push(node.addr());
+            nodes.push(node);
+        }
+        for node in &nodes {
+            node.wait_len(web, 1).await;
+        }
+        follower.ask("wait 1");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+
+        let before = sample(&home, &follower);
+        let mut peak = before;
+        let started = Instant::now();
+        home.say("go");
+        let done = loop {
+            if let Some(line) = home.try_line() {
+                break line;
+            }
+            peak = higher(peak, sample(&home, &follower));
+            tokio::time::sleep(EVERY).await;
+        };
+        let mut words = done
+            .split_whitespace()
+            .skip(1)
+            .map(|w| w.parse::<u64>().expect("number"));
+        let (appended, target, dropped) = (
+            words.next().expect("appended"),
+            words.next().expect("length"),
+            words.next().expect("drops"),
+        );
+        follower.say(&format!("wait {target}"));
+        {
+            let waits = futures::future::join_all(
+                nodes
+                    .iter()
+                    .map(|node| node.wait_len_within(web, target, Duration::from_secs(600))),
+            );
+            tokio::pin!(waits);
+            loop {
+                tokio::select! {
+                    _ = &mut waits => break,
+                    _ = tokio::time::sleep(EVERY) => peak = higher(peak, sample(&home, &follower)),
+                }
+            }
+        }
+        while follower.try_line().is_none() {
+            peak = higher(peak, sample(&home, &follower));
+            tokio::time::sleep(EVERY).await;
+        }
+        let drained = started.elapsed();
+        peak = higher(peak, sample(&home, &follower));
+        let growth = |idx: usize| peak[idx].saturating_sub(before[idx]) as f64 / (1024.0 * 1024.0);
+        let worst = growth(0).max(growth(1));
+        println!(
+            "burst: {appended} entries at 1,000/s (10x) for {:.0} s to {n} nodes, all delivered after {:.1} s; \
+             {dropped} publishes dropped by the home (counted)",
+            duration.as_secs_f64(),
+            drained.as_secs_f64(),
+        );
+        println!(
+            "  memory growth, each node in its own process: home {:.1} MiB, a follower {:.1} MiB; \
+             growth/target(100 MiB) = {:.2}",
+            growth(0),
+            growth(1),
+            worst / 100.0
+        );
+        println!(
+            "  (the other {} followers share the bench process: {:.1} MiB together)",
+            n - 2,
+            growth(2)
+        );
+        home.stop();
+        follower.stop();
+        for mut node in nodes {
+            node.stop().await;
+        }
+    }
+
+    /// Resident memory of the home's process, the follower's, and this one.
+    fn sample(home: &Peer, follower: &Peer) -> [u64; 3] {
+        [home.rss(), follower.rss(), rss(std::process::id())]
+    }
+
+    fn higher(peak: [u64; 3], now: [u64; 3]) -> [u64; 3] {
+        std::array::from_fn(|idx| peak[idx].max(now[idx]))
+    }
+
+    /// The home node's process: hosts `web`, waits for `go`, publishes the
+    /// burst, reports `done APPENDED LENGTH DROPPED`.
+    async fn home(duration: Duration) {
+        let mut home = support::node(true).await;
+        home.start(config(Vec::new())).await;
+        let web = home.community("web").await;
+        println!("ready {} {}", home.addr(), web.to_hex());
+        let mut commands = commands();
+        assert_eq!(commands.recv().await.as_deref(), Some("go"));
+        let started = Instant::now();
+        let mut appended = 0u64;
+        let mut interval = tokio::time::interval(EVERY);
+        while started.elapsed() < duration {
+            interval.tick().await;
+            home.append_joins(web, PER_TICK).await;
+            appended += PER_TICK as u64;
+        }
+        let status = home.sync().status();
+        let dropped = status
+            .counters
+            .get(counters::PUBLISH_DROPPED)
+            .copied()
+            .unwrap_or(0);
+        println!("done {appended} {} {dropped}", home.log_len(web).await);
+        // Serves the followers until told to stop.
+        while commands.recv().await.is_some() {}
+        home.stop().await;
+    }
+
+    /// A follower's process: follows, dials the given peers, and answers
+    /// `wait N` with `reached` once its log holds N entries.
+    async fn follower() {
+        let peers = std::env::var(PEERS)
+            .unwrap_or_default()
+            .split_whitespace()
+            .map(|addr| addr.parse().expect("peer address"))
+            .collect();
+        let web: CommunityId = std::env::var(COMMUNITY)
+            .ok()
+            .and_then(|c| c.parse().ok())
+            .expect("community");
+        let mut node: TestNode = support::node(false).await;
+        node.node.follow(&web.to_hex()).await.expect("follow");
+        node.start(config(peers)).await;
+        println!("ready {}", node.addr());
+        let mut commands = commands();
+        while let Some(command) = commands.recv().await {
+            let Some(len) = command.strip_prefix("wait ") else {
+                break;
+            };
+            let len = len.parse().expect("length");
+            node.wait_len_within(web, len, Duration::from_secs(600))
+                .await;
+            println!("reached");
+        }
+        node.stop().await;
+    }
+
+    /// Lines from stdin; closed at its end (the parent went away).
+    fn commands() -> tokio::sync::mpsc::UnboundedReceiver<String> {
+        let (send, receive) = tokio::sync::mpsc::unbounded_channel();
+        std::thread::spawn(move || {
+            for line in std::io::stdin().lock().lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        receive
+    }
+
+    /// A node in a child process, driven by lines.
+    struct Peer {
+        child: Child,
+        stdin: ChildStdin,
+        lines: mpsc::Receiver<String>,
+    }
+
+    impl Peer {
+        fn spawn(role: &str, env: &[(&str, String)]) -> Peer {
+            let exe = std::env::current_exe().expect("this bench's path");
+            let mut child = Command::new(exe)
+                .arg("burst")
+                .env(ROLE, role)
+                .envs(env.iter().map(|(k, v)| (k, v)))
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("re-run the bench as a node");
+            let stdin = child.stdin.take().expect("piped");
+            let stdout = child.stdout.take().expect("piped");
+            let (send, lines) = mpsc::channel();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines() {
+                    let Ok(line) = line else { break };
+                    if send.send(line).is_err() {
+                        break;
+                    }
+                }
+            });
+            Peer {
+                child,
+                stdin,
+                lines,
+            }
+        }
+
+        /// The next line, waiting for it.
+        fn line(&self) -> String {
+            self.lines.recv().expect("the node process ended early")
+        }
+
+        fn try_line(&self) -> Option<String> {
+            match self.lines.try_recv() {
+                Ok(line) => Some(line),
+                Err(mpsc::TryRecvError::Empty) => None,
+                Err(mpsc::TryRecvError::Disconnected) => panic!("the node process ended early"),
+            }
+        }
+
+        fn say(&self, line: &str) {
+            let mut stdin = &self.stdin;
+            writeln!(stdin, "{line}").expect("write to the node process");
+        }
+
+        /// Says `line` and waits for the answer.
+        fn ask(&self, line: &str) -> String {
+            self.say(line);
+            self.line()
+        }
+
+        fn rss(&self) -> u64 {
+            rss(self.child.id())
+        }
+
+        fn stop(mut self) {
+            drop(self.stdin);
+            let _ = self.child.wait();
+        }
+    }
+
+    /// Resident memory of process `pid`, in bytes.
+    fn rss(pid: u32) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| {
+                rest.trim()
+                    .trim_end_matches("kB")
+                    .trim()
+                    .parse::<u64>()
+                    .ok()
+            })
+            .map_or(0, |kb| kb * 1024)
+    }
 }
 
 async fn shutdown(mut home: TestNode, nodes: Vec<TestNode>) {
