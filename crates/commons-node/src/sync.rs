@@ -263,8 +263,7 @@ impl Node {
         let mut entries = Vec::with_capacity(rows.len());
         for row in rows {
             let raw = commons_store::log::raw_entry(&row)?;
-            let encoded = row.record.as_bytes().to_vec();
-            entries.push(raw.into_trusted(row.hash, row.record_id, encoded));
+            entries.push(raw.into_trusted(row.hash, row.record_id, row.record.into_bytes()));
         }
         Ok(Some((entries, head)))
     }

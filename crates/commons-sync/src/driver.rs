@@ -8,6 +8,7 @@
 //! the swarm task as [`Internal`] messages.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use commons_kernel::{CommunityId, Entry};
@@ -36,6 +37,12 @@ const SYNC_PROTOCOL: &str = "/commons/sync/1";
 const MAX_REQUEST_BYTES: u64 = 1024 * 1024;
 /// Most entries in one push.
 const MAX_PUSH_ENTRIES: usize = 1_000;
+/// Range responses read and encoded at once. Each holds up to
+/// `max_batch_bytes` several times over while it is built (rows, entries,
+/// wire entries), so a node that every peer asks at once (a home after a
+/// burst its gossip could not carry) would otherwise hold one per peer; the
+/// others wait their turn, which costs no throughput on a CPU-bound node.
+const RANGES_SERVED_AT_ONCE: usize = 2;
 
 #[derive(Debug)]
 pub(crate) enum Command {
@@ -203,6 +210,7 @@ pub(crate) async fn start<R: Replica>(
         holders: HashMap::new(),
         blobs: blobs::Fetches::default(),
         relays: crate::forward::Relays::default(),
+        serving: Arc::new(tokio::sync::Semaphore::new(RANGES_SERVED_AT_ONCE)),
     };
     let task = tokio::spawn(driver.run(swarm, commands_rx, internal_rx, done_rx));
     Ok(SyncHandle {
@@ -253,11 +261,17 @@ fn build_swarm(config: &SyncConfig, keypair: Keypair) -> Result<Swarm<Behaviour>
                 .duplicate_cache_time(Duration::from_secs(120))
                 .build()
                 .map_err(|e| e.to_string())?;
-            let mut gossipsub = gossipsub::Behaviour::new(
+            let gossipsub = gossipsub::Behaviour::new(
                 gossipsub::MessageAuthenticity::Anonymous,
                 gossip_config,
             )?;
-            gossipsub.with_peer_score(score_params(), score_thresholds())?;
+            // No peer scoring. What it would hold against a peer (invalid
+            // entries) the driver answers with a ban and gossipsub's
+            // blacklist at once, and a peer's entries are verified whatever
+            // its score. Its delivery records stay 120 s per message with
+            // the set of peers that delivered each: at a burst of 1,000
+            // entries/s that was tens of MiB per node, and CPU on every
+            // duplicate.
             let mut kad_config = kad::Config::new(StreamProtocol::new("/commons/kad/1"));
             kad_config.set_query_timeout(Duration::from_secs(30));
             let mut kad = kad::Behaviour::with_config(
@@ -328,45 +342,6 @@ fn unban(behaviour: &mut Behaviour, peer: PeerId) {
 /// How long one step of the sync task may take before it is logged.
 const SLOW_STEP: Duration = Duration::from_millis(100);
 
-/// Peer scoring: what counts is invalid entries (a heavy topic penalty, on
-/// top of the ban) and the application score the driver sets for a peer it
-/// penalized. Nodes often share an address (several on one host, or behind
-/// one NAT), so address colocation is not held against them; quiet
-/// communities deliver few messages, so missing deliveries are not either.
-fn score_params() -> gossipsub::PeerScoreParams {
-    gossipsub::PeerScoreParams {
-        ip_colocation_factor_weight: 0.0,
-        app_specific_weight: 1.0,
-        ..gossipsub::PeerScoreParams::default()
-    }
-}
-
-fn score_thresholds() -> gossipsub::PeerScoreThresholds {
-    gossipsub::PeerScoreThresholds::default()
-}
-
-/// Scoring of one community topic.
-fn topic_score_params() -> gossipsub::TopicScoreParams {
-    gossipsub::TopicScoreParams {
-        topic_weight: 1.0,
-        time_in_mesh_weight: 0.01,
-        time_in_mesh_quantum: Duration::from_secs(1),
-        time_in_mesh_cap: 100.0,
-        first_message_deliveries_weight: 0.1,
-        first_message_deliveries_decay: 0.9,
-        first_message_deliveries_cap: 100.0,
-        mesh_message_deliveries_weight: 0.0,
-        mesh_failure_penalty_weight: 0.0,
-        invalid_message_deliveries_weight: -100.0,
-        invalid_message_deliveries_decay: 0.5,
-        ..gossipsub::TopicScoreParams::default()
-    }
-}
-
-/// The application score of a peer that sent invalid data: below the
-/// graylist threshold, so its gossip is ignored even before the ban.
-const PENALIZED_SCORE: f64 = -1_000.0;
-
 struct Driver<R: Replica> {
     replica: R,
     config: SyncConfig,
@@ -403,6 +378,8 @@ struct Driver<R: Replica> {
     blobs: blobs::Fetches,
     /// Which relays each queued record went to.
     relays: crate::forward::Relays,
+    /// Turns to serve a range request (`RANGES_SERVED_AT_ONCE`).
+    serving: Arc<tokio::sync::Semaphore>,
 }
 
 /// The peer id of a node key.
@@ -511,11 +488,6 @@ impl<R: Replica> Driver<R> {
                 .is_some_and(|s| s.public);
             if state.public && !subscribed {
                 let gossipsub = &mut swarm.behaviour_mut().gossipsub;
-                if let Err(error) =
-                    gossipsub.set_topic_params(topic(state.community), topic_score_params())
-                {
-                    tracing::warn!(community = %state.community, %error, "cannot score topic");
-                }
                 if let Err(error) = gossipsub.subscribe(&topic(state.community)) {
                     tracing::warn!(community = %state.community, %error, "cannot subscribe");
                 }
@@ -602,11 +574,7 @@ impl<R: Replica> Driver<R> {
         self.count(counters::PEERS_PENALIZED, 1);
         self.banned
             .insert(peer, Some(Instant::now() + self.config.ban));
-        let behaviour = swarm.behaviour_mut();
-        behaviour
-            .gossipsub
-            .set_application_score(&peer, PENALIZED_SCORE);
-        ban(behaviour, peer);
+        ban(swarm.behaviour_mut(), peer);
         let _ = swarm.disconnect_peer_id(peer);
         self.report();
         self.emit(SyncEvent::Penalized { peer, reason });
@@ -1134,8 +1102,12 @@ impl<R: Replica> Driver<R> {
                 let max_bytes = self.config.max_batch_bytes;
                 let replica = self.replica.clone();
                 let internal = self.internal_tx.clone();
+                let serving = self.serving.clone();
                 self.count(counters::RANGES_SERVED, 1);
                 tokio::spawn(async move {
+                    let Ok(_turn) = serving.acquire_owned().await else {
+                        return;
+                    };
                     let response = match replica.range(key, community, from, limit).await {
                         Some(range) => {
                             let mut bytes = 0;
