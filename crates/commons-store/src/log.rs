@@ -611,26 +611,38 @@ pub enum Known {
     Skip,
 }
 
-/// Which of `ids` are in a community's log: one statement per few hundred.
+/// Which of `ids` are in a community's log: one statement per few hundred,
+/// each a lookup in the `unhex(record_id)` index (see migration 0070). The
+/// community is compared here, not in SQL: given `community_id = ?` too,
+/// SQLite walked the community's whole log through the primary key instead.
 pub(crate) async fn records_in_log(
     conn: &mut AnyConnection,
     community: CommunityId,
     ids: &[RecordId],
 ) -> Result<HashSet<RecordId>, StoreError> {
     let params = bulk::Params::of(conn);
+    let community = community.to_hex();
     let mut found = HashSet::new();
     for chunk in ids.chunks(bulk::ROWS_PER_STATEMENT) {
+        let keys = (1..=chunk.len())
+            .map(|idx| match params {
+                bulk::Params::Numbered => format!("unhex(${idx})"),
+                bulk::Params::Anonymous => "unhex(?)".to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
-            "SELECT record_id FROM log_entries WHERE community_id = {} AND record_id IN ({})",
-            params.list(1, 1),
-            params.list(2, chunk.len())
+            "SELECT community_id, record_id FROM log_entries WHERE unhex(record_id) IN ({keys})"
         );
-        let mut query = sqlx::query(&sql).bind(community.to_hex());
+        let mut query = sqlx::query(&sql);
         for id in chunk {
             query = query.bind(id.to_hex());
         }
         for row in query.fetch_all(&mut *conn).await? {
-            found.insert(parse_col(&row, "record_id")?);
+            let in_community: &str = row.try_get("community_id")?;
+            if in_community == community {
+                found.insert(parse_col(&row, "record_id")?);
+            }
         }
     }
     Ok(found)
