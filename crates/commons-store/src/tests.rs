@@ -22,20 +22,14 @@ const ENTRIES: usize = 300;
 async fn the_record_index_migration_keeps_logs_and_refuses_duplicates() {
     for backend in backends() {
         let db = TestDb::new(backend).await;
-        let community_key = SecretKey::from_bytes(&[1; 32]);
+        let Log {
+            community_key,
+            records,
+            entries,
+            ..
+        } = invitations(ENTRIES);
         let community = community_key.public_key().community_id();
-        let author = SecretKey::from_bytes(&[2; 32]);
-        let records: Vec<SignedRecord> = (0..ENTRIES)
-            .map(|idx| invite(&author, community, idx))
-            .collect();
         let ids: Vec<RecordId> = records.iter().map(SignedRecord::id).collect();
-        let entries = Entry::seal_all(
-            0,
-            EntryHash::GENESIS,
-            Timestamp(1_700_000_100_000),
-            records.clone(),
-            &community_key,
-        );
         write_before_0070(&db, &community_key, &entries).await;
 
         let config = StoreConfig {
@@ -84,6 +78,44 @@ async fn the_record_index_migration_keeps_logs_and_refuses_duplicates() {
     }
 }
 
+/// A replay reads a log a page at a time (2,000 entries; on SQLite each
+/// page as one joined text): a log of several pages, the last one short,
+/// rebuilds every row.
+#[tokio::test]
+async fn a_replay_of_several_pages_rebuilds_every_row() {
+    const LONG: usize = 4_100;
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let Log {
+            community_key,
+            author,
+            entries,
+            ..
+        } = invitations(LONG);
+        let community = community_key.public_key().community_id();
+        let config = StoreConfig {
+            url: db.url.clone(),
+            max_connections: 2,
+        };
+        let registry = Registry::with_kernel();
+        let store = Store::open(&config, &registry).await.expect("open");
+        let pool = store.pool().clone();
+        write_log(&pool, &community_key, &entries).await;
+
+        assert_eq!(store.replay(&registry).await.expect("replay"), LONG as u64);
+        let invites = store.invites(community).await.expect("invites");
+        let mut seqs: Vec<u64> = invites.iter().map(|(_, invite)| invite.seq).collect();
+        seqs.sort_unstable();
+        assert_eq!(seqs, (0..LONG as u64).collect::<Vec<_>>());
+        assert!(
+            invites
+                .iter()
+                .all(|(_, invite)| invite.inviter == author.public_key())
+        );
+        store.close().await;
+    }
+}
+
 /// Writes `entries` and their head into `db` migrated to just before 0070,
 /// the way the store wrote them then.
 async fn write_before_0070(db: &TestDb, community_key: &SecretKey, entries: &[Entry]) {
@@ -101,6 +133,13 @@ async fn write_before_0070(db: &TestDb, community_key: &SecretKey, entries: &[En
         .collect();
     migrator.migrations = Cow::Owned(before);
     migrator.run(&pool).await.expect("migrate to before 0070");
+    write_log(&pool, community_key, entries).await;
+    pool.close().await;
+}
+
+/// Writes `entries` of a log and its head as `Store::append` would, with no
+/// validation and no reducer: the projections stay empty until a replay.
+async fn write_log(pool: &sqlx::AnyPool, community_key: &SecretKey, entries: &[Entry]) {
     let mut conn = pool.acquire().await.expect("connection");
     insert_entries(&mut conn, entries)
         .await
@@ -118,8 +157,35 @@ async fn write_before_0070(db: &TestDb, community_key: &SecretKey, entries: &[En
     .execute(&mut *conn)
     .await
     .expect("insert head");
-    drop(conn);
-    pool.close().await;
+}
+
+/// A community log of invitations, with its keys.
+struct Log {
+    community_key: SecretKey,
+    author: SecretKey,
+    records: Vec<SignedRecord>,
+    entries: Vec<Entry>,
+}
+
+/// A log of `n` invitations by one author, sealed from its first entry on.
+fn invitations(n: usize) -> Log {
+    let community_key = SecretKey::from_bytes(&[1; 32]);
+    let community = community_key.public_key().community_id();
+    let author = SecretKey::from_bytes(&[2; 32]);
+    let records: Vec<SignedRecord> = (0..n).map(|idx| invite(&author, community, idx)).collect();
+    let entries = Entry::seal_all(
+        0,
+        EntryHash::GENESIS,
+        Timestamp(1_700_000_100_000),
+        records.clone(),
+        &community_key,
+    );
+    Log {
+        community_key,
+        author,
+        records,
+        entries,
+    }
 }
 
 fn invite(author: &SecretKey, community: CommunityId, idx: usize) -> SignedRecord {
