@@ -84,6 +84,10 @@ pub fn insert_into(conn: &AnyConnection) -> &'static str {
 ///
 /// `head` is e.g. `INSERT INTO t (a, b)`; `tail` an optional `ON CONFLICT`
 /// clause, which may refer to `excluded.column` but not to parameters.
+///
+/// Each chunk's parameters are bound while the database runs the chunk
+/// before: binding (hex ids, copies of texts) costs this task about as much
+/// as the insert costs the database, and one waited for the other.
 pub async fn insert_rows<T>(
     conn: &mut AnyConnection,
     head: &str,
@@ -93,13 +97,40 @@ pub async fn insert_rows<T>(
     bind: impl for<'q> Fn(AnyQuery<'q>, &'q T) -> AnyQuery<'q>,
 ) -> Result<(), sqlx::Error> {
     let params = Params::of(conn);
-    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
-        let sql = format!("{head} VALUES {} {tail}", params.rows(chunk.len(), columns));
-        let mut query = sqlx::query(&sql);
-        for row in chunk {
-            query = bind(query, row);
-        }
-        query.execute(&mut *conn).await?;
+    let sql = |n_rows: usize| format!("{head} VALUES {} {tail}", params.rows(n_rows, columns));
+    // Two statements at most: full chunks and the last one.
+    let full_len = ROWS_PER_STATEMENT.min(rows.len());
+    let full = sql(full_len);
+    let last = sql(rows.len() % full_len.max(1));
+    let statement = |chunk| {
+        let sql = if <[T]>::len(chunk) == full_len {
+            &full
+        } else {
+            &last
+        };
+        bound(sql, chunk, &bind)
+    };
+    let mut chunks = rows.chunks(ROWS_PER_STATEMENT);
+    let Some(first) = chunks.next() else {
+        return Ok(());
+    };
+    let mut query = statement(first);
+    for chunk in chunks {
+        // The first poll hands the statement to the database (SQLite's
+        // worker thread, PostgreSQL's socket); the next is bound meanwhile.
+        let (done, next) = futures::join!(query.execute(&mut *conn), async { statement(chunk) });
+        done?;
+        query = next;
     }
+    query.execute(&mut *conn).await?;
     Ok(())
+}
+
+/// `sql` with `rows` bound.
+fn bound<'q, T>(
+    sql: &'q str,
+    rows: &'q [T],
+    bind: &impl for<'r> Fn(AnyQuery<'r>, &'r T) -> AnyQuery<'r>,
+) -> AnyQuery<'q> {
+    rows.iter().fold(sqlx::query(sql), bind)
 }

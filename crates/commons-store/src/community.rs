@@ -523,11 +523,20 @@ pub async fn load_context(
     unique.sort_unstable();
     unique.dedup();
     let id = community.to_hex();
-    let mut ctx = ValidationContext {
-        community: load_info(conn, community).await?,
-        admin_count: admin_count(conn, community).await?,
-        ..ValidationContext::default()
-    };
+    // The community and its active admins in one statement: every append
+    // starts here.
+    let row = sqlx::query(&format!(
+        "SELECT {INFO_COLUMNS}, {ADMIN_COUNT} AS admins FROM communities c WHERE community_id = $1"
+    ))
+    .bind(&id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let mut ctx = ValidationContext::default();
+    if let Some(row) = row {
+        let admins: i64 = row.try_get("admins")?;
+        ctx.community = Some(info_row(&row)?);
+        ctx.admin_count = admins as u64;
+    }
     let params = bulk::Params::of(conn);
     let first = params.list(1, 1);
     for chunk in unique.chunks(bulk::ROWS_PER_STATEMENT) {
@@ -633,20 +642,10 @@ pub async fn load_membership(
     Ok(ctx.memberships.get(&key).cloned())
 }
 
-/// Number of active admins.
-pub async fn admin_count(
-    conn: &mut AnyConnection,
-    community: CommunityId,
-) -> Result<u64, StoreError> {
-    let row = sqlx::query(
-        "SELECT COUNT(*) AS n FROM members WHERE community_id = $1 AND role = 'admin' AND status = 'active'",
-    )
-    .bind(community.to_hex())
-    .fetch_one(conn)
-    .await?;
-    let n: i64 = row.try_get("n")?;
-    Ok(n as u64)
-}
+/// The number of active admins of the community `c` of the enclosing
+/// query, counted in the `members_active_admins` partial index.
+const ADMIN_COUNT: &str = "(SELECT COUNT(*) FROM members m WHERE m.community_id = c.community_id \
+     AND m.role = 'admin' AND m.status = 'active')";
 
 impl Store {
     /// Every community with a genesis entry on this node, by name.

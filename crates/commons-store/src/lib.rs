@@ -24,6 +24,9 @@ pub mod outbox;
 pub mod replicate;
 pub mod users;
 
+#[cfg(test)]
+mod tests;
+
 use std::sync::Arc;
 use std::time::Duration;
 

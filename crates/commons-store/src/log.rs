@@ -480,6 +480,36 @@ async fn read_page(
     parse_entries(community, &rows)
 }
 
+/// [`read_page`] on SQLite, as one value: the page's entries joined by the
+/// ASCII record separator (0x1E), each `seq,appended_ts,ids,record`. The
+/// driver copies each value of a row twice and hands every row to the
+/// reading task on its own (a channel send and, as often as not, a thread
+/// woken); that cost a replay more than parsing the records did, and a page
+/// as one value pays it once. No stored entry holds the separator: records
+/// are canonical JSON, which escapes every control character, and the
+/// other fields are digits (a tampered one fails to parse, as it would
+/// row by row). PostgreSQL has no `group_concat`; its replay reads rows.
+async fn read_joined_page(
+    conn: &mut AnyConnection,
+    community: CommunityId,
+    from: u64,
+) -> Result<Vec<Entry>, StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT group_concat(seq || ',' || appended_ts || ',' || ids || ',' || record, \
+         char(30) ORDER BY seq) AS page FROM (SELECT {REPLAY_COLUMNS} FROM log_entries \
+         WHERE community_id = $1 AND seq >= $2 ORDER BY seq LIMIT $3)"
+    ))
+    .bind(community.to_hex())
+    .bind(from as i64)
+    .bind(i64::from(REPLAY_PAGE))
+    .fetch_one(&mut *conn)
+    .await?;
+    let Some(page) = row.try_get::<Option<&str>, _>("page")? else {
+        return Ok(Vec::new());
+    };
+    parse_joined(community, page)
+}
+
 /// Reads every page of every community in order into `pages`, ending early
 /// when the receiver is gone and with the error when a read fails.
 async fn read_pages(
@@ -492,7 +522,7 @@ async fn read_pages(
         for community in communities {
             let mut from = 0u64;
             loop {
-                let entries = read_page(&mut conn, community, from).await?;
+                let entries = read_joined_page(&mut conn, community, from).await?;
                 if entries.is_empty() {
                     break;
                 }
@@ -617,26 +647,38 @@ pub enum Known {
     Skip,
 }
 
-/// Which of `ids` are in a community's log: one statement per few hundred.
+/// Which of `ids` are in a community's log: one statement per few hundred,
+/// each a lookup in the `unhex(record_id)` index (see migration 0070). The
+/// community is compared here, not in SQL: given `community_id = ?` too,
+/// SQLite walked the community's whole log through the primary key instead.
 pub(crate) async fn records_in_log(
     conn: &mut AnyConnection,
     community: CommunityId,
     ids: &[RecordId],
 ) -> Result<HashSet<RecordId>, StoreError> {
     let params = bulk::Params::of(conn);
+    let community = community.to_hex();
     let mut found = HashSet::new();
     for chunk in ids.chunks(bulk::ROWS_PER_STATEMENT) {
+        let keys = (1..=chunk.len())
+            .map(|idx| match params {
+                bulk::Params::Numbered => format!("unhex(${idx})"),
+                bulk::Params::Anonymous => "unhex(?)".to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
-            "SELECT record_id FROM log_entries WHERE community_id = {} AND record_id IN ({})",
-            params.list(1, 1),
-            params.list(2, chunk.len())
+            "SELECT community_id, record_id FROM log_entries WHERE unhex(record_id) IN ({keys})"
         );
-        let mut query = sqlx::query(&sql).bind(community.to_hex());
+        let mut query = sqlx::query(&sql);
         for id in chunk {
             query = query.bind(id.to_hex());
         }
         for row in query.fetch_all(&mut *conn).await? {
-            found.insert(parse_col(&row, "record_id")?);
+            let in_community: &str = row.try_get("community_id")?;
+            if in_community == community {
+                found.insert(parse_col(&row, "record_id")?);
+            }
         }
     }
     Ok(found)
@@ -746,21 +788,63 @@ fn parse_entries(community: CommunityId, rows: &[AnyRow]) -> Result<Vec<Entry>, 
 
     rows.par_iter()
         .with_min_len(256)
-        .map(|row| trusted_entry(community, row))
+        .map(|row| {
+            let seq: i64 = row.try_get("seq")?;
+            let fields = StoredFields {
+                seq: seq as u64,
+                appended_ts: row.try_get("appended_ts")?,
+                ids: row.try_get("ids")?,
+                record: row.try_get("record")?,
+            };
+            trusted_entry(community, fields)
+        })
         .collect()
 }
 
-/// Rebuilds one stored entry of [`REPLAY_COLUMNS`] without re-checking
-/// signatures, borrowing every text column from the row.
-fn trusted_entry(community: CommunityId, row: &AnyRow) -> Result<Entry, StoreError> {
-    let seq: i64 = row.try_get("seq")?;
-    let seq = seq as u64;
+/// [`parse_entries`] for a page read by [`read_joined_page`].
+fn parse_joined(community: CommunityId, page: &str) -> Result<Vec<Entry>, StoreError> {
+    use rayon::prelude::*;
+
+    let items: Vec<&str> = page.split('\u{1e}').collect();
+    items
+        .par_iter()
+        .with_min_len(256)
+        .map(|item| {
+            let corrupt = || StoreError::Corrupt(format!("replay page item {item:.40?}"));
+            let mut parts = item.splitn(4, ',');
+            let mut next = || parts.next().ok_or_else(corrupt);
+            let (seq, appended_ts, ids, record) = (next()?, next()?, next()?, next()?);
+            let fields = StoredFields {
+                seq: seq.parse().map_err(|_| corrupt())?,
+                appended_ts: appended_ts.parse().map_err(|_| corrupt())?,
+                ids,
+                record,
+            };
+            trusted_entry(community, fields)
+        })
+        .collect()
+}
+
+/// The columns of [`REPLAY_COLUMNS`] of one stored entry, borrowed.
+struct StoredFields<'a> {
+    seq: u64,
+    appended_ts: i64,
+    ids: &'a str,
+    record: &'a str,
+}
+
+/// Rebuilds one stored entry without re-checking signatures.
+fn trusted_entry(community: CommunityId, fields: StoredFields<'_>) -> Result<Entry, StoreError> {
+    let StoredFields {
+        seq,
+        appended_ts,
+        ids,
+        record: text,
+    } = fields;
     let corrupt = |what: &str, e: &dyn std::fmt::Display| {
         StoreError::Corrupt(format!("entry {seq}: {what}: {e}"))
     };
-    let text: &str = row.try_get("record")?;
     let record = Record::from_slice(text.as_bytes()).map_err(|e| corrupt("record", &e))?;
-    let ids: &str = row.try_get("ids")?;
     let mut hex = [""; 5];
     let mut at = 0;
     for (slot, (column, width)) in hex.iter_mut().zip(REPLAY_IDS) {
@@ -783,7 +867,7 @@ fn trusted_entry(community: CommunityId, row: &AnyRow) -> Result<Entry, StoreErr
             seq,
             prev: parse_id(seq, "prev_hash", prev_hash)?,
             record: record_id,
-            ts: Timestamp(row.try_get("appended_ts")?),
+            ts: Timestamp(appended_ts),
         },
         record,
         record_signature: signature("record_sig", record_sig)?,

@@ -70,7 +70,7 @@ impl Store {
     pub async fn settle_outbox(&self, community: CommunityId) -> Result<u64, StoreError> {
         const CAME_BACK: &str = "FROM sync_outbox WHERE community_id = $1 AND EXISTS \
              (SELECT 1 FROM log_entries l WHERE l.community_id = sync_outbox.community_id \
-              AND l.record_id = sync_outbox.record_id)";
+              AND unhex(l.record_id) = unhex(sync_outbox.record_id))";
         let any = sqlx::query(&format!("SELECT 1 AS one {CAME_BACK} LIMIT 1"))
             .bind(community.to_hex())
             .fetch_optional(&self.pool)
@@ -91,7 +91,7 @@ impl Store {
         id: RecordId,
     ) -> Result<bool, StoreError> {
         let row = sqlx::query(
-            "SELECT 1 AS one FROM log_entries WHERE community_id = $1 AND record_id = $2",
+            "SELECT 1 AS one FROM log_entries WHERE community_id = $1 AND unhex(record_id) = unhex($2)",
         )
         .bind(community.to_hex())
         .bind(id.to_hex())
