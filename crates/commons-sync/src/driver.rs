@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use commons_kernel::{CommunityId, Entry};
+use commons_kernel::{CommunityId, Entry, RecordId};
 use futures::StreamExt;
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageId};
 use libp2p::identity::Keypair;
@@ -112,6 +112,21 @@ enum Internal {
         )>,
     ),
     Blob(blobs::Progress),
+    /// A submission of forwarded records ended.
+    Submitted {
+        peer: PeerId,
+        ids: Vec<RecordId>,
+        channel: ResponseChannel<Response>,
+        outcome: Result<(), Refusal>,
+    },
+}
+
+/// Why forwarded records were not taken.
+enum Refusal {
+    /// Not records, or forged: the sender is penalized.
+    Invalid(String),
+    /// The node refused them (policy, not home and cannot queue, a failure).
+    Refused(String),
 }
 
 pub(crate) async fn start<R: Replica>(
@@ -203,6 +218,7 @@ pub(crate) async fn start<R: Replica>(
         holders: HashMap::new(),
         blobs: blobs::Fetches::default(),
         relays: crate::forward::Relays::default(),
+        received: crate::forward::Received::default(),
     };
     let task = tokio::spawn(driver.run(swarm, commands_rx, internal_rx, done_rx));
     Ok(SyncHandle {
@@ -403,6 +419,8 @@ struct Driver<R: Replica> {
     blobs: blobs::Fetches,
     /// Which relays each queued record went to.
     relays: crate::forward::Relays,
+    /// Forwarded records being stored, or stored lately.
+    received: crate::forward::Received,
 }
 
 /// The peer id of a node key.
@@ -649,6 +667,7 @@ impl<R: Replica> Driver<R> {
             self.banned.remove(&peer);
             unban(swarm.behaviour_mut(), peer);
         }
+        self.received.expire(now);
         let replica = self.replica.clone();
         let internal = self.internal_tx.clone();
         tokio::spawn(async move {
@@ -780,6 +799,24 @@ impl<R: Replica> Driver<R> {
                 self.report();
             }
             Internal::Respond { channel, response } => {
+                let _ = swarm.behaviour_mut().sync.send_response(channel, response);
+            }
+            Internal::Submitted {
+                peer,
+                ids,
+                channel,
+                outcome,
+            } => {
+                self.received.finish(&ids, outcome.is_ok(), Instant::now());
+                let response = match outcome {
+                    Ok(()) => Response::Ack,
+                    Err(Refusal::Refused(reason)) => Response::Denied(reason),
+                    Err(Refusal::Invalid(reason)) => {
+                        self.count(counters::INVALID, 1);
+                        self.penalize(swarm, peer, reason.clone());
+                        Response::Denied(reason)
+                    }
+                };
                 let _ = swarm.behaviour_mut().sync.send_response(channel, response);
             }
             Internal::Push {
@@ -1169,28 +1206,44 @@ impl<R: Replica> Driver<R> {
                     self.penalize(swarm, peer, "oversized submission".into());
                     return;
                 }
-                let decoded: Result<Vec<_>, _> =
-                    records.iter().map(wire::WireRecord::to_record).collect();
-                let records = match decoded {
-                    Ok(records) => records,
-                    Err(error) => {
-                        let _ = swarm
-                            .behaviour_mut()
-                            .sync
-                            .send_response(channel, Response::Denied(error.to_string()));
-                        self.count(counters::INVALID, 1);
-                        self.penalize(swarm, peer, error.to_string());
-                        return;
-                    }
-                };
+                // The author's node and every relay send the same records:
+                // copies of what another submission is storing, or stored a
+                // moment ago, are acknowledged unchecked.
+                let ids: Vec<RecordId> = records.iter().map(wire::WireRecord::claimed_id).collect();
+                let fresh = self.received.claim(&ids, Instant::now());
+                let (ids, records): (Vec<RecordId>, Vec<wire::WireRecord>) = ids
+                    .into_iter()
+                    .zip(records)
+                    .zip(fresh)
+                    .filter_map(|(pair, fresh)| fresh.then_some(pair))
+                    .unzip();
+                if records.is_empty() {
+                    let _ = swarm
+                        .behaviour_mut()
+                        .sync
+                        .send_response(channel, Response::Ack);
+                    return;
+                }
                 let replica = self.replica.clone();
                 let internal = self.internal_tx.clone();
                 tokio::spawn(async move {
-                    let response = match replica.submit(key, community, records).await {
-                        Ok(()) => Response::Ack,
-                        Err(reason) => Response::Denied(reason),
+                    // Decoding and checking a thousand author signatures
+                    // takes tens of milliseconds: not on the swarm task.
+                    let decoded: Result<Vec<_>, _> =
+                        records.iter().map(wire::WireRecord::to_record).collect();
+                    let outcome = match decoded {
+                        Err(error) => Err(Refusal::Invalid(error.to_string())),
+                        Ok(records) => replica
+                            .submit(key, community, records)
+                            .await
+                            .map_err(Refusal::Refused),
                     };
-                    let _ = internal.send(Internal::Respond { channel, response });
+                    let _ = internal.send(Internal::Submitted {
+                        peer,
+                        ids,
+                        channel,
+                        outcome,
+                    });
                 });
             }
             Request::Push { community, entries } => {
