@@ -686,6 +686,14 @@ impl<R: Replica> Driver<R> {
         self.report();
     }
 
+    /// Whether `peer` is the home node of a community this node replicates.
+    fn is_home(&self, peer: &PeerId) -> bool {
+        let Some(key) = crate::peer_key(peer) else {
+            return false;
+        };
+        self.replicas.values().any(|state| state.home == Some(key))
+    }
+
     /// Reads the outbox and forwards what waits for connected home nodes.
     fn forward_outbox(&self) {
         let replica = self.replica.clone();
@@ -936,7 +944,14 @@ impl<R: Replica> Driver<R> {
                 self.emit(SyncEvent::Connected(peer_id));
                 self.ask_heads(swarm, peer_id);
                 self.relays.connected(peer_id, Instant::now());
-                self.forward_outbox();
+                // Queued writes go to a home node over its new connection
+                // at once. Another peer only becomes a relay once it has
+                // answered the heads request, and relays are handed records
+                // at the tick: reading the outbox for it here would only
+                // cost (after a heal, once for each of dozens of peers).
+                if self.is_home(&peer_id) {
+                    self.forward_outbox();
+                }
                 self.report();
             }
             SwarmEvent::ConnectionClosed {
