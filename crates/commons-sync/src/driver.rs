@@ -3,8 +3,10 @@
 //!
 //! One task owns the swarm. Storing entries is serialized on a second task
 //! (the apply worker), so entries of a log are applied in arrival order and
-//! the swarm keeps being polled while the database works; reads (ranges,
-//! membership checks) run on short-lived tasks. Their results come back to
+//! the swarm keeps being polled while the database works; records forwarded
+//! from peers' outboxes are checked and handed to the node on a third (the
+//! submit worker); reads (ranges, membership checks) run on short-lived
+//! tasks. Their results come back to
 //! the swarm task as [`Internal`] messages.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -29,6 +31,7 @@ use crate::wire::{self, Request, Response, WireEntry};
 use crate::{SyncConfig, SyncError, SyncEvent, SyncHandle};
 
 mod blobs;
+mod submit;
 
 /// The sync protocol's name.
 const SYNC_PROTOCOL: &str = "/commons/sync/1";
@@ -198,6 +201,8 @@ pub(crate) async fn start<R: Replica>(
         batch_max: MAX_PUSH_ENTRIES,
     };
     tokio::spawn(apply::run(replica.clone(), settings, apply_rx, done_tx));
+    let (submit_tx, submit_rx) = mpsc::unbounded_channel();
+    tokio::spawn(submit::run(replica.clone(), submit_rx, internal_tx.clone()));
     let driver = Driver {
         appended: replica.appended(),
         replica,
@@ -207,6 +212,7 @@ pub(crate) async fn start<R: Replica>(
         events: events_tx.clone(),
         internal_tx,
         apply_tx,
+        submit_tx,
         replicas: HashMap::new(),
         in_flight: HashMap::new(),
         applying: HashSet::new(),
@@ -392,6 +398,8 @@ struct Driver<R: Replica> {
     events: broadcast::Sender<SyncEvent>,
     internal_tx: mpsc::UnboundedSender<Internal>,
     apply_tx: mpsc::UnboundedSender<apply::Job>,
+    /// Forwarded records to decode, check and hand to the node.
+    submit_tx: mpsc::UnboundedSender<submit::Job>,
     /// The communities replicated, with the local log length.
     replicas: HashMap<CommunityId, ReplicaState>,
     /// One range request at a time per community.
@@ -1239,26 +1247,13 @@ impl<R: Replica> Driver<R> {
                         .send_response(channel, Response::Ack);
                     return;
                 }
-                let replica = self.replica.clone();
-                let internal = self.internal_tx.clone();
-                tokio::spawn(async move {
-                    // Decoding and checking a thousand author signatures
-                    // takes tens of milliseconds: not on the swarm task.
-                    let decoded: Result<Vec<_>, _> =
-                        records.iter().map(wire::WireRecord::to_record).collect();
-                    let outcome = match decoded {
-                        Err(error) => Err(Refusal::Invalid(error.to_string())),
-                        Ok(records) => replica
-                            .submit(key, community, records)
-                            .await
-                            .map_err(Refusal::Refused),
-                    };
-                    let _ = internal.send(Internal::Submitted {
-                        peer,
-                        ids,
-                        channel,
-                        outcome,
-                    });
+                let _ = self.submit_tx.send(submit::Job {
+                    peer,
+                    key,
+                    community,
+                    ids,
+                    records,
+                    channel,
                 });
             }
             Request::Push { community, entries } => {
