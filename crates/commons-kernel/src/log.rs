@@ -8,8 +8,8 @@
 //! breaks the chain at that point.
 
 use crate::id::{CommunityId, EntryHash, RecordId};
-use crate::keys::{PublicKey, SecretKey, Signature};
-use crate::record::{Record, RecordError, SignedRecord, Timestamp};
+use crate::keys::{DecompressedKey, PublicKey, SecretKey, Signature};
+use crate::record::{Record, RecordError, SignedRecord, Timestamp, UnverifiedRecord};
 
 /// Version of the entry header encoding.
 pub const ENTRY_VERSION: i64 = 1;
@@ -195,6 +195,8 @@ impl Entry {
 pub struct ChainVerifier {
     community: CommunityId,
     key: PublicKey,
+    /// `key`, decompressed once for every entry it checks.
+    verifying: DecompressedKey,
     next_seq: u64,
     prev: EntryHash,
 }
@@ -202,12 +204,7 @@ pub struct ChainVerifier {
 impl ChainVerifier {
     /// Starts at entry 0 of the log signed by `key`.
     pub fn new(key: PublicKey) -> ChainVerifier {
-        ChainVerifier {
-            community: key.community_id(),
-            key,
-            next_seq: 0,
-            prev: EntryHash::GENESIS,
-        }
+        ChainVerifier::resume(key, 0, EntryHash::GENESIS)
     }
 
     /// Resumes after an entry already trusted (for incremental checks).
@@ -215,6 +212,7 @@ impl ChainVerifier {
         ChainVerifier {
             community: key.community_id(),
             key,
+            verifying: key.decompress(),
             next_seq,
             prev,
         }
@@ -258,7 +256,7 @@ impl ChainVerifier {
         if stored_hash.is_some_and(|stored| stored != hash) {
             return Err(fail(ChainFault::HashMismatch));
         }
-        if self.key.verify(&encoded, &raw.signature).is_err() {
+        if self.verifying.verify(&encoded, &raw.signature).is_err() {
             return Err(fail(ChainFault::BadCommunitySignature));
         }
         let record = SignedRecord::verify(raw.record, raw.record_signature)
@@ -274,6 +272,123 @@ impl ChainVerifier {
             record,
             signature: raw.signature,
         })
+    }
+
+    /// Checks consecutive entries like [`ChainVerifier::check`] one after
+    /// the other, with the same result and the same error, but verifies
+    /// their community and author signatures together with
+    /// [`verify_batch`](crate::keys::verify_batch), about twice as fast on
+    /// one core and spread over every core. This is how entries from peers
+    /// are checked: after a partition a node checks thousands at once.
+    ///
+    /// The batch equation accepts every signature the one-by-one strict
+    /// check accepts. It can also accept one that the key's holder crafted
+    /// with a small-order component to fail the strict check; nobody else
+    /// can make such a signature for that key. A community key's holder can
+    /// fork the log anyway, and author signatures reach a log only through
+    /// its home node's own checks.
+    pub fn check_all(&mut self, raws: Vec<RawEntry>) -> Result<Vec<Entry>, ChainError> {
+        // Everything but the signatures first, up to the first fault. An
+        // entry whose record is at fault is kept with the signatures that
+        // [`ChainVerifier::check`] verifies before it finds that fault, so
+        // a bad signature found first is reported first, as there.
+        let mut linked: Vec<Linked> = Vec::with_capacity(raws.len());
+        let mut fault: Option<(u64, ChainFault)> = None;
+        let (mut next_seq, mut prev) = (self.next_seq, self.prev);
+        for raw in raws {
+            let seq = raw.header.seq;
+            let found = if raw.header.community != self.community {
+                Some(ChainFault::WrongCommunity(raw.header.community))
+            } else if seq != next_seq {
+                Some(ChainFault::Gap {
+                    expected: next_seq,
+                    found: seq,
+                })
+            } else if raw.header.prev != prev {
+                Some(ChainFault::BrokenLink)
+            } else if raw.record.community != self.community {
+                Some(ChainFault::WrongCommunity(raw.record.community))
+            } else {
+                None
+            };
+            if let Some(reason) = found {
+                fault = Some((seq, reason));
+                break;
+            }
+            let encoded = raw.header.encode();
+            let hash = EntryHash::from_bytes(*blake3::hash(&encoded).as_bytes());
+            let record = match SignedRecord::unverified(raw.record, raw.record_signature) {
+                Ok(record) => record,
+                Err(error) => {
+                    linked.push(Linked {
+                        header: raw.header,
+                        encoded,
+                        hash,
+                        signature: raw.signature,
+                        record: None,
+                    });
+                    fault = Some((seq, ChainFault::Record(error)));
+                    break;
+                }
+            };
+            let mismatch = record.id() != raw.header.record;
+            linked.push(Linked {
+                header: raw.header,
+                encoded,
+                hash,
+                signature: raw.signature,
+                record: Some(record),
+            });
+            if mismatch {
+                fault = Some((seq, ChainFault::RecordMismatch));
+                break;
+            }
+            next_seq = seq + 1;
+            prev = hash;
+        }
+        let items: Vec<(&[u8], &Signature, &PublicKey)> = linked
+            .iter()
+            .flat_map(|link| {
+                let community = (link.encoded.as_slice(), &link.signature, &self.key);
+                let author = link.record.as_ref().map(UnverifiedRecord::parts);
+                std::iter::once(community).chain(author)
+            })
+            .collect();
+        if let Err(idx) = crate::keys::verify_batch(&items) {
+            let link = &linked[idx / 2];
+            let reason = match (&link.record, idx % 2) {
+                (Some(record), 1) => ChainFault::Record(RecordError::BadSignature {
+                    author: *record.parts().2,
+                }),
+                _ => ChainFault::BadCommunitySignature,
+            };
+            return Err(ChainError {
+                community: self.community,
+                seq: link.header.seq,
+                reason,
+            });
+        }
+        if let Some((seq, reason)) = fault {
+            return Err(ChainError {
+                community: self.community,
+                seq,
+                reason,
+            });
+        }
+        self.next_seq = next_seq;
+        self.prev = prev;
+        Ok(linked
+            .into_iter()
+            .map(|link| Entry {
+                header: link.header,
+                hash: link.hash,
+                record: link
+                    .record
+                    .expect("every entry of a chain without faults has its record")
+                    .into_verified(),
+                signature: link.signature,
+            })
+            .collect())
     }
 }
 
@@ -372,4 +487,15 @@ impl RawEntry {
             signature: self.signature,
         }
     }
+}
+
+/// An entry whose place in the chain checked out, its signatures not yet
+/// ([`ChainVerifier::check_all`]).
+struct Linked {
+    header: EntryHeader,
+    encoded: Vec<u8>,
+    hash: EntryHash,
+    signature: Signature,
+    /// `None` when the record does not encode.
+    record: Option<UnverifiedRecord>,
 }

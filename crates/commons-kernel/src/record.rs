@@ -352,6 +352,11 @@ impl UnverifiedRecord {
         (&self.0.encoded, &self.0.signature, &self.0.record.author)
     }
 
+    /// The record id (the hash of the canonical encoding).
+    pub fn id(&self) -> RecordId {
+        self.0.id
+    }
+
     /// Declares the signature checked; only call after a successful batch verification.
     pub fn into_verified(self) -> SignedRecord {
         self.0

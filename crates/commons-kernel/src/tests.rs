@@ -173,7 +173,125 @@ fn chain_names_first_bad_entry() {
     ));
 }
 
+/// One way a run of entries from a peer can be wrong.
+#[derive(Debug, Clone, Copy)]
+enum Tamper {
+    Nothing,
+    CommunitySignature,
+    AuthorSignature,
+    Body,
+    Unencodable,
+    Seq,
+    Prev,
+    RecordId,
+    Community,
+    Dropped,
+    Swapped,
+}
+
+const TAMPERS: [Tamper; 11] = [
+    Tamper::Nothing,
+    Tamper::CommunitySignature,
+    Tamper::AuthorSignature,
+    Tamper::Body,
+    Tamper::Unencodable,
+    Tamper::Seq,
+    Tamper::Prev,
+    Tamper::RecordId,
+    Tamper::Community,
+    Tamper::Dropped,
+    Tamper::Swapped,
+];
+
+fn tamper(raws: &mut Vec<RawEntry>, idx: usize, how: Tamper) {
+    let flip = |signature: &Signature| {
+        let mut bytes = *signature.as_bytes();
+        bytes[idx % 64] ^= 0x40;
+        Signature::from_bytes(bytes)
+    };
+    let last = raws.len() - 1;
+    let raw = &mut raws[idx];
+    match how {
+        Tamper::Nothing => {}
+        Tamper::CommunitySignature => raw.signature = flip(&raw.signature),
+        Tamper::AuthorSignature => raw.record_signature = flip(&raw.record_signature),
+        Tamper::Body => raw.record.body = json!({"n": "changed"}),
+        Tamper::Unencodable => raw.record.body = json!({"n": 1.5}),
+        Tamper::Seq => raw.header.seq += 1,
+        Tamper::Prev => raw.header.prev = EntryHash::from_bytes([7; 32]),
+        Tamper::RecordId => raw.header.record = RecordId::from_bytes([7; 32]),
+        Tamper::Community => {
+            raw.header.community = SecretKey::generate().public_key().community_id();
+        }
+        Tamper::Dropped => {
+            raws.remove(idx);
+        }
+        Tamper::Swapped => raws.swap(idx, (idx + 1).min(last)),
+    }
+}
+
+/// Checks `raws` in one batch and one by one, from `from` on, and expects
+/// the same entries or the same first error.
+#[track_caller]
+fn check_batched(community: &SecretKey, entries: &[Entry], from: usize, raws: Vec<RawEntry>) {
+    let resume = || match from.checked_sub(1) {
+        Some(before) => {
+            ChainVerifier::resume(community.public_key(), from as u64, entries[before].hash())
+        }
+        None => ChainVerifier::new(community.public_key()),
+    };
+    let mut verifier = resume();
+    let one_by_one: Result<Vec<Entry>, _> = raws
+        .clone()
+        .into_iter()
+        .map(|raw| verifier.check(raw, None))
+        .collect();
+    let mut batched = resume();
+    assert_eq!(batched.check_all(raws), one_by_one);
+    if one_by_one.is_ok() {
+        assert_eq!(batched.next_seq(), verifier.next_seq());
+    }
+}
+
+#[test]
+fn a_long_run_checked_at_once_names_the_first_bad_signature() {
+    let community = SecretKey::generate();
+    let author = SecretKey::generate();
+    let entries = chain(&community, &author, 300);
+    let raws = || entries.iter().map(raw).collect::<Vec<_>>();
+    check_batched(&community, &entries, 0, raws());
+    for (idx, how) in [
+        (250, Tamper::AuthorSignature),
+        (140, Tamper::CommunitySignature),
+        (299, Tamper::Body),
+    ] {
+        let mut tampered = raws();
+        tamper(&mut tampered, idx, how);
+        if idx + 1 < tampered.len() {
+            // A later fault of another kind does not hide the first one.
+            tamper(&mut tampered, idx + 1, Tamper::Prev);
+        }
+        check_batched(&community, &entries, 0, tampered);
+    }
+}
+
 proptest! {
+    #[test]
+    fn checking_a_run_at_once_equals_checking_it_entry_by_entry(
+        n in 1usize..24,
+        from in 0usize..3,
+        at in 0usize..24,
+        how in 0usize..TAMPERS.len(),
+    ) {
+        let community = SecretKey::generate();
+        let author = SecretKey::generate();
+        let entries = chain(&community, &author, n + from);
+        let mut raws: Vec<RawEntry> = entries[from..].iter().map(raw).collect();
+        tamper(&mut raws, at % n, TAMPERS[how]);
+        prop_assume!(!raws.is_empty());
+        check_batched(&community, &entries, from, raws);
+    }
+
     #[test]
     fn record_wire_roundtrip(text in ".{0,64}", number in -1_000_000i64..1_000_000, tags in proptest::collection::vec("[a-z]{1,8}", 0..5)) {
         let author = SecretKey::generate();

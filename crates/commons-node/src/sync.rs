@@ -48,6 +48,8 @@ pub struct ReplicaInfo {
     pub next_seq: u64,
     /// Whether this node is its home.
     pub is_home: bool,
+    /// Its home node's key (`None` while its log has not arrived).
+    pub home: Option<PublicKey>,
 }
 
 /// What the node did with entries a peer sent.
@@ -151,7 +153,10 @@ impl Node {
                     .as_ref()
                     .is_none_or(|info| info.visibility == Visibility::Public),
                 next_seq: heads.get(&id).copied().unwrap_or(0),
-                is_home: info.is_some_and(|info| info.home == self.node_key()),
+                is_home: info
+                    .as_ref()
+                    .is_some_and(|info| info.home == self.node_key()),
+                home: info.map(|info| info.home),
             });
         }
         Ok(out)

@@ -27,6 +27,7 @@ impl Replica for NodeReplica {
                         community: r.community,
                         public: r.public,
                         next_seq: r.next_seq,
+                        home: r.home,
                     })
                     .collect(),
                 Err(error) => {

@@ -169,11 +169,7 @@ impl Store {
             None => genesis_key(community, first)?,
         };
 
-        let mut verifier = ChainVerifier::resume(key, next_seq, prev);
-        let mut entries = Vec::with_capacity(fresh.len());
-        for raw in fresh {
-            entries.push(verifier.check(raw, None)?);
-        }
+        let entries = ChainVerifier::resume(key, next_seq, prev).check_all(fresh)?;
 
         let mut keys = Vec::with_capacity(entries.len() * 2);
         let mut capabilities = Vec::with_capacity(entries.len());

@@ -3,15 +3,17 @@
 //!
 //! One task owns the swarm. Storing entries is serialized on a second task
 //! (the apply worker), so entries of a log are applied in arrival order and
-//! the swarm keeps being polled while the database works; reads (ranges,
-//! membership checks) run on short-lived tasks. Their results come back to
+//! the swarm keeps being polled while the database works; records forwarded
+//! from peers' outboxes are checked and handed to the node on a third (the
+//! submit worker); reads (ranges, membership checks) run on short-lived
+//! tasks. Their results come back to
 //! the swarm task as [`Internal`] messages.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use commons_kernel::{CommunityId, Entry};
+use commons_kernel::{CommunityId, Entry, RecordId};
 use futures::StreamExt;
 use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageId};
 use libp2p::identity::Keypair;
@@ -30,6 +32,7 @@ use crate::wire::{self, Request, Response, WireEntry};
 use crate::{SyncConfig, SyncError, SyncEvent, SyncHandle};
 
 mod blobs;
+mod submit;
 
 /// The sync protocol's name.
 const SYNC_PROTOCOL: &str = "/commons/sync/1";
@@ -119,6 +122,21 @@ enum Internal {
         )>,
     ),
     Blob(blobs::Progress),
+    /// A submission of forwarded records ended.
+    Submitted {
+        peer: PeerId,
+        ids: Vec<RecordId>,
+        channel: ResponseChannel<Response>,
+        outcome: Result<(), Refusal>,
+    },
+}
+
+/// Why forwarded records were not taken.
+enum Refusal {
+    /// Not records, or forged: the sender is penalized.
+    Invalid(String),
+    /// The node refused them (policy, not home and cannot queue, a failure).
+    Refused(String),
 }
 
 pub(crate) async fn start<R: Replica>(
@@ -190,6 +208,8 @@ pub(crate) async fn start<R: Replica>(
         batch_max: MAX_PUSH_ENTRIES,
     };
     tokio::spawn(apply::run(replica.clone(), settings, apply_rx, done_tx));
+    let (submit_tx, submit_rx) = mpsc::unbounded_channel();
+    tokio::spawn(submit::run(replica.clone(), submit_rx, internal_tx.clone()));
     let driver = Driver {
         appended: replica.appended(),
         replica,
@@ -199,6 +219,7 @@ pub(crate) async fn start<R: Replica>(
         events: events_tx.clone(),
         internal_tx,
         apply_tx,
+        submit_tx,
         replicas: HashMap::new(),
         in_flight: HashMap::new(),
         applying: HashSet::new(),
@@ -211,6 +232,7 @@ pub(crate) async fn start<R: Replica>(
         blobs: blobs::Fetches::default(),
         relays: crate::forward::Relays::default(),
         serving: Arc::new(tokio::sync::Semaphore::new(RANGES_SERVED_AT_ONCE)),
+        received: crate::forward::Received::default(),
     };
     let task = tokio::spawn(driver.run(swarm, commands_rx, internal_rx, done_rx));
     Ok(SyncHandle {
@@ -351,6 +373,8 @@ struct Driver<R: Replica> {
     events: broadcast::Sender<SyncEvent>,
     internal_tx: mpsc::UnboundedSender<Internal>,
     apply_tx: mpsc::UnboundedSender<apply::Job>,
+    /// Forwarded records to decode, check and hand to the node.
+    submit_tx: mpsc::UnboundedSender<submit::Job>,
     /// The communities replicated, with the local log length.
     replicas: HashMap<CommunityId, ReplicaState>,
     /// One range request at a time per community.
@@ -380,6 +404,8 @@ struct Driver<R: Replica> {
     relays: crate::forward::Relays,
     /// Turns to serve a range request (`RANGES_SERVED_AT_ONCE`).
     serving: Arc<tokio::sync::Semaphore>,
+    /// Forwarded records being stored, or stored lately.
+    received: crate::forward::Received,
 }
 
 /// The peer id of a node key.
@@ -617,6 +643,7 @@ impl<R: Replica> Driver<R> {
             self.banned.remove(&peer);
             unban(swarm.behaviour_mut(), peer);
         }
+        self.received.expire(now);
         let replica = self.replica.clone();
         let internal = self.internal_tx.clone();
         tokio::spawn(async move {
@@ -633,6 +660,14 @@ impl<R: Replica> Driver<R> {
             }
         }
         self.report();
+    }
+
+    /// Whether `peer` is the home node of a community this node replicates.
+    fn is_home(&self, peer: &PeerId) -> bool {
+        let Some(key) = crate::peer_key(peer) else {
+            return false;
+        };
+        self.replicas.values().any(|state| state.home == Some(key))
     }
 
     /// Reads the outbox and forwards what waits for connected home nodes.
@@ -748,6 +783,24 @@ impl<R: Replica> Driver<R> {
                 self.report();
             }
             Internal::Respond { channel, response } => {
+                let _ = swarm.behaviour_mut().sync.send_response(channel, response);
+            }
+            Internal::Submitted {
+                peer,
+                ids,
+                channel,
+                outcome,
+            } => {
+                self.received.finish(&ids, outcome.is_ok(), Instant::now());
+                let response = match outcome {
+                    Ok(()) => Response::Ack,
+                    Err(Refusal::Refused(reason)) => Response::Denied(reason),
+                    Err(Refusal::Invalid(reason)) => {
+                        self.count(counters::INVALID, 1);
+                        self.penalize(swarm, peer, reason.clone());
+                        Response::Denied(reason)
+                    }
+                };
                 let _ = swarm.behaviour_mut().sync.send_response(channel, response);
             }
             Internal::Push {
@@ -867,7 +920,14 @@ impl<R: Replica> Driver<R> {
                 self.emit(SyncEvent::Connected(peer_id));
                 self.ask_heads(swarm, peer_id);
                 self.relays.connected(peer_id, Instant::now());
-                self.forward_outbox();
+                // Queued writes go to a home node over its new connection
+                // at once. Another peer only becomes a relay once it has
+                // answered the heads request, and relays are handed records
+                // at the tick: reading the outbox for it here would only
+                // cost (after a heal, once for each of dozens of peers).
+                if self.is_home(&peer_id) {
+                    self.forward_outbox();
+                }
                 self.report();
             }
             SwarmEvent::ConnectionClosed {
@@ -1141,28 +1201,31 @@ impl<R: Replica> Driver<R> {
                     self.penalize(swarm, peer, "oversized submission".into());
                     return;
                 }
-                let decoded: Result<Vec<_>, _> =
-                    records.iter().map(wire::WireRecord::to_record).collect();
-                let records = match decoded {
-                    Ok(records) => records,
-                    Err(error) => {
-                        let _ = swarm
-                            .behaviour_mut()
-                            .sync
-                            .send_response(channel, Response::Denied(error.to_string()));
-                        self.count(counters::INVALID, 1);
-                        self.penalize(swarm, peer, error.to_string());
-                        return;
-                    }
-                };
-                let replica = self.replica.clone();
-                let internal = self.internal_tx.clone();
-                tokio::spawn(async move {
-                    let response = match replica.submit(key, community, records).await {
-                        Ok(()) => Response::Ack,
-                        Err(reason) => Response::Denied(reason),
-                    };
-                    let _ = internal.send(Internal::Respond { channel, response });
+                // The author's node and every relay send the same records:
+                // copies of what another submission is storing, or stored a
+                // moment ago, are acknowledged unchecked.
+                let ids: Vec<RecordId> = records.iter().map(wire::WireRecord::claimed_id).collect();
+                let fresh = self.received.claim(&ids, Instant::now());
+                let (ids, records): (Vec<RecordId>, Vec<wire::WireRecord>) = ids
+                    .into_iter()
+                    .zip(records)
+                    .zip(fresh)
+                    .filter_map(|(pair, fresh)| fresh.then_some(pair))
+                    .unzip();
+                if records.is_empty() {
+                    let _ = swarm
+                        .behaviour_mut()
+                        .sync
+                        .send_response(channel, Response::Ack);
+                    return;
+                }
+                let _ = self.submit_tx.send(submit::Job {
+                    peer,
+                    key,
+                    community,
+                    ids,
+                    records,
+                    channel,
                 });
             }
             Request::Push { community, entries } => {

@@ -22,6 +22,12 @@
 //! holders, and a node answers that only to peers that may receive the
 //! community: a private community's writes reach its member nodes and
 //! nobody else.
+//!
+//! On the receiving side ([`Received`]), the same record arrives from its
+//! author's node and from relays, after a heal all at once: each record is
+//! decoded, checked and stored by one submission, and every other copy that
+//! comes while it is under way, or a while after it was taken, is
+//! acknowledged without being checked again.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
@@ -37,6 +43,11 @@ pub(crate) const MAX_RELAYS: usize = 2;
 /// How long a record sent to the home node waits before it is sent again.
 pub(crate) const RESEND_AFTER: Duration = Duration::from_secs(10);
 
+/// How long a forwarded record this node took is remembered, so that
+/// copies of it from other peers are not checked again: longer than the
+/// senders' [`RESEND_AFTER`], so one round of resends is absorbed too.
+pub(crate) const TAKEN_FOR: Duration = Duration::from_secs(30);
+
 /// The relays each queued record was handed to. `R` names a request (the
 /// tests use numbers).
 pub(crate) struct Relays<R = OutboundRequestId> {
@@ -47,6 +58,15 @@ pub(crate) struct Relays<R = OutboundRequestId> {
     connected_at: HashMap<PeerId, Instant>,
     /// The records of each unanswered request to a home node.
     unanswered: HashMap<R, Vec<RecordId>>,
+}
+
+/// Forwarded records this node is checking and storing, and those it took
+/// lately. Records are known by the hash of the bytes received, which is
+/// their id when the bytes are canonical, as honest nodes send them.
+#[derive(Default)]
+pub(crate) struct Received {
+    in_flight: HashSet<RecordId>,
+    taken: HashMap<RecordId, Instant>,
 }
 
 impl<R> Default for Relays<R> {
@@ -147,6 +167,44 @@ impl<R: Hash + Eq> Relays<R> {
     /// Forgets a peer that disconnected.
     pub(crate) fn disconnected(&mut self, peer: &PeerId) {
         self.connected_at.remove(peer);
+    }
+}
+
+impl Received {
+    /// Which of `ids` a new submission handles: those neither under way
+    /// nor taken lately. They are under way from now on.
+    pub(crate) fn claim(&mut self, ids: &[RecordId], now: Instant) -> Vec<bool> {
+        ids.iter()
+            .map(|id| {
+                let fresh = !self.in_flight.contains(id)
+                    && self
+                        .taken
+                        .get(id)
+                        .is_none_or(|at| now.saturating_duration_since(*at) >= TAKEN_FOR);
+                if fresh {
+                    self.in_flight.insert(*id);
+                }
+                fresh
+            })
+            .collect()
+    }
+
+    /// The submission of `ids` ended: they were stored or queued when
+    /// `taken`; otherwise (refused, forged, or the node failed) the next
+    /// copy of any of them is handled afresh.
+    pub(crate) fn finish(&mut self, ids: &[RecordId], taken: bool, now: Instant) {
+        for id in ids {
+            self.in_flight.remove(id);
+            if taken {
+                self.taken.insert(*id, now);
+            }
+        }
+    }
+
+    /// Forgets records taken long ago.
+    pub(crate) fn expire(&mut self, now: Instant) {
+        self.taken
+            .retain(|_, at| now.saturating_duration_since(*at) < TAKEN_FOR);
     }
 }
 
@@ -255,6 +313,25 @@ mod tests {
                 )
                 .is_empty()
         );
+    }
+
+    #[test]
+    fn each_forwarded_record_is_handled_by_one_submission_at_a_time() {
+        let [a, b, c] = [record(1), record(2), record(3)].map(|record| record.id());
+        let start = Instant::now();
+        let mut received = Received::default();
+        assert_eq!(received.claim(&[a, b], start), [true, true]);
+        // Copies from other peers while the first submission is under way.
+        assert_eq!(received.claim(&[b, c, c], start), [false, true, false]);
+        received.finish(&[a, b], true, start);
+        received.finish(&[c], false, start);
+        // A refused record is handled afresh; taken ones only much later.
+        let later = start + Duration::from_secs(1);
+        assert_eq!(received.claim(&[a, b, c], later), [false, false, true]);
+        let expired = start + TAKEN_FOR;
+        received.expire(expired);
+        assert!(received.taken.is_empty());
+        assert_eq!(received.claim(&[a], expired), [true]);
     }
 
     #[test]

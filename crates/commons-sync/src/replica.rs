@@ -24,6 +24,9 @@ pub struct ReplicaState {
     /// The next sequence number this node lacks (0 for a followed community
     /// whose log has not arrived yet).
     pub next_seq: u64,
+    /// The node key of its home node, as its log names it (`None` until the
+    /// log has arrived).
+    pub home: Option<PublicKey>,
 }
 
 /// What the node did with entries a peer sent.

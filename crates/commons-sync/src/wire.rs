@@ -138,6 +138,13 @@ impl WireRecord {
         WireRecord(record.encoded().to_vec(), *record.signature().as_bytes())
     }
 
+    /// The hash of the record bytes: the record's id when they are its
+    /// canonical encoding (as every honest node sends them), known before
+    /// anything is decoded or checked.
+    pub fn claimed_id(&self) -> RecordId {
+        RecordId::from_bytes(*blake3::hash(&self.0).as_bytes())
+    }
+
     /// Decodes and verifies the author signature.
     pub fn to_record(&self) -> Result<commons_kernel::SignedRecord, WireError> {
         let value: serde_json::Value = serde_json::from_slice(&self.0)

@@ -503,11 +503,6 @@ async fn gossip_payloads_are_checked_before_the_node_sees_them() {
 async fn writes_away_from_home_wait_in_the_outbox_until_they_come_back() {
     use commons_node::sync::Submitted;
 
-    let ticking = |peers| {
-        let mut config = config(peers);
-        config.tick = std::time::Duration::from_millis(500);
-        config
-    };
     let mut home = node(true).await;
     home.start(ticking(Vec::new())).await;
     let web = home.community("web").await;
@@ -560,6 +555,68 @@ async fn writes_away_from_home_wait_in_the_outbox_until_they_come_back() {
             .get(commons_sync::counters::FORWARDED)
             .is_some_and(|n| *n >= 1)
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forwarded_copies_are_stored_once_and_a_forged_record_penalizes_its_sender() {
+    use commons_kernel::{Signature, SignedRecord};
+
+    let mut home = node(true).await;
+    home.start(ticking(Vec::new())).await;
+    let web = home.community("web").await;
+    let before = home.log_len(web).await;
+    // The same writes queued on two nodes (as on their author's node and
+    // a relay), and a record whose signature is not its author's on a third.
+    let records = support::joins(web, 3);
+    let genuine = support::joins(web, 1).remove(0);
+    let forged = SignedRecord::trusted(
+        genuine.record().clone(),
+        genuine.id(),
+        Signature::from_bytes([7; 64]),
+        genuine.encoded().to_vec(),
+    );
+    let mut events = home.sync().events();
+    let mut nodes = Vec::new();
+    for queued in [&records, &records, &vec![forged]] {
+        let mut away = node(false).await;
+        away.node.follow(&web.to_hex()).await.expect("follow");
+        away.node
+            .store()
+            .queue_outbox(queued, commons_node::now().0)
+            .await
+            .expect("queue");
+        away.start(ticking(vec![home.addr()])).await;
+        nodes.push(away);
+    }
+    let forger = nodes[2].sync().peer_id();
+    TestNode::wait_event(
+        &mut events,
+        |event| matches!(event, SyncEvent::Penalized { peer, .. } if *peer == forger),
+    )
+    .await;
+    let after = before + records.len() as u64;
+    for away in &nodes[..2] {
+        away.wait_len(web, after).await;
+    }
+    let ids: Vec<_> = home
+        .entries(web)
+        .await
+        .iter()
+        .map(|entry| entry.record().id())
+        .collect();
+    assert_eq!(
+        ids.len() as u64,
+        after,
+        "each record once, the forged one never"
+    );
+    assert!(records.iter().all(|record| ids.contains(&record.id())));
+}
+
+/// Test settings in which the outbox is forwarded twice a second.
+fn ticking(peers: Vec<commons_sync::Multiaddr>) -> commons_sync::SyncConfig {
+    let mut config = config(peers);
+    config.tick = std::time::Duration::from_millis(500);
+    config
 }
 
 /// Test settings in which only a full buffer makes a node fetch a hole:
