@@ -115,14 +115,14 @@ struct At {
 }
 
 /// One version of an object about to be stored.
-struct NewRow {
+struct NewRow<'a> {
     added_us: i64,
     object_id: String,
     object_type: String,
     version_ns: i64,
     version: String,
     spec_version: String,
-    author: String,
+    author: &'a str,
     labels: String,
     is_latest: i64,
     is_first: i64,
@@ -145,7 +145,12 @@ async fn load_head(conn: &mut AnyConnection, community: &str) -> Result<i64, Sto
     })
 }
 
-fn new_row(state: &mut RunState, at: &At, author: &str, object: &Value) -> Option<NewRow> {
+fn new_row<'a>(
+    state: &mut RunState,
+    at: &At,
+    author: &'a str,
+    object: &Value,
+) -> Option<NewRow<'a>> {
     let object_id = object.get("id")?.as_str()?.to_owned();
     let object_type = object.get("type")?.as_str()?.to_owned();
     let added_us = state.next_added(at.ts_ms);
@@ -183,7 +188,7 @@ fn new_row(state: &mut RunState, at: &At, author: &str, object: &Value) -> Optio
         version_ns,
         version,
         spec_version,
-        author: author.to_owned(),
+        author,
         labels,
         is_latest: 0,
         is_first: 0,
@@ -202,7 +207,7 @@ async fn publish(
     at: &At,
     objects: &[Cow<'_, Value>],
 ) -> Result<(), StoreError> {
-    let mut rows: Vec<(NewRow, &Value)> = objects
+    let mut rows: Vec<(NewRow<'_>, &Value)> = objects
         .iter()
         .filter_map(|object| Some((new_row(state, at, &at.author, object)?, object.as_ref())))
         .collect();
@@ -224,31 +229,37 @@ async fn publish(
         range.0 = range.0.min(row.version_ns);
         range.1 = range.1.max(row.version_ns);
     }
-    let ranges: HashMap<String, (i64, i64)> = ranges
-        .into_iter()
-        .map(|(id, range)| (id.to_owned(), range))
+    // Each row's (is_first, is_latest), worked out while `ranges` borrows
+    // the ids, and set after.
+    let mut stored: HashSet<(&str, i64)> = HashSet::with_capacity(rows.len());
+    let flags: Vec<Option<(bool, bool)>> = rows
+        .iter()
+        .map(|(row, _)| {
+            let &(first, latest) = ranges.get(row.object_id.as_str())?;
+            stored
+                .insert((row.object_id.as_str(), row.version_ns))
+                .then_some((row.version_ns == first, row.version_ns == latest))
+        })
         .collect();
+    drop(stored);
+    drop(ranges);
     let mut fresh_indicators = Vec::new();
-    let mut stored: HashSet<(String, i64)> = HashSet::new();
-    for (row, object) in &mut rows {
-        let Some(&(first, latest)) = ranges.get(&row.object_id) else {
+    for ((row, object), flags) in rows.iter_mut().zip(flags) {
+        let Some((is_first, is_latest)) = flags else {
             continue;
         };
-        if !stored.insert((row.object_id.clone(), row.version_ns)) {
-            continue;
-        }
-        row.is_first = i64::from(row.version_ns == first);
-        row.is_latest = i64::from(row.version_ns == latest);
-        if row.is_latest == 1 && row.object_id.starts_with("indicator--") {
+        row.is_first = i64::from(is_first);
+        row.is_latest = i64::from(is_latest);
+        if is_latest && row.object_id.starts_with("indicator--") {
             fresh_indicators.push(indicator_row(
                 row.object_id.clone(),
-                row.author.clone(),
+                row.author.to_owned(),
                 row.added_us,
                 object,
             ));
         }
     }
-    let rows: Vec<NewRow> = rows.into_iter().map(|(row, _)| row).collect();
+    let rows: Vec<NewRow<'_>> = rows.into_iter().map(|(row, _)| row).collect();
     insert_versions(conn, &state.community, at.seq, &rows).await?;
     insert_indicators(conn, &state.community, &fresh_indicators).await?;
     let known: BTreeSet<&str> = known.iter().map(String::as_str).collect();
@@ -286,7 +297,7 @@ async fn insert_versions(
     conn: &mut AnyConnection,
     community: &str,
     seq: i64,
-    rows: &[NewRow],
+    rows: &[NewRow<'_>],
 ) -> Result<(), StoreError> {
     bulk::insert_rows(
         conn,
@@ -304,7 +315,7 @@ async fn insert_versions(
                 .bind(row.version_ns)
                 .bind(row.version.as_str())
                 .bind(row.spec_version.as_str())
-                .bind(row.author.as_str())
+                .bind(row.author)
                 .bind(seq)
                 .bind(row.labels.as_str())
                 .bind(row.is_latest)
