@@ -326,7 +326,7 @@ fn match_flow(
             continue;
         };
         let bits = v4.to_bits();
-        if misses.known(bits) {
+        if !set.ipv4_possible(bits) || misses.known(bits) {
             continue;
         }
         let before = hits.len();
