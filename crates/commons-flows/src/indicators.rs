@@ -156,6 +156,12 @@ pub struct IndicatorSet {
     ipv4_ids: Vec<u32>,
     cidr4: Ranges<u32>,
     ipv4_filter: Bitmap,
+    /// One bit per /16 (8 KiB, so it stays in the first-level cache):
+    /// traffic is full of addresses from networks no indicator touches
+    /// (a site's own private ones above all), and this answers for them
+    /// without reaching for the larger filter or the matcher's table of
+    /// remembered misses.
+    ipv4_coarse: Bitmap,
     ipv6: Sorted<u128>,
     ipv6_ids: Vec<u32>,
     cidr6: Ranges<u128>,
@@ -251,6 +257,7 @@ impl IndicatorSet {
         ipv6.sort_unstable();
         ports.sort_unstable();
         let ipv4_filter = ipv4_filter(&ipv4, &cidr4);
+        let ipv4_coarse = ipv4_coarse(&ipv4, &cidr4);
         let ipv4_ids = ipv4.iter().map(|&it| it as u32).collect();
         let ipv4_keys = ipv4.iter().map(|&it| (it >> 32) as u32).collect();
         drop(ipv4);
@@ -259,6 +266,7 @@ impl IndicatorSet {
             ipv4_ids,
             cidr4: Ranges::new(cidr4),
             ipv4_filter,
+            ipv4_coarse,
             ipv6: Sorted::new(ipv6.iter().map(|it| it.0).collect()),
             ipv6_ids: ipv6.iter().map(|it| it.1).collect(),
             cidr6: Ranges::new(cidr6),
@@ -308,7 +316,8 @@ impl IndicatorSet {
         MemoryUsage {
             ipv4: self.ipv4.heap_bytes() + self.ipv4_ids.capacity() * size_of::<u32>(),
             cidr4: self.cidr4.heap_bytes(),
-            ipv4_filter: self.ipv4_filter.words.capacity() * size_of::<u64>(),
+            ipv4_filter: (self.ipv4_filter.words.capacity() + self.ipv4_coarse.words.capacity())
+                * size_of::<u64>(),
             ipv6: self.ipv6.heap_bytes() + self.ipv6_ids.capacity() * size_of::<u32>(),
             cidr6: self.cidr6.heap_bytes(),
             domains: self.domains.heap_bytes(),
@@ -333,8 +342,14 @@ impl IndicatorSet {
         }
     }
 
+    /// Whether some address or block indicator lies in `address`'s /16:
+    /// when not, no IPv4 indicator can match it.
+    pub(crate) fn ipv4_possible(&self, address: u32) -> bool {
+        self.ipv4_coarse.test(address)
+    }
+
     fn ipv4_matches(&self, address: u32, found: &mut impl FnMut(u32)) {
-        if !self.ipv4_filter.test(address) {
+        if !(self.ipv4_coarse.test(address) && self.ipv4_filter.test(address)) {
             return;
         }
         for index in self.ipv4.equal(address) {
@@ -441,6 +456,19 @@ fn ipv4_filter(addresses: &[u64], blocks: &[Block<u32>]) -> Bitmap {
         return Bitmap::default();
     }
     let bits = (usize::BITS - n.leading_zeros() + 4).clamp(10, 24);
+    marked(bits, addresses, blocks)
+}
+
+/// Marks the /16 of every address and each /16 a block touches.
+fn ipv4_coarse(addresses: &[u64], blocks: &[Block<u32>]) -> Bitmap {
+    if addresses.is_empty() && blocks.is_empty() {
+        return Bitmap::default();
+    }
+    marked(16, addresses, blocks)
+}
+
+/// A bitmap of `bits` address bits with every address and block marked.
+fn marked(bits: u32, addresses: &[u64], blocks: &[Block<u32>]) -> Bitmap {
     let mut bitmap = Bitmap::new(bits);
     for &packed in addresses {
         let address = (packed >> 32) as u32;

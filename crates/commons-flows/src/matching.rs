@@ -134,37 +134,51 @@ pub struct Matcher<'s> {
     misses: Misses,
 }
 
-/// IPv4 addresses recently found to match nothing, in a small two-way
-/// set-associative table (256 KiB, most recent first in each set) that stays
-/// in the second-level cache. Traffic repeats addresses (clients, popular
-/// servers), and a miss in the set's indexes costs a trip to memory; the
-/// set never changes, so a remembered miss stays true.
+/// IPv4 addresses recently found to match nothing, in a direct-mapped
+/// table of 16-bit tags (128 KiB, 65,536 slots) that stays in the
+/// second-level cache. Traffic repeats addresses (clients, popular servers),
+/// and a miss in the set's indexes costs a trip to memory; the set never
+/// changes, so a remembered miss stays true.
+///
+/// The table is exact, not a filter: an address is first mixed by a
+/// multiplication with an odd constant, a bijection on 32 bits, and the
+/// product's top half picks the slot while its bottom half is the tag, so
+/// slot and tag together name exactly one address. Half the bytes per slot
+/// of storing the address itself is what keeps the table in cache beside a
+/// streamed input.
 #[derive(Debug)]
 struct Misses {
-    /// 0.0.0.0 marks an empty way (and is never remembered).
-    sets: Vec<[u32; 2]>,
+    /// Tag 0 marks an empty slot; addresses whose tag is 0 (one in 65,536)
+    /// are never remembered.
+    tags: Box<[u16; MISS_SLOTS]>,
 }
 
-const MISS_SETS: usize = 32_768;
+const MISS_SLOTS: usize = 1 << 16;
 
 impl Misses {
     fn new() -> Misses {
         Misses {
-            sets: vec![[0; 2]; MISS_SETS],
+            tags: vec![0; MISS_SLOTS]
+                .into_boxed_slice()
+                .try_into()
+                .expect("the vector has MISS_SLOTS elements"),
         }
     }
 
-    fn set(address: u32) -> usize {
-        (address.wrapping_mul(0x9e37_79b1) >> 17) as usize % MISS_SETS
+    /// The slot and tag of `address`.
+    fn place(address: u32) -> (usize, u16) {
+        let mixed = address.wrapping_mul(0x9e37_79b1);
+        ((mixed >> 16) as usize, mixed as u16)
     }
 
     fn known(&self, address: u32) -> bool {
-        address != 0 && self.sets[Misses::set(address)].contains(&address)
+        let (slot, tag) = Misses::place(address);
+        tag != 0 && self.tags[slot] == tag
     }
 
     fn remember(&mut self, address: u32) {
-        let ways = &mut self.sets[Misses::set(address)];
-        *ways = [address, ways[0]];
+        let (slot, tag) = Misses::place(address);
+        self.tags[slot] = tag;
     }
 }
 
@@ -299,22 +313,26 @@ fn match_flow(
     hits: &mut Vec<(Observable, u32, Seen)>,
 ) {
     let tuple = &flow.tuple;
+    // The addresses are read through references, four bytes of an IPv4
+    // one: copying each `IpAddr` whole loaded sixteen bytes that the
+    // parser had just written in smaller pieces, a load the CPU cannot
+    // forward from those stores, which stalled it on every flow.
     for (observable, ip) in [
-        (Observable::SrcIp, tuple.src),
-        (Observable::DstIp, tuple.dst),
+        (Observable::SrcIp, &tuple.src),
+        (Observable::DstIp, &tuple.dst),
     ] {
-        let IpAddr::V4(v4) = ip else {
-            address(set, observable, ip, hits);
+        let &IpAddr::V4(v4) = ip else {
+            address(set, observable, *ip, hits);
             continue;
         };
-        let v4 = v4.to_bits();
-        if misses.known(v4) {
+        let bits = v4.to_bits();
+        if !set.ipv4_possible(bits) || misses.known(bits) {
             continue;
         }
         let before = hits.len();
-        address(set, observable, ip, hits);
+        address(set, observable, IpAddr::V4(v4), hits);
         if hits.len() == before {
-            misses.remember(v4);
+            misses.remember(bits);
         }
     }
     if tuple.src_port != 0 || tuple.dst_port != 0 {

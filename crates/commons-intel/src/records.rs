@@ -96,22 +96,50 @@ pub(crate) fn published_objects(body: &Value) -> &[Value] {
 /// the two forms cannot be confused; the signature covers the text, so
 /// every node reads back the same numbers.
 pub fn to_wire(object: Value) -> Value {
-    if commons_kernel::canonical::check(&object).is_ok() {
-        object
-    } else {
-        Value::String(object.to_string())
-    }
+    let size = wire_size(&object);
+    into_wire(object, size)
 }
 
 /// The bytes `object` takes in a record, in its wire form.
 pub fn wire_len(object: &Value) -> usize {
+    wire_size(object).len
+}
+
+/// Which wire form an object takes (see [`to_wire`]) and its size, found
+/// with one canonical-encoding check: a publish needs both, and the check
+/// encodes the whole object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WireSize {
+    /// Whether the object encodes canonically and so travels as itself.
+    pub canonical: bool,
+    /// The bytes its wire form takes (compact JSON).
+    pub len: usize,
+}
+
+/// The [`WireSize`] of `object`.
+pub fn wire_size(object: &Value) -> WireSize {
     if commons_kernel::canonical::check(object).is_ok() {
         let mut counter = Counter(0);
         // Writing to a counter cannot fail, and a Value always serializes.
         let _ = serde_json::to_writer(&mut counter, object);
-        counter.0
+        WireSize {
+            canonical: true,
+            len: counter.0,
+        }
     } else {
-        Value::String(object.to_string()).to_string().len()
+        WireSize {
+            canonical: false,
+            len: Value::String(object.to_string()).to_string().len(),
+        }
+    }
+}
+
+/// [`to_wire`] of an object whose [`wire_size`] is `size`.
+pub fn into_wire(object: Value, size: WireSize) -> Value {
+    if size.canonical {
+        object
+    } else {
+        Value::String(object.to_string())
     }
 }
 

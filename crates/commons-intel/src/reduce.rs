@@ -19,6 +19,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
+use crate::known;
 use crate::records::{
     self, DeleteBody, FalsePositiveBody, PublishShape, RevokeBody, SettingsBody, SightingBody,
 };
@@ -51,7 +52,10 @@ pub(crate) async fn reduce(conn: &mut AnyConnection, entries: &[Entry]) -> Resul
                     .iter()
                     .filter_map(|element| records::from_wire_ref(element).ok())
                     .collect();
-                publish(conn, &mut state, &at, &objects).await?;
+                // What the node found the collection held, if it looked
+                // at this head (see `known`).
+                let held = known::take_held(&entry.record().id(), &state.community, state.head);
+                publish(conn, &mut state, &at, &objects, held).await?;
             }
             records::REVOKE => {
                 let body: RevokeBody = body_of(record, at.seq)?;
@@ -115,14 +119,14 @@ struct At {
 }
 
 /// One version of an object about to be stored.
-struct NewRow {
+struct NewRow<'a> {
     added_us: i64,
     object_id: String,
     object_type: String,
     version_ns: i64,
     version: String,
     spec_version: String,
-    author: String,
+    author: &'a str,
     labels: String,
     is_latest: i64,
     is_first: i64,
@@ -134,7 +138,10 @@ fn body_of<T: DeserializeOwned>(record: &Record, seq: i64) -> Result<T, StoreErr
     T::deserialize(&record.body).map_err(|e| StoreError::Corrupt(format!("entry {seq}: {e}")))
 }
 
-async fn load_head(conn: &mut AnyConnection, community: &str) -> Result<i64, StoreError> {
+pub(crate) async fn load_head(
+    conn: &mut AnyConnection,
+    community: &str,
+) -> Result<i64, StoreError> {
     let row = sqlx::query("SELECT last_added_us FROM intel_heads WHERE community_id = $1")
         .bind(community.to_owned())
         .fetch_optional(&mut *conn)
@@ -145,7 +152,12 @@ async fn load_head(conn: &mut AnyConnection, community: &str) -> Result<i64, Sto
     })
 }
 
-fn new_row(state: &mut RunState, at: &At, author: &str, object: &Value) -> Option<NewRow> {
+fn new_row<'a>(
+    state: &mut RunState,
+    at: &At,
+    author: &'a str,
+    object: &Value,
+) -> Option<NewRow<'a>> {
     let object_id = object.get("id")?.as_str()?.to_owned();
     let object_type = object.get("type")?.as_str()?.to_owned();
     let added_us = state.next_added(at.ts_ms);
@@ -183,7 +195,7 @@ fn new_row(state: &mut RunState, at: &At, author: &str, object: &Value) -> Optio
         version_ns,
         version,
         spec_version,
-        author: author.to_owned(),
+        author,
         labels,
         is_latest: 0,
         is_first: 0,
@@ -195,20 +207,29 @@ fn new_row(state: &mut RunState, at: &At, author: &str, object: &Value) -> Optio
 /// new to the collection (the usual case for a large publish) get their
 /// first/latest flags and indicator facts from memory; ids seen before are
 /// refreshed from the table, as revocations and deletions are. Both give
-/// the same rows, so a replay equals the live run either way.
+/// the same rows, so a replay equals the live run either way — and an id
+/// taken for held that is not (see `known`) only takes the slower path.
+/// `held`: the ids the node found held at this head, if it looked.
 async fn publish(
     conn: &mut AnyConnection,
     state: &mut RunState,
     at: &At,
     objects: &[Cow<'_, Value>],
+    held: Option<HashSet<String>>,
 ) -> Result<(), StoreError> {
-    let mut rows: Vec<(NewRow, &Value)> = objects
+    let mut rows: Vec<(NewRow<'_>, &Value)> = objects
         .iter()
         .filter_map(|object| Some((new_row(state, at, &at.author, object)?, object.as_ref())))
         .collect();
     let known = {
         let ids: BTreeSet<&str> = rows.iter().map(|(row, _)| row.object_id.as_str()).collect();
-        known_ids(conn, &state.community, &ids).await?
+        match held {
+            Some(mut held) => {
+                held.retain(|id| ids.contains(id.as_str()));
+                held
+            }
+            None => known_ids(conn, &state.community, &ids).await?,
+        }
     };
     // For new ids: the range of versions this entry brings. A repeated
     // (id, version) is not stored again (the insert does nothing), so it
@@ -224,31 +245,37 @@ async fn publish(
         range.0 = range.0.min(row.version_ns);
         range.1 = range.1.max(row.version_ns);
     }
-    let ranges: HashMap<String, (i64, i64)> = ranges
-        .into_iter()
-        .map(|(id, range)| (id.to_owned(), range))
+    // Each row's (is_first, is_latest), worked out while `ranges` borrows
+    // the ids, and set after.
+    let mut stored: HashSet<(&str, i64)> = HashSet::with_capacity(rows.len());
+    let flags: Vec<Option<(bool, bool)>> = rows
+        .iter()
+        .map(|(row, _)| {
+            let &(first, latest) = ranges.get(row.object_id.as_str())?;
+            stored
+                .insert((row.object_id.as_str(), row.version_ns))
+                .then_some((row.version_ns == first, row.version_ns == latest))
+        })
         .collect();
+    drop(stored);
+    drop(ranges);
     let mut fresh_indicators = Vec::new();
-    let mut stored: HashSet<(String, i64)> = HashSet::new();
-    for (row, object) in &mut rows {
-        let Some(&(first, latest)) = ranges.get(&row.object_id) else {
+    for ((row, object), flags) in rows.iter_mut().zip(flags) {
+        let Some((is_first, is_latest)) = flags else {
             continue;
         };
-        if !stored.insert((row.object_id.clone(), row.version_ns)) {
-            continue;
-        }
-        row.is_first = i64::from(row.version_ns == first);
-        row.is_latest = i64::from(row.version_ns == latest);
-        if row.is_latest == 1 && row.object_id.starts_with("indicator--") {
+        row.is_first = i64::from(is_first);
+        row.is_latest = i64::from(is_latest);
+        if is_latest && row.object_id.starts_with("indicator--") {
             fresh_indicators.push(indicator_row(
                 row.object_id.clone(),
-                row.author.clone(),
+                row.author.to_owned(),
                 row.added_us,
                 object,
             ));
         }
     }
-    let rows: Vec<NewRow> = rows.into_iter().map(|(row, _)| row).collect();
+    let rows: Vec<NewRow<'_>> = rows.into_iter().map(|(row, _)| row).collect();
     insert_versions(conn, &state.community, at.seq, &rows).await?;
     insert_indicators(conn, &state.community, &fresh_indicators).await?;
     let known: BTreeSet<&str> = known.iter().map(String::as_str).collect();
@@ -286,7 +313,7 @@ async fn insert_versions(
     conn: &mut AnyConnection,
     community: &str,
     seq: i64,
-    rows: &[NewRow],
+    rows: &[NewRow<'_>],
 ) -> Result<(), StoreError> {
     bulk::insert_rows(
         conn,
@@ -304,7 +331,7 @@ async fn insert_versions(
                 .bind(row.version_ns)
                 .bind(row.version.as_str())
                 .bind(row.spec_version.as_str())
-                .bind(row.author.as_str())
+                .bind(row.author)
                 .bind(seq)
                 .bind(row.labels.as_str())
                 .bind(row.is_latest)

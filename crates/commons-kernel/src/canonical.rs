@@ -38,9 +38,41 @@ pub fn to_vec(value: &Value) -> Result<Vec<u8>, CanonicalError> {
     Ok(out)
 }
 
-/// Checks that `value` has a canonical encoding without producing it.
+/// Checks that `value` has a canonical encoding without producing it: the
+/// walk of [`write_value`] with its refusals, in its order (so the same
+/// error), and no output.
 pub fn check(value: &Value) -> Result<(), CanonicalError> {
-    to_vec(value).map(drop)
+    check_value(value, 0)
+}
+
+fn check_value(value: &Value, depth: usize) -> Result<(), CanonicalError> {
+    if depth > MAX_DEPTH {
+        return Err(CanonicalError::TooDeep);
+    }
+    match value {
+        Value::Null | Value::Bool(_) | Value::String(_) => {}
+        Value::Number(number) => {
+            if number.as_i64().is_none_or(|n| n.abs() > MAX_SAFE_INTEGER) {
+                return Err(CanonicalError::NotAnInteger(number.to_string()));
+            }
+        }
+        Value::Array(items) => {
+            for item in items {
+                check_value(item, depth + 1)?;
+            }
+        }
+        Value::Object(map) => {
+            if let Some(key) = map.keys().find(|key| !key.is_ascii()) {
+                return Err(CanonicalError::NonAsciiKey(key.clone()));
+            }
+            // serde_json's map is ordered by key (no `preserve_order`), so
+            // this is `write_value`'s sorted order without sorting.
+            for item in map.values() {
+                check_value(item, depth + 1)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Appends the encoding of `value` nested `depth` levels deep, for callers
@@ -107,26 +139,35 @@ pub(crate) fn write_integer(out: &mut Vec<u8>, integer: i64) -> Result<(), Canon
     Ok(())
 }
 
-/// Appends a string with the shortest JSON escapes.
+/// Appends a string with the shortest JSON escapes. Runs of bytes that need
+/// none (every byte of a multi-byte UTF-8 character is one of them) are
+/// copied whole: records are mostly such runs, and a push per character
+/// made this the costliest part of signing a large record.
 pub(crate) fn write_string(out: &mut Vec<u8>, string: &str) {
     out.push(b'"');
-    for ch in string.chars() {
-        match ch {
-            '"' => out.extend_from_slice(b"\\\""),
-            '\\' => out.extend_from_slice(b"\\\\"),
-            '\u{08}' => out.extend_from_slice(b"\\b"),
-            '\u{0c}' => out.extend_from_slice(b"\\f"),
-            '\n' => out.extend_from_slice(b"\\n"),
-            '\r' => out.extend_from_slice(b"\\r"),
-            '\t' => out.extend_from_slice(b"\\t"),
-            ch if (ch as u32) < 0x20 => {
-                out.extend_from_slice(format!("\\u{:04x}", ch as u32).as_bytes());
+    let bytes = string.as_bytes();
+    let mut start = 0;
+    for (idx, &byte) in bytes.iter().enumerate() {
+        let escape: &[u8] = match byte {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0..0x20 => {
+                out.extend_from_slice(&bytes[start..idx]);
+                out.extend_from_slice(format!("\\u{:04x}", byte).as_bytes());
+                start = idx + 1;
+                continue;
             }
-            ch => {
-                let mut buf = [0u8; 4];
-                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-            }
-        }
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..idx]);
+        out.extend_from_slice(escape);
+        start = idx + 1;
     }
+    out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
 }

@@ -480,3 +480,57 @@ proptest! {
         prop_assert_eq!(key.to_hex().parse::<PublicKey>().expect("own form"), key);
     }
 }
+
+/// The escaping `canonical::write_string` did a character at a time,
+/// which its run-copying form must equal.
+fn escaped_per_char(text: &str) -> String {
+    let mut out = String::from("\"");
+    for ch in text.chars() {
+        match ch {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\u{08}' => out.push_str("\\b"),
+            '\u{0c}' => out.push_str("\\f"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            ch if (ch as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", ch as u32)),
+            ch => out.push(ch),
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[test]
+fn check_refuses_what_the_encoder_refuses_deep_nesting_included() {
+    let mut deep = json!(1);
+    for _ in 0..canonical::MAX_DEPTH {
+        deep = json!([deep]);
+    }
+    assert_eq!(canonical::check(&deep), Ok(()));
+    let deeper = json!({ "a": deep });
+    assert_eq!(
+        canonical::check(&deeper),
+        Err(canonical::CanonicalError::TooDeep)
+    );
+    assert_eq!(
+        canonical::check(&deeper),
+        canonical::to_vec(&deeper).map(drop)
+    );
+}
+
+proptest! {
+    #[test]
+    fn check_agrees_with_the_encoder(value in any_json()) {
+        prop_assert_eq!(canonical::check(&value), canonical::to_vec(&value).map(drop));
+    }
+
+    #[test]
+    fn strings_escape_as_they_did_per_character(
+        text in "(\\PC|[\u{0}-\u{1f}\"\\\\\u{7f}é€😀]){0,40}"
+    ) {
+        let bytes = canonical::to_vec(&Value::String(text.clone())).expect("a string encodes");
+        prop_assert_eq!(String::from_utf8(bytes).expect("utf-8"), escaped_per_char(&text));
+    }
+}

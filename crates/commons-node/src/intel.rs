@@ -49,27 +49,28 @@ pub struct PublishFailure {
 /// limit less what the record's other fields take.
 const OBJECT_BYTES_PER_RECORD: usize = commons_kernel::record::MAX_RECORD_BYTES - 1024;
 
-/// Splits objects (in their wire form, [`records::to_wire`]) into runs that
-/// each fit one record (by their compact JSON size, which the canonical
-/// encoding does not exceed), at most [`MAX_OBJECTS`] per run. An object too large for any record is a run of
-/// its own, which signing then refuses with the size.
-fn record_chunks(objects: &[Value]) -> Vec<&[Value]> {
-    let mut chunks = Vec::new();
+/// Splits objects into runs that each fit one record, by the sizes of their
+/// wire forms ([`records::WireSize`], compact JSON, which the canonical
+/// encoding does not exceed), at most [`MAX_OBJECTS`] per run; returns the
+/// length of each run. An object too large for any record is a run of its
+/// own, which signing then refuses with the size.
+fn record_chunks(sizes: &[records::WireSize]) -> Vec<usize> {
+    let mut runs = Vec::new();
     let mut start = 0;
     let mut bytes = 0;
-    for (idx, object) in objects.iter().enumerate() {
-        let size = object.to_string().len() + 1;
+    for (idx, size) in sizes.iter().enumerate() {
+        let size = size.len + 1;
         if idx > start && (bytes + size > OBJECT_BYTES_PER_RECORD || idx - start == MAX_OBJECTS) {
-            chunks.push(&objects[start..idx]);
+            runs.push(idx - start);
             start = idx;
             bytes = 0;
         }
         bytes += size;
     }
-    if start < objects.len() {
-        chunks.push(&objects[start..]);
+    if start < sizes.len() {
+        runs.push(sizes.len() - start);
     }
-    chunks
+    runs
 }
 
 /// The objects of a bundle, a TAXII envelope (`{"objects": […]}`), a list of
@@ -128,15 +129,16 @@ impl Node {
                 );
             }
         }
-        for (idx, object) in objects.iter().enumerate() {
-            if records::wire_len(object) >= OBJECT_BYTES_PER_RECORD {
+        let sizes: Vec<records::WireSize> = objects.iter().map(records::wire_size).collect();
+        for (idx, size) in sizes.iter().enumerate() {
+            if size.len >= OBJECT_BYTES_PER_RECORD {
                 findings.push(format!("/objects/{idx}"), too_large());
             }
         }
         if !findings.0.is_empty() {
             return Err(NodeError::Invalid(findings));
         }
-        self.intel_append_objects(user, view.id, objects, Vec::new())
+        self.intel_append_objects(user, view.id, objects, sizes, None, Vec::new())
             .await
     }
 
@@ -149,8 +151,9 @@ impl Node {
         objects: Vec<Value>,
     ) -> Result<PublishOutcome, NodeError> {
         let mut invalid = commons_intel::validate_objects(&objects);
-        for (idx, object) in objects.iter().enumerate() {
-            if records::wire_len(object) >= OBJECT_BYTES_PER_RECORD {
+        let sizes: Vec<records::WireSize> = objects.iter().map(records::wire_size).collect();
+        for (idx, size) in sizes.iter().enumerate() {
+            if size.len >= OBJECT_BYTES_PER_RECORD {
                 invalid.push((
                     idx,
                     vec![commons_stix::Finding::error("", "too-large", too_large())],
@@ -180,11 +183,13 @@ impl Node {
             .iter()
             .filter_map(|object| object.get("id").and_then(Value::as_str).map(str::to_owned))
             .collect();
-        let stored =
+        let existing =
             views::existing_versions(self.store().pool(), &community.to_hex(), &ids).await?;
+        let stored = &existing.versions;
         let mut seen = HashSet::new();
         let mut keep = Vec::new();
-        for (idx, object) in objects.into_iter().enumerate() {
+        let mut keep_sizes = Vec::new();
+        for (idx, (object, size)) in objects.into_iter().zip(sizes).enumerate() {
             if bad.contains(&idx) {
                 continue;
             }
@@ -211,6 +216,7 @@ impl Node {
                 continue;
             }
             keep.push(object);
+            keep_sizes.push(size);
         }
         failures.sort_by_key(|failure| failure.index);
         if keep.is_empty() {
@@ -219,15 +225,28 @@ impl Node {
                 ..PublishOutcome::default()
             });
         }
-        self.intel_append_objects(user, community, keep, failures)
-            .await
+        let held = stored.iter().map(|(id, _)| id.clone()).collect();
+        self.intel_append_objects(
+            user,
+            community,
+            keep,
+            keep_sizes,
+            Some((existing.head, held)),
+            failures,
+        )
+        .await
     }
 
+    /// Signs and appends `objects`, whose wire sizes are `sizes`. `held`:
+    /// the ids the collection held when it was looked at, and its head then,
+    /// noted for the reducer (see `commons_intel::known`).
     async fn intel_append_objects(
         &self,
         user: &User,
         community: CommunityId,
         objects: Vec<Value>,
+        sizes: Vec<records::WireSize>,
+        held: Option<(i64, HashSet<String>)>,
         failures: Vec<PublishFailure>,
     ) -> Result<PublishOutcome, NodeError> {
         if user.disabled {
@@ -248,21 +267,39 @@ impl Node {
                 )
             })
             .collect();
-        let objects: Vec<Value> = objects.into_iter().map(records::to_wire).collect();
+        let runs = record_chunks(&sizes);
+        let mut wire = objects
+            .into_iter()
+            .zip(sizes)
+            .map(|(object, size)| records::into_wire(object, size));
         let mut signed = Vec::new();
-        for chunk in record_chunks(&objects) {
+        let mut first = 0;
+        for run in runs {
+            let ids = &added[first..first + run];
+            first += run;
+            // Moved into the body: `json!` would copy every object.
+            let chunk: Vec<Value> = wire.by_ref().take(run).collect();
+            let mut body = serde_json::Map::new();
+            body.insert("objects".to_owned(), Value::Array(chunk));
             let record = Record {
                 kind: Kind::parse(records::PUBLISH).expect("the kind name is valid"),
                 community,
                 author: user.public_key,
                 ts,
-                body: json!({ "objects": chunk }),
+                body: Value::Object(body),
                 refs: Vec::new(),
             };
-            signed.push(
-                SignedRecord::sign(record, &secret)
-                    .map_err(|e| NodeError::BadInput(e.to_string()))?,
-            );
+            let record = SignedRecord::sign(record, &secret)
+                .map_err(|e| NodeError::BadInput(e.to_string()))?;
+            if let Some((head, held)) = &held {
+                let held = ids
+                    .iter()
+                    .filter(|(id, _)| held.contains(id))
+                    .map(|(id, _)| id.clone())
+                    .collect();
+                commons_intel::known::note_held(record.id(), community.to_hex(), *head, held);
+            }
+            signed.push(record);
         }
         let entries = self.append(community, signed).await?;
         Ok(PublishOutcome {

@@ -76,6 +76,31 @@ fn nested_blocks_all_match() {
 }
 
 #[test]
+fn blocks_across_sixteen_bit_networks_match_at_both_ends() {
+    // The prefilter keeps one bit per /16: a block spanning several must
+    // mark each, and a small block or an address only its own.
+    let set = set(vec![
+        cidr4("172.16.255.0/23"),
+        cidr4("100.63.255.240/28"),
+        cidr4("198.18.0.0/15"),
+        IndicatorKind::Ipv4(v4("192.0.2.1")),
+    ]);
+    check_ip(&set, "172.16.255.255", &[1]);
+    check_ip(&set, "172.17.0.0", &[]);
+    check_ip(&set, "172.16.254.0", &[1]);
+    check_ip(&set, "172.16.253.255", &[]);
+    check_ip(&set, "100.63.255.255", &[2]);
+    check_ip(&set, "100.64.0.0", &[]);
+    check_ip(&set, "198.18.0.0", &[3]);
+    check_ip(&set, "198.19.255.255", &[3]);
+    check_ip(&set, "198.20.0.0", &[]);
+    check_ip(&set, "198.17.255.255", &[]);
+    check_ip(&set, "192.0.2.1", &[4]);
+    check_ip(&set, "192.0.2.2", &[]);
+    check_ip(&set, "192.1.2.1", &[]);
+}
+
+#[test]
 fn everything_block_and_exact_together() {
     let set = set(vec![cidr4("0.0.0.0/0"), IndicatorKind::Ipv4(v4("1.2.3.4"))]);
     check_ip(&set, "1.2.3.4", &[1, 2]);

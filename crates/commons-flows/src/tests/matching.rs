@@ -1,5 +1,6 @@
 //! Alerts: which observable matched, aggregation per flow, and the batch API.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 
 use crate::event::{
@@ -31,8 +32,8 @@ fn render(alert: &Alert) -> String {
     )
 }
 
-#[track_caller]
-fn check(indicators: Vec<IndicatorKind>, events: &[Event], expect: &[&str]) {
+/// The set of `indicators`, numbered from 1.
+fn numbered(indicators: Vec<IndicatorKind>) -> IndicatorSet {
     let indicators = indicators
         .into_iter()
         .enumerate()
@@ -40,7 +41,14 @@ fn check(indicators: Vec<IndicatorKind>, events: &[Event], expect: &[&str]) {
             id: n as u32 + 1,
             kind,
         });
-    let (set, _) = IndicatorSet::build(indicators);
+    let (set, rejected) = IndicatorSet::build(indicators);
+    assert!(rejected.is_empty(), "{rejected:?}");
+    set
+}
+
+#[track_caller]
+fn check(indicators: Vec<IndicatorKind>, events: &[Event], expect: &[&str]) {
+    let set = numbered(indicators);
     let alerts: Vec<String> = match_events(&set, events).iter().map(render).collect();
     assert_eq!(alerts, expect);
 }
@@ -200,4 +208,104 @@ fn observable_names_are_stable() {
             "file_hash"
         ]
     );
+}
+
+/// The alerts `events` (flows only) raise when every address and port is
+/// looked up in the set itself: what the matcher's miss table must not
+/// change.
+fn looked_up(set: &IndicatorSet, events: &[Event]) -> Vec<Alert> {
+    let mut alerts: Vec<Alert> = Vec::new();
+    let mut index = HashMap::new();
+    for event in events {
+        let Event::Flow(flow) = event else {
+            unreachable!("only flows here")
+        };
+        let tuple = flow.tuple;
+        let mut hits = Vec::new();
+        set.ip_matches(tuple.src, |id| {
+            hits.push((id, Observable::SrcIp, tuple.src.to_string()))
+        });
+        set.ip_matches(tuple.dst, |id| {
+            hits.push((id, Observable::DstIp, tuple.dst.to_string()))
+        });
+        set.port_matches(tuple.src_port, |id| {
+            hits.push((id, Observable::SrcPort, tuple.src_port.to_string()))
+        });
+        set.port_matches(tuple.dst_port, |id| {
+            hits.push((id, Observable::DstPort, tuple.dst_port.to_string()))
+        });
+        for (indicator, observable, value) in hits {
+            let key = (indicator, observable, value.clone(), tuple);
+            match index.get(&key) {
+                Some(&at) => {
+                    let alert: &mut Alert = &mut alerts[at];
+                    alert.count += 1;
+                    alert.first_seen_ns = alert.first_seen_ns.min(flow.first_seen_ns);
+                    alert.last_seen_ns = alert.last_seen_ns.max(flow.last_seen_ns);
+                }
+                None => {
+                    index.insert(key, alerts.len());
+                    alerts.push(Alert {
+                        indicator,
+                        observable,
+                        value,
+                        flow: tuple,
+                        first_seen_ns: flow.first_seen_ns,
+                        last_seen_ns: flow.last_seen_ns,
+                        count: 1,
+                    });
+                }
+            }
+        }
+    }
+    alerts
+}
+
+#[test]
+fn remembered_misses_never_hide_a_match() {
+    // 300,000 addresses against the matcher's 65,536 remembered misses:
+    // most slots are shared by several addresses, matching and not, and
+    // each address comes back several times (after others took its slot).
+    let mut rng = crate::generate::Rng::new(7);
+    let addresses: Vec<u32> = (0..300_000).map(|_| rng.next_u64() as u32).collect();
+    let mut indicators: Vec<IndicatorKind> = addresses
+        .iter()
+        .step_by(3)
+        .map(|&address| IndicatorKind::Ipv4(Ipv4Addr::from_bits(address)))
+        .collect();
+    // A block covering a few of the others, and the address whose mix is
+    // 0 (it is never remembered, and must still be looked up).
+    indicators.push(IndicatorKind::Cidr4(
+        Ipv4Addr::from_bits(addresses[1] & 0xffff_ff00),
+        24,
+    ));
+    indicators.push(IndicatorKind::Ipv4(Ipv4Addr::UNSPECIFIED));
+    let set = numbered(indicators);
+    let events: Vec<Event> = (0..200_000i64)
+        .map(|n| {
+            let mut pick = || addresses[rng.below(addresses.len() as u64) as usize];
+            let (src, dst) = if n % 1000 == 0 {
+                (0, pick())
+            } else {
+                (pick(), pick())
+            };
+            flow(
+                tuple(src.to_be_bytes(), 40000, dst.to_be_bytes(), 443),
+                n,
+                n,
+            )
+        })
+        .collect();
+    let alerts = match_events(&set, &events);
+    assert!(alerts.len() > 100_000, "{} alerts", alerts.len());
+    let expected = looked_up(&set, &events);
+    // The first difference, rather than two lists of 100,000 alerts.
+    let differ = alerts
+        .iter()
+        .zip(&expected)
+        .position(|(it, expect)| it != expect);
+    if let Some(at) = differ {
+        panic!("alert {at}: {:?}, expected {:?}", alerts[at], expected[at]);
+    }
+    assert_eq!(alerts.len(), expected.len());
 }

@@ -641,3 +641,77 @@ async fn decimals_travel_as_text_and_versions_in_one_publish_are_flagged() {
         assert_eq!(projections(&node).await, live, "replay equals live");
     }
 }
+
+#[tokio::test]
+async fn adds_of_new_stored_and_deleted_ids_replay_to_the_same_rows() {
+    // TAXII adds tell the reducer which ids they found stored; replay finds
+    // no such note and asks the table. Both must write the same rows, for
+    // new ids, new versions of stored ones, and ids deleted in between.
+    for backend in backends() {
+        let db = TestDb::new(backend).await;
+        let (node, admin, _dir) = node(&db).await;
+        let community = node.resolve_community("security").await.expect("id");
+        let version = |n: u32, month: u32| {
+            let mut object = ip_indicator(n);
+            object["modified"] = json!(format!("2026-{month:02}-01T00:00:00.000Z"));
+            object
+        };
+        let add = |objects: Vec<Value>| {
+            let (node, admin) = (&node, &admin);
+            async move {
+                node.intel_add(admin, community, objects)
+                    .await
+                    .expect("add")
+            }
+        };
+        let outcome = add((0..4).map(ip_indicator).collect()).await;
+        assert_eq!(outcome.added.len(), 4);
+        node.intel_sighting(
+            &admin,
+            "security",
+            SightingBody {
+                indicator: "indicator--00000000-0000-4000-8000-000000000001".into(),
+                count: 2,
+                first_seen: "2026-12-02T00:00:00Z".into(),
+                last_seen: "2026-12-03T00:00:00Z".into(),
+            },
+        )
+        .await
+        .expect("sighting");
+        // Stored ids with newer versions beside new ids, and a repeat.
+        let outcome = add(vec![
+            version(1, 2),
+            version(2, 3),
+            ip_indicator(4),
+            ip_indicator(0),
+        ])
+        .await;
+        assert_eq!(outcome.added.len(), 3);
+        assert_eq!(outcome.failures.len(), 1, "the repeated version");
+        // A deleted id comes back, as an older and a newer version.
+        node.intel_delete(
+            &admin,
+            "security",
+            "indicator--00000000-0000-4000-8000-000000000003",
+            None,
+        )
+        .await
+        .expect("delete");
+        let outcome = add(vec![version(3, 5), ip_indicator(3), version(1, 4)]).await;
+        assert_eq!(outcome.added.len(), 3);
+        let detail = node
+            .intel_indicator(
+                Some(&admin),
+                "security",
+                "indicator--00000000-0000-4000-8000-000000000001",
+            )
+            .await
+            .expect("indicator 1");
+        assert_eq!(detail.versions.len(), 3);
+        assert_eq!(detail.sightings, 2, "counters follow the latest version");
+
+        let live = projections(&node).await;
+        node.replay().await.expect("replay");
+        assert_eq!(projections(&node).await, live, "replay equals live");
+    }
+}
