@@ -18,7 +18,6 @@
 #![warn(missing_docs)]
 
 pub mod confidence;
-pub mod known;
 pub mod records;
 pub mod reduce;
 pub mod validate;

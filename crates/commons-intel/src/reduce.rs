@@ -19,7 +19,6 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use sqlx::{AnyConnection, Row};
 
-use crate::known;
 use crate::records::{
     self, DeleteBody, FalsePositiveBody, PublishShape, RevokeBody, SettingsBody, SightingBody,
 };
@@ -52,10 +51,7 @@ pub(crate) async fn reduce(conn: &mut AnyConnection, entries: &[Entry]) -> Resul
                     .iter()
                     .filter_map(|element| records::from_wire_ref(element).ok())
                     .collect();
-                // What the node found the collection held, if it looked
-                // at this head (see `known`).
-                let held = known::take_held(&entry.record().id(), &state.community, state.head);
-                publish(conn, &mut state, &at, &objects, held).await?;
+                publish(conn, &mut state, &at, &objects).await?;
             }
             records::REVOKE => {
                 let body: RevokeBody = body_of(record, at.seq)?;
@@ -138,10 +134,7 @@ fn body_of<T: DeserializeOwned>(record: &Record, seq: i64) -> Result<T, StoreErr
     T::deserialize(&record.body).map_err(|e| StoreError::Corrupt(format!("entry {seq}: {e}")))
 }
 
-pub(crate) async fn load_head(
-    conn: &mut AnyConnection,
-    community: &str,
-) -> Result<i64, StoreError> {
+async fn load_head(conn: &mut AnyConnection, community: &str) -> Result<i64, StoreError> {
     let row = sqlx::query("SELECT last_added_us FROM intel_heads WHERE community_id = $1")
         .bind(community.to_owned())
         .fetch_optional(&mut *conn)
@@ -207,15 +200,12 @@ fn new_row<'a>(
 /// new to the collection (the usual case for a large publish) get their
 /// first/latest flags and indicator facts from memory; ids seen before are
 /// refreshed from the table, as revocations and deletions are. Both give
-/// the same rows, so a replay equals the live run either way — and an id
-/// taken for held that is not (see `known`) only takes the slower path.
-/// `held`: the ids the node found held at this head, if it looked.
+/// the same rows, so a replay equals the live run either way.
 async fn publish(
     conn: &mut AnyConnection,
     state: &mut RunState,
     at: &At,
     objects: &[Cow<'_, Value>],
-    held: Option<HashSet<String>>,
 ) -> Result<(), StoreError> {
     let mut rows: Vec<(NewRow<'_>, &Value)> = objects
         .iter()
@@ -223,13 +213,7 @@ async fn publish(
         .collect();
     let known = {
         let ids: BTreeSet<&str> = rows.iter().map(|(row, _)| row.object_id.as_str()).collect();
-        match held {
-            Some(mut held) => {
-                held.retain(|id| ids.contains(id.as_str()));
-                held
-            }
-            None => known_ids(conn, &state.community, &ids).await?,
-        }
+        known_ids(conn, &state.community, &ids).await?
     };
     // For new ids: the range of versions this entry brings. A repeated
     // (id, version) is not stored again (the insert does nothing), so it

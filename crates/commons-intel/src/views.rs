@@ -300,27 +300,13 @@ pub async fn objects(
     Ok(ObjectsPage { rows, more })
 }
 
-/// The stored versions of some ids, and the community's `date_added` head
-/// read before them (see [`crate::known`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Existing {
-    /// The head, read first; 0 before the first object.
-    pub head: i64,
-    /// `(id, version_ns)` of every version stored.
-    pub versions: HashSet<(String, i64)>,
-}
-
-/// Which versions of `ids` are stored already.
+/// Which of `(id, version_ns)` are stored already.
 pub async fn existing_versions(
     pool: &AnyPool,
     community: &str,
     ids: &[String],
-) -> Result<Existing, StoreError> {
+) -> Result<HashSet<(String, i64)>, StoreError> {
     let mut conn = pool.acquire().await?;
-    // The head first: an id the query below finds missing was missing at
-    // this head too, unless the head moved (then the reducer will not
-    // believe the answer).
-    let head = crate::reduce::load_head(&mut conn, community).await?;
     let params = bulk::Params::of(&conn);
     let mut found = HashSet::new();
     for chunk in ids.chunks(bulk::ROWS_PER_STATEMENT) {
@@ -337,10 +323,7 @@ pub async fn existing_versions(
             found.insert((row.try_get("object_id")?, row.try_get("version_ns")?));
         }
     }
-    Ok(Existing {
-        head,
-        versions: found,
-    })
+    Ok(found)
 }
 
 /// The publishers of an object's stored versions (empty when unknown).

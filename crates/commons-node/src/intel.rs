@@ -138,7 +138,7 @@ impl Node {
         if !findings.0.is_empty() {
             return Err(NodeError::Invalid(findings));
         }
-        self.intel_append_objects(user, view.id, objects, sizes, None, Vec::new())
+        self.intel_append_objects(user, view.id, objects, sizes, Vec::new())
             .await
     }
 
@@ -183,9 +183,8 @@ impl Node {
             .iter()
             .filter_map(|object| object.get("id").and_then(Value::as_str).map(str::to_owned))
             .collect();
-        let existing =
+        let stored =
             views::existing_versions(self.store().pool(), &community.to_hex(), &ids).await?;
-        let stored = &existing.versions;
         let mut seen = HashSet::new();
         let mut keep = Vec::new();
         let mut keep_sizes = Vec::new();
@@ -225,28 +224,17 @@ impl Node {
                 ..PublishOutcome::default()
             });
         }
-        let held = stored.iter().map(|(id, _)| id.clone()).collect();
-        self.intel_append_objects(
-            user,
-            community,
-            keep,
-            keep_sizes,
-            Some((existing.head, held)),
-            failures,
-        )
-        .await
+        self.intel_append_objects(user, community, keep, keep_sizes, failures)
+            .await
     }
 
-    /// Signs and appends `objects`, whose wire sizes are `sizes`. `held`:
-    /// the ids the collection held when it was looked at, and its head then,
-    /// noted for the reducer (see `commons_intel::known`).
+    /// Signs and appends `objects`, whose wire sizes are `sizes`.
     async fn intel_append_objects(
         &self,
         user: &User,
         community: CommunityId,
         objects: Vec<Value>,
         sizes: Vec<records::WireSize>,
-        held: Option<(i64, HashSet<String>)>,
         failures: Vec<PublishFailure>,
     ) -> Result<PublishOutcome, NodeError> {
         if user.disabled {
@@ -273,10 +261,7 @@ impl Node {
             .zip(sizes)
             .map(|(object, size)| records::into_wire(object, size));
         let mut signed = Vec::new();
-        let mut first = 0;
         for run in runs {
-            let ids = &added[first..first + run];
-            first += run;
             // Moved into the body: `json!` would copy every object.
             let chunk: Vec<Value> = wire.by_ref().take(run).collect();
             let mut body = serde_json::Map::new();
@@ -289,17 +274,10 @@ impl Node {
                 body: Value::Object(body),
                 refs: Vec::new(),
             };
-            let record = SignedRecord::sign(record, &secret)
-                .map_err(|e| NodeError::BadInput(e.to_string()))?;
-            if let Some((head, held)) = &held {
-                let held = ids
-                    .iter()
-                    .filter(|(id, _)| held.contains(id))
-                    .map(|(id, _)| id.clone())
-                    .collect();
-                commons_intel::known::note_held(record.id(), community.to_hex(), *head, held);
-            }
-            signed.push(record);
+            signed.push(
+                SignedRecord::sign(record, &secret)
+                    .map_err(|e| NodeError::BadInput(e.to_string()))?,
+            );
         }
         let entries = self.append(community, signed).await?;
         Ok(PublishOutcome {
