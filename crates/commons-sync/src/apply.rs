@@ -387,13 +387,10 @@ impl<R: Replica> Worker<R> {
                 return false;
             }
         }
-        if self
-            .buffers
-            .get(&community)
-            .is_some_and(|buffer| buffer.waiting.is_empty() && buffer.contested.is_empty())
-        {
-            self.buffers.remove(&community);
-        }
+        // An emptied buffer stays: its `next_seq` is the log length this
+        // worker stored up to, newer than the swarm task's view that comes
+        // with the next gossip job. Dropped, the next entry would be taken
+        // for one behind a hole and wait `reorder_wait` for a range fetch.
         true
     }
 
