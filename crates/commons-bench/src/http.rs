@@ -88,16 +88,11 @@ pub async fn startup() -> anyhow::Result<()> {
         false,
     );
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let status = std::fs::read_to_string(format!("/proc/{}/status", node.child.id()))?;
-    let rss_kb: f64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|n| n.parse().ok())
-        .context("VmRSS not found")?;
+    let rss = commons_test_support::resident_bytes(node.child.id())
+        .context("reading the node's VmRSS from /proc")?;
     report(
         "idle memory of a fresh node (RSS)",
-        rss_kb / 1024.0,
+        rss as f64 / (1024.0 * 1024.0),
         "MiB",
         100.0,
         false,

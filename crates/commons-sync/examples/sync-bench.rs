@@ -86,6 +86,18 @@ impl Lcg {
             .wrapping_add(1442695040888963407);
         ((self.0 >> 33) as usize) % n
     }
+
+    /// Up to three of `addrs` for a new node to dial.
+    fn peers(&mut self, addrs: &[Multiaddr]) -> Vec<Multiaddr> {
+        let mut peers = Vec::new();
+        for _ in 0..3 {
+            let addr = addrs[self.below(addrs.len())].clone();
+            if !peers.contains(&addr) {
+                peers.push(addr);
+            }
+        }
+        peers
+    }
 }
 
 /// What a node runs by default, but with `tick` and dialling `peers`. (The
@@ -122,14 +134,7 @@ async fn network(
     for _ in 1..n {
         let mut follower = support::node(false).await;
         follower.node.follow(&web.to_hex()).await.expect("follow");
-        let mut peers = Vec::new();
-        for _ in 0..3 {
-            let addr = addrs[rng.below(addrs.len())].clone();
-            if !peers.contains(&addr) {
-                peers.push(addr);
-            }
-        }
-        follower.start(bench_config(peers, tick)).await;
+        follower.start(bench_config(rng.peers(&addrs), tick)).await;
         addrs.push(reach(follower.addr()).await);
         nodes.push(follower);
     }
@@ -594,14 +599,7 @@ mod burst {
         for _ in 2..n {
             let mut node = support::node(false).await;
             node.node.follow(&web.to_hex()).await.expect("follow");
-            let mut peers = Vec::new();
-            for _ in 0..3 {
-                let addr = addrs[rng.below(addrs.len())].clone();
-                if !peers.contains(&addr) {
-                    peers.push(addr);
-                }
-            }
-            node.start(config(peers)).await;
+            node.start(config(rng.peers(&addrs))).await;
             addrs.push(node.addr());
             nodes.push(node);
         }
@@ -830,20 +828,9 @@ mod burst {
         }
     }
 
-    /// Resident memory of process `pid`, in bytes.
+    /// Resident memory of process `pid` in bytes, 0 once it is gone.
     fn rss(pid: u32) -> u64 {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|line| line.strip_prefix("VmRSS:"))
-            .and_then(|rest| {
-                rest.trim()
-                    .trim_end_matches("kB")
-                    .trim()
-                    .parse::<u64>()
-                    .ok()
-            })
-            .map_or(0, |kb| kb * 1024)
+        commons_test_support::resident_bytes(pid).unwrap_or(0)
     }
 }
 

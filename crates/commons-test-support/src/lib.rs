@@ -1,4 +1,4 @@
-//! Test fixtures: a fresh database per test, on SQLite or on the PostgreSQL
+//! Test and bench fixtures: a fresh database per test, on SQLite or on the PostgreSQL
 //! server named by `COMMONS_TEST_POSTGRES` (set by `cargo xtask ci`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -92,4 +92,19 @@ impl TestDb {
     pub fn dir(&self) -> Option<&std::path::Path> {
         self._dir.as_ref().map(|dir| dir.path())
     }
+}
+
+/// Resident memory of process `pid` (`VmRSS` in `/proc/PID/status`), in
+/// bytes; `None` when the process is gone or the kernel has no `/proc`.
+/// The benches read a node's memory with it.
+pub fn resident_bytes(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
 }
